@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { utf8 } from '../core/bytes.js';
+import { seededRandom } from '../core/random.js';
+import {
+  ChecksumType, checksumTypeName, generateKey, getChecksumType, InappropriateChecksumError, makeChecksum,
+  UnsupportedChecksumError, verifyChecksum,
+} from './index.js';
+
+const data = utf8('KDC-REQ-BODY bytes');
+
+test('checksum profiles: names, sizes and the enctype they are keyed with', () => {
+  const want: Record<number, [string, number, number | undefined]> = {
+    15: ['hmac-sha1-96-aes128', 12, 17],
+    16: ['hmac-sha1-96-aes256', 12, 18],
+    19: ['hmac-sha256-128-aes128', 16, 19],
+    20: ['hmac-sha384-192-aes256', 24, 20],
+    [-138]: ['hmac-md5-rc4', 16, undefined],
+  };
+  for (const [n, [name, size, enctype]] of Object.entries(want)) {
+    const p = getChecksumType(Number(n));
+    assert.deepEqual([p.name, p.macSize, p.enctype], [name, size, enctype]);
+    assert.equal(checksumTypeName(Number(n)), name);
+    assert.ok(Object.isFrozen(p));
+  }
+  assert.equal(getChecksumType(ChecksumType.HMAC_MD5).weak, true);
+  assert.ok(Object.isFrozen(ChecksumType));
+});
+
+test('make/verify round-trips for every checksum type with its key; any change is rejected', () => {
+  const pairs: Array<[number, number]> = [[15, 17], [16, 18], [19, 19], [20, 20], [-138, 23]];
+  for (const [cksumtype, enctype] of pairs) {
+    const key = generateKey(enctype, seededRandom(cksumtype + 500), { allowWeak: true });
+    const c = makeChecksum(cksumtype, key, 6, data);
+    assert.equal(c.length, getChecksumType(cksumtype).macSize);
+    assert.ok(verifyChecksum(cksumtype, key, 6, data, c));
+    assert.ok(!verifyChecksum(cksumtype, key, 7, data, c), 'other usage');
+    assert.ok(!verifyChecksum(cksumtype, key, 6, utf8('KDC-REQ-BODY byteS'), c), 'other data');
+    assert.ok(!verifyChecksum(cksumtype, key, 6, data, c.subarray(1)), 'truncated');
+    assert.ok(!verifyChecksum(cksumtype, key, 6, data, new Uint8Array([...c, 0])), 'extended');
+    for (let i = 0; i < c.length; i++) {
+      const t = c.slice();
+      t[i] = t[i]! ^ 0x80;
+      assert.ok(!verifyChecksum(cksumtype, key, 6, data, t), `byte ${i}`);
+    }
+  }
+});
+
+test('hmac-md5 (-138) accepts keys of any enctype, as MIT does', () => {
+  const aes = generateKey(18, seededRandom(1));
+  const c = makeChecksum(-138, aes, 17, data);
+  assert.ok(verifyChecksum(-138, aes, 17, data, c));
+});
+
+test('unknown checksum types throw UnsupportedChecksumError (krbCode 15)', () => {
+  const key = generateKey(18, seededRandom(2));
+  assert.throws(() => makeChecksum(12, key, 1, data), (e: unknown) => {
+    assert.ok(e instanceof UnsupportedChecksumError);
+    assert.equal(e.krbCode, 15);
+    assert.match(e.message, /checksum type 12 \(hmac-sha1-des3\)/);
+    assert.match(e.hint ?? '', /hmac-sha1-96-aes256 \(16\)/);
+    return true;
+  });
+  assert.throws(() => verifyChecksum(99, key, 1, data, new Uint8Array(12)), /checksum type 99 \(cksumtype 99\)/);
+});
+
+test('a checksum type tied to another enctype throws InappropriateChecksumError (krbCode 50)', () => {
+  const key = generateKey(17, seededRandom(3));
+  assert.throws(() => makeChecksum(16, key, 1, data), (e: unknown) => {
+    assert.ok(e instanceof InappropriateChecksumError);
+    assert.equal(e.krbCode, 50);
+    assert.match(e.message, /aes256-cts-hmac-sha1-96 keys, not aes128-cts-hmac-sha1-96 \(17\)/);
+    return true;
+  });
+  assert.throws(() => verifyChecksum(19, key, 1, data, new Uint8Array(16)), InappropriateChecksumError);
+});

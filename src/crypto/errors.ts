@@ -1,0 +1,73 @@
+/**
+ * Typed failures of the crypto layer. Messages name enctypes, checksum types,
+ * key usages and lengths — never key bytes, passwords or plaintext.
+ */
+
+import { InvalidArgumentError, KerbsideError } from '../core/errors.js';
+import type { KerbsideErrorOptions } from '../core/errors.js';
+
+/** RFC 4120 §7.5.9 error codes these failures map to. */
+const KDC_ERR_ETYPE_NOSUPP = 14;
+const KDC_ERR_SUMTYPE_NOSUPP = 15;
+const KRB_AP_ERR_BAD_INTEGRITY = 31;
+const KRB_AP_ERR_INAPP_CKSUM = 50;
+
+/** The enctype is unknown or not implemented (KDC_ERR_ETYPE_NOSUPP). */
+export class UnsupportedEnctypeError extends KerbsideError {
+  static override readonly code: string = 'ERR_UNSUPPORTED_ENCTYPE';
+  constructor(message: string, options: KerbsideErrorOptions = {}) {
+    super(message, { krbCode: KDC_ERR_ETYPE_NOSUPP, ...options });
+  }
+}
+
+/** The enctype is implemented but weak (RC4); the caller did not pass `allowWeak`. */
+export class WeakEnctypeError extends UnsupportedEnctypeError {
+  static override readonly code: string = 'ERR_WEAK_ENCTYPE';
+}
+
+/** The checksum type is unknown or not implemented (KDC_ERR_SUMTYPE_NOSUPP). */
+export class UnsupportedChecksumError extends KerbsideError {
+  static override readonly code: string = 'ERR_UNSUPPORTED_CHECKSUM';
+  constructor(message: string, options: KerbsideErrorOptions = {}) {
+    super(message, { krbCode: KDC_ERR_SUMTYPE_NOSUPP, ...options });
+  }
+}
+
+/** The checksum type cannot be used with the key's enctype (KRB_AP_ERR_INAPP_CKSUM). */
+export class InappropriateChecksumError extends KerbsideError {
+  static override readonly code: string = 'ERR_INAPPROPRIATE_CHECKSUM';
+  constructor(message: string, options: KerbsideErrorOptions = {}) {
+    super(message, { krbCode: KRB_AP_ERR_INAPP_CKSUM, ...options });
+  }
+}
+
+/**
+ * Decryption found a bad integrity check (KRB_AP_ERR_BAD_INTEGRITY): the key
+ * is not the one the sender used (wrong password, stale keytab, other kvno)
+ * or the message was altered.
+ */
+export class IntegrityError extends KerbsideError {
+  static override readonly code: string = 'ERR_BAD_INTEGRITY';
+  constructor(message: string, options: KerbsideErrorOptions = {}) {
+    super(message, { krbCode: KRB_AP_ERR_BAD_INTEGRITY, ...options });
+  }
+}
+
+/**
+ * A ciphertext is too short to hold the confounder and integrity check of its
+ * enctype. A subclass of `IntegrityError`, so callers that turn integrity
+ * failures into protocol errors handle truncated input the same way.
+ */
+export class CiphertextLengthError extends IntegrityError {
+  static override readonly code: string = 'ERR_CIPHERTEXT_LENGTH';
+}
+
+/** A key's bytes (or random-to-key input) do not have the length its enctype needs. */
+export class KeyLengthError extends InvalidArgumentError {
+  static override readonly code: string = 'ERR_KEY_LENGTH';
+}
+
+/** String-to-key parameters (s2kparams from PA-ETYPE-INFO2) are malformed or absurd. */
+export class S2kParamsError extends InvalidArgumentError {
+  static override readonly code: string = 'ERR_BAD_S2K_PARAMS';
+}

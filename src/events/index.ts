@@ -1,0 +1,9 @@
+/** kerbside/events: structured security and operational events, one sink. */
+export type { EventSeverity, EventFieldValue, EventFields, KerbsideEvent, EventSink, EventTypeInfo } from './types.js';
+export { EVENT_CATALOGUE, eventTypeInfo, isValidEventType, isEventSeverity, type KnownEventType } from './catalogue.js';
+export { redactEvent, isSecretFieldName, REDACTED_FIELD } from './redact.js';
+export {
+  nullSink, memorySink, jsonLinesSink, diagnosticsChannelSink, fanout, eventChannelName, ALL_EVENTS_CHANNEL,
+  type MemorySink,
+} from './sinks.js';
+export { createEmitter, UnknownEventTypeError, type Emitter, type EventFieldsInput } from './emitter.js';

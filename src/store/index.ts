@@ -1,0 +1,22 @@
+/**
+ * kerbside/store: the principal database (DESIGN.md "Storage") — an async
+ * `PrincipalStore` interface, the embedded SQLite default, an in-memory store
+ * for tests, the KDC's `PrincipalCache`, and the separate lockout store.
+ * The conformance suite for new backends is in ./conformance.js (it imports
+ * node:test, so it is not re-exported here).
+ */
+export type {
+  KeySalt, KeyMaterial, StoredKey, PrincipalFlags, PrincipalLimits, PrincipalAttributes, PrincipalRecord,
+  PrincipalPatch, NewPrincipal, SetKeysOptions, PurgeKeysOptions, ListOptions, ListPage, MetaValue, ChangeBatch,
+  PrincipalStore, LockoutPolicy, LockoutState, LockoutStore,
+} from './types.js';
+export {
+  StoreError, PrincipalExistsError, PrincipalNotFoundError, StoreUnavailableError, StoreClosedError,
+  StoreDependencyMissingError,
+} from './errors.js';
+export { DEFAULT_PRINCIPAL_FLAGS, MAX_KVNO, realmOf, globToRegExp, compareNames } from './records.js';
+export { isLockedOut, MemoryLockoutStore } from './lockout.js';
+export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './memory.js';
+export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export { PrincipalCache, type PrincipalCacheOptions, type PrincipalCacheStats } from './cache.js';
+export { listAll } from './list.js';
