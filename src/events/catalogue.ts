@@ -15,6 +15,8 @@ const ROWS = [
   { type: 'credential.renewal_failed', severity: 'warning', description: 'Renewing a held credential failed; it will be retried or re-acquired from its source.' },
   { type: 'credential.cannot_refresh_unattended', severity: 'error', description: 'A held credential cannot be refreshed without a person (its source needs a password or a smart-card PIN); it will expire.' },
   { type: 'credential.expiring_soon', severity: 'warning', description: 'A held credential will expire soon and no refresh has succeeded.' },
+  { type: 'credential.evicted', severity: 'debug', description: 'A held credential unused for longer than its eviction period was dropped from memory; it is re-acquired on next use.' },
+  { type: 'credential.update_failed', severity: 'warning', description: 'A refreshed credential could not be persisted (for example its credential cache could not be written); the in-memory copy is still used.' },
 
   // kdc/
   { type: 'kdc.request', severity: 'info', description: 'The KDC answered an AS or TGS request (issued a ticket or returned an error).' },

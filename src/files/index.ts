@@ -46,3 +46,6 @@ export type { FormatErrorReason } from './errors.js';
 export {
   KeytabFormatError, CcacheFormatError, UnsupportedStorageTypeError, FileAccessError, ProfileSyntaxError, ProfileValueError,
 } from './errors.js';
+
+/** Whole-file reads and atomic replacement (temp file + rename, mode 0600 by default). */
+export { readWholeFile, readFileIfExists, writeFileAtomic } from './fs.js';

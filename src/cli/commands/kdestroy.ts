@@ -1,0 +1,40 @@
+/**
+ * `kerbside kdestroy [-q] [-c cache]`: removes a credential cache (MIT
+ * kdestroy(1)). A missing cache is reported but is not a failure, as in MIT.
+ */
+
+import { parseArgs } from 'node:util';
+import { destroyCcache, parseCcacheName } from '../../files/index.js';
+import { comErr, defaultCcacheName, loadClientConfig, readCcacheIfExists } from '../../client/index.js';
+import { UsageError, type CliIO, type Command } from '../io.js';
+
+export const command: Command = {
+  name: 'kdestroy',
+  summary: 'destroy a Kerberos credential cache (MIT kdestroy)',
+  usage: 'kdestroy [-q] [-c cache_name]',
+  async run(io: CliIO): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...io.argv], options: { c: { type: 'string' }, q: { type: 'boolean' } } });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const quiet = parsed.values.q === true;
+    const config = await loadClientConfig(undefined, { env: io.env }).catch(() => undefined);
+    const name = parsed.values.c ?? defaultCcacheName(config, io.env);
+    try {
+      parseCcacheName(name);
+      // A damaged cache is still destroyed; only a missing one is reported.
+      const exists = await readCcacheIfExists(name).then((c) => c !== undefined, () => true);
+      if (!exists) {
+        if (!quiet) io.err('kdestroy: No credentials cache found while destroying cache');
+        return 0;
+      }
+      await destroyCcache(name);
+    } catch (err) {
+      io.err(comErr('kdestroy', err, 'destroying cache'));
+      return 1;
+    }
+    return 0;
+  },
+};

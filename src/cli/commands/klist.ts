@@ -1,0 +1,202 @@
+/**
+ * `kerbside klist`: lists a credential cache or a keytab in MIT klist(1)'s
+ * layout (checked line by line against MIT 1.20's output): -c cache, -k
+ * keytab, -e enctypes, -f flags, -t keytab timestamps, -K keytab keys, -C
+ * configuration entries, -s silent (exit status only). Times are printed as
+ * MIT does in the C locale (MM/DD/YY HH:MM:SS) in the time zone of TZ.
+ */
+
+import { parseArgs } from 'node:util';
+import { enctypeName } from '../../crypto/index.js';
+import {
+  isConfigEntry, parseCcacheName, parseKeytabName, principalEquals, principalToString, readCcache, readKeytab,
+  type Credential, type KeytabEntry,
+} from '../../files/index.js';
+import { Ticket, TicketFlags } from '../../messages/index.js';
+import { comErr, defaultCcacheName, defaultKeytabName, loadClientConfig } from '../../client/index.js';
+import { toHex } from '../../core/bytes.js';
+import { UsageError, type CliIO, type Command } from '../io.js';
+
+const USAGE = 'klist [-e] [[-c] [-f] [-s] [-C] [cache_name]] | [-k [-t] [-K] [keytab_name]]';
+
+export const command: Command = {
+  name: 'klist',
+  summary: 'list cached Kerberos tickets or keytab entries (MIT klist)',
+  usage: USAGE,
+  async run(io: CliIO): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: [...io.argv], allowPositionals: true,
+        options: {
+          c: { type: 'boolean' }, k: { type: 'boolean' }, e: { type: 'boolean' }, f: { type: 'boolean' }, t: { type: 'boolean' },
+          K: { type: 'boolean' }, s: { type: 'boolean' }, C: { type: 'boolean' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const v = parsed.values;
+    if (parsed.positionals.length > 1) throw new UsageError(`extra arguments: ${parsed.positionals.slice(1).join(' ')}`);
+    if (v.k === true && v.c === true) throw new UsageError('-c and -k are mutually exclusive');
+    const config = await loadClientConfig(undefined, { env: io.env }).catch(() => undefined);
+    const fmt = timeFormatter(io.env['TZ']);
+    if (v.k === true) {
+      const name = parsed.positionals[0] ?? defaultKeytabName(config, io.env);
+      return listKeytab(io, name, { timestamps: v.t === true, enctypes: v.e === true, keys: v.K === true, fmt });
+    }
+    const name = parsed.positionals[0] ?? defaultCcacheName(config, io.env);
+    return listCache(io, name, { enctypes: v.e === true, flags: v.f === true, silent: v.s === true, config: v.C === true, fmt });
+  },
+};
+
+export type TimeFormatter = (ms: number) => string;
+
+/** MM/DD/YY HH:MM:SS (strftime "%x %X" in the C locale) in `tz`, or local time. */
+export function timeFormatter(tz: string | undefined): TimeFormatter {
+  let intl: Intl.DateTimeFormat | undefined;
+  try {
+    intl = new Intl.DateTimeFormat('en-US', {
+      ...(tz !== undefined && tz !== '' ? { timeZone: tz.replace(/^:/, '') } : {}),
+      year: '2-digit', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+    });
+  } catch {
+    intl = undefined;
+  }
+  return (ms) => {
+    if (intl === undefined) return timeFormatter(undefined)(ms);
+    const p: Record<string, string> = {};
+    for (const part of intl.formatToParts(new Date(ms))) p[part.type] = part.value;
+    return `${p['month']}/${p['day']}/${p['year']} ${p['hour']}:${p['minute']}:${p['second']}`;
+  };
+}
+
+/** MIT klist's flag letters, in its order. */
+const FLAG_LETTERS: readonly (readonly [number, string])[] = [
+  [TicketFlags.forwardable, 'F'], [TicketFlags.forwarded, 'f'], [TicketFlags.proxiable, 'P'], [TicketFlags.proxy, 'p'],
+  [TicketFlags.mayPostdate, 'D'], [TicketFlags.postdated, 'd'], [TicketFlags.invalid, 'i'], [TicketFlags.renewable, 'R'],
+  [TicketFlags.initial, 'I'], [TicketFlags.hwAuthent, 'H'], [TicketFlags.preAuthent, 'A'],
+  [TicketFlags.transitedPolicyChecked, 'T'], [TicketFlags.okAsDelegate, 'O'], [TicketFlags.anonymous, 'a'],
+];
+
+export function flagLetters(flags: number): string {
+  return FLAG_LETTERS.filter(([mask]) => (flags & mask) !== 0).map(([, l]) => l).join('');
+}
+
+function displayName(name: string, kind: 'cache' | 'keytab'): string {
+  return `FILE:${kind === 'cache' ? parseCcacheName(name).path : parseKeytabName(name).path}`;
+}
+
+async function listCache(
+  io: CliIO, name: string, o: { enctypes: boolean; flags: boolean; silent: boolean; config: boolean; fmt: TimeFormatter },
+): Promise<number> {
+  let cache;
+  try {
+    cache = await readCcache(name);
+  } catch (err) {
+    if (!o.silent) io.err(comErr('klist', err));
+    return 1;
+  }
+  if (o.silent) {
+    const now = io.clock.now();
+    return cache.credentials.some((c) => !isConfigEntry(c) && c.endtime.getTime() > now) ? 0 : 1;
+  }
+  const lines: string[] = [
+    `Ticket cache: ${displayName(name, 'cache')}`,
+    `Default principal: ${principalToString(cache.defaultPrincipal)}`,
+    '',
+    'Valid starting     Expires            Service principal',
+  ];
+  // In file order, as MIT prints them; configuration entries only with -C.
+  for (const c of cache.credentials) {
+    if (!isConfigEntry(c)) lines.push(...credentialLines(c, cache.defaultPrincipal, o));
+    else if (o.config) lines.push(configLine(c));
+  }
+  io.out(lines.join('\n'));
+  return 0;
+}
+
+/** One ticket as MIT's show_credential prints it. */
+function credentialLines(
+  c: Credential, defaultPrincipal: Credential['client'], o: { enctypes: boolean; flags: boolean; fmt: TimeFormatter },
+): string[] {
+  const out = [`${o.fmt((c.starttime ?? c.authtime).getTime())}  ${o.fmt(c.endtime.getTime())}  ${principalToString(c.server)}`];
+  let line = '';
+  let extra = 0;
+  const add = (text: string): void => { line += `${extra === 0 ? '\t' : ', '}${text}`; };
+  const newline = (): void => { out.push(line); line = ''; extra = 0; };
+  if (!principalEquals(c.client, defaultPrincipal)) {
+    add(`for client ${principalToString(c.client)}`);
+    extra++;
+  }
+  if (c.renewTill !== undefined) {
+    add(`renew until ${o.fmt(c.renewTill.getTime())}`);
+    extra += 2;
+  }
+  if (extra > 3) newline();
+  if (o.flags) {
+    const letters = flagLetters(c.ticketFlags);
+    if (letters !== '') {
+      add(`Flags: ${letters}`);
+      extra++;
+    }
+  }
+  if (extra > 2) newline();
+  if (o.enctypes) {
+    let tkt = 'unknown';
+    try {
+      tkt = enctypeName(Ticket.decode(c.ticket).encPart.etype);
+    } catch {
+      // An undecodable ticket is still listed.
+    }
+    add(`Etype (skey, tkt): ${enctypeName(c.key.enctype)}, ${tkt} `);
+    extra++;
+  }
+  if (extra > 0) newline();
+  return out;
+}
+
+/** `config: key(principal) = value`; the value as text when printable, else hex. */
+function configLine(c: Credential): string {
+  const [, key, principal] = c.server.components;
+  return `config: ${key}${principal !== undefined ? `(${principal})` : ''} = ${printable(c.ticket)}`;
+}
+
+function printable(value: Uint8Array): string {
+  const text = Buffer.from(value).toString('latin1');
+  return /^[\x20-\x7e]*$/.test(text) ? text : `0x${toHex(value)}`;
+}
+
+export interface KeytabListingOptions {
+  readonly timestamps: boolean;
+  readonly enctypes: boolean;
+  readonly keys: boolean;
+  readonly fmt: TimeFormatter;
+}
+
+/** MIT klist -k's lines for `entries` (after the "Keytab name:" line). */
+export function keytabListing(entries: readonly KeytabEntry[], o: KeytabListingOptions): string[] {
+  const lines = o.timestamps
+    ? ['KVNO Timestamp         Principal', `---- ----------------- ${'-'.repeat(56)}`]
+    : ['KVNO Principal', `---- ${'-'.repeat(74)}`];
+  for (const e of entries) {
+    let line = `${String(e.kvno).padStart(4)} ${o.timestamps ? `${o.fmt(e.timestamp.getTime())} ` : ''}${principalToString(e.principal)}`;
+    if (o.enctypes) line += ` (${enctypeName(e.enctype)}) `;
+    if (o.keys) line += ` (0x${toHex(e.key)})`;
+    lines.push(line);
+  }
+  return lines;
+}
+
+async function listKeytab(io: CliIO, name: string, o: KeytabListingOptions): Promise<number> {
+  io.out(`Keytab name: ${displayName(name, 'keytab')}`);
+  let entries;
+  try {
+    entries = await readKeytab(name);
+  } catch (err) {
+    io.err(comErr('klist', err, 'starting keytab scan'));
+    return 1;
+  }
+  io.out(keytabListing(entries, o).join('\n'));
+  return 0;
+}

@@ -1,0 +1,319 @@
+/**
+ * RFC 4120 §3.1 The Authentication Service Exchange, client side, as a
+ * sans-IO state machine: `request()` gives the bytes to send, `handle(reply)`
+ * says what to send next or returns the credential.
+ *
+ * - The first AS-REQ carries no pre-authentication; a KDC that does not
+ *   require it answers with an AS-REP directly.
+ * - KDC_ERR_PREAUTH_REQUIRED (25): the key is derived with the salt and
+ *   s2kparams of PA-ETYPE-INFO2 (§5.2.7.5) and PA-ENC-TIMESTAMP (§5.2.7.2)
+ *   is sent.
+ * - KRB_AP_ERR_SKEW (37): the KDC's time is learned from the error's
+ *   stime/susec and the request is retried once with the offset applied.
+ * - The AS-REP is checked (§3.1.5): names, nonce, enctype, times; its
+ *   enc-part is decrypted with key usage 3 (EncASRepPart tagged 25 or 26).
+ */
+
+import type { RandomSource } from '../core/random.js';
+import { toHex } from '../core/bytes.js';
+import {
+  IntegrityError, KeyUsage, decrypt, encrypt, isSupportedEnctype, stringToKey, defaultSalt, type Key,
+} from '../crypto/index.js';
+import {
+  AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, PaEncTsEnc, PaType,
+  Ticket, decodeMessage, type EtypeInfo2Entry, type KdcReqBody, type KrbError, type PaData,
+} from '../messages/index.js';
+import type { Credential, Principal } from '../files/index.js';
+import { BadKdcReplyError, KdcError, KeytabKeyMissingError, NoCommonEnctypeError } from './errors.js';
+import { errorFromKrbError, measuredOffset, passwordIncorrect, type KrbErrorContext } from './kdc-errors.js';
+import { fromPrincipalName, samePrincipal, showPrincipal, tgsPrincipal, toPrincipalName } from './names.js';
+
+/** How the client proves who it is. */
+export type ClientKeySource =
+  | { readonly kind: 'password'; readonly password: string }
+  /** Long-term keys, e.g. a keytab's entries for the principal (highest kvno per enctype is used). */
+  | { readonly kind: 'keys'; readonly keys: readonly ClientKey[]; readonly description?: string };
+
+export interface ClientKey extends Key {
+  readonly kvno?: number;
+}
+
+export interface AsRequestOptions {
+  readonly client: Principal;
+  /** Default krbtgt/REALM@REALM. */
+  readonly server?: Principal;
+  readonly keySource: ClientKeySource;
+  /** Enctypes to ask for, in preference order (already filtered by permitted_enctypes). */
+  readonly etypes: readonly number[];
+  /** Requested lifetime, ms. */
+  readonly lifetime: number;
+  /** Requested renewable lifetime, ms; 0 or absent: not renewable. */
+  readonly renewLifetime?: number;
+  readonly forwardable?: boolean;
+  readonly proxiable?: boolean;
+  readonly allowWeak?: boolean;
+}
+
+export interface AsEnvironment {
+  /** Local time, ms (the injected clock). */
+  readonly now: () => number;
+  readonly random: RandomSource;
+  /** KDC time − local time, ms, as known before the exchange. */
+  readonly offset?: number;
+}
+
+export interface InitialCredential {
+  readonly credential: Credential;
+  /** The pre-authentication type that worked (2 = encrypted timestamp, 0 = none); saved as ccache pa_type. */
+  readonly paType: number;
+  /** KDC time − local time, ms, as known after the exchange (learned from a skew error). */
+  readonly offset: number;
+}
+
+export type AsStep = { readonly kind: 'send'; readonly request: Uint8Array } | { readonly kind: 'done'; readonly result: InitialCredential };
+
+const PA_NONE = 0;
+
+export class AsExchange {
+  readonly #o: AsRequestOptions;
+  readonly #env: AsEnvironment;
+  readonly #server: Principal;
+  readonly #etypes: number[];
+  readonly #ctx: KrbErrorContext;
+  readonly #derived = new Map<string, Promise<Key>>();
+  #offset: number;
+  #nonce = 0;
+  #request: Uint8Array;
+  #preauth: { entry: EtypeInfo2Entry } | undefined;
+  #skewRetried = false;
+  #preauthRounds = 0;
+
+  constructor(options: AsRequestOptions, env: AsEnvironment) {
+    this.#o = options;
+    this.#env = env;
+    this.#offset = env.offset ?? 0;
+    this.#server = options.server ?? tgsPrincipal(options.client.realm);
+    this.#ctx = {
+      client: showPrincipal(options.client),
+      service: showPrincipal(this.#server),
+      credential: options.keySource.kind === 'password' ? 'password' : 'keytab',
+    };
+    this.#etypes = this.#usableEtypes();
+    this.#request = this.#build(undefined);
+  }
+
+  /** The request to send now. */
+  request(): Uint8Array {
+    return this.#request;
+  }
+
+  /** KDC time − local time as currently known, ms. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  async handle(replyBytes: Uint8Array): Promise<AsStep> {
+    let msg;
+    try {
+      msg = decodeMessage(replyBytes);
+    } catch (err) {
+      throw new BadKdcReplyError(`the KDC of ${this.#o.client.realm} sent a reply that is not a Kerberos message`, { cause: err, detail: { ...this.#ctx } });
+    }
+    if (msg.type === 'KRB-ERROR') return this.#onError(msg.value);
+    if (msg.type !== 'AS-REP') {
+      throw new BadKdcReplyError(`the KDC of ${this.#o.client.realm} answered an AS-REQ with ${msg.type}`, { detail: { ...this.#ctx } });
+    }
+    return { kind: 'done', result: await this.#onReply(msg.value) };
+  }
+
+  async #onError(e: KrbError): Promise<AsStep> {
+    const localNow = this.#env.now();
+    switch (e.errorCode) {
+      case ErrorCode.KDC_ERR_PREAUTH_REQUIRED: {
+        if (++this.#preauthRounds > 2) {
+          throw new KdcError(`the KDC keeps asking ${this.#ctx.client} for pre-authentication`, {
+            krbCode: e.errorCode, detail: { ...this.#ctx }, hint: 'the KDC requires a pre-authentication method kerbside does not offer (PKINIT, OTP, FAST?)',
+          });
+        }
+        this.#preauth = { entry: this.#chooseEtypeInfo(e) };
+        this.#request = await this.#buildWithPreauth();
+        return { kind: 'send', request: this.#request };
+      }
+      case ErrorCode.KRB_AP_ERR_SKEW: {
+        if (this.#skewRetried) throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
+        this.#skewRetried = true;
+        this.#offset = measuredOffset(e, localNow);
+        this.#request = this.#preauth === undefined ? this.#build(undefined) : await this.#buildWithPreauth();
+        return { kind: 'send', request: this.#request };
+      }
+      default:
+        throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
+    }
+  }
+
+  /** KDC time, ms. */
+  #kdcNow(): number {
+    return this.#env.now() + this.#offset;
+  }
+
+  #usableEtypes(): number[] {
+    const supported = this.#o.etypes.filter((e) => isSupportedEnctype(e));
+    if (this.#o.keySource.kind === 'password') {
+      if (supported.length === 0) {
+        throw new NoCommonEnctypeError(`no supported enctype is permitted for ${this.#ctx.client}`, {
+          detail: { ...this.#ctx, permitted: [...this.#o.etypes] }, hint: 'check permitted_enctypes / default_tkt_enctypes in krb5.conf',
+        });
+      }
+      return supported;
+    }
+    // With keys, ask only for enctypes we hold a key for (as MIT does with a keytab).
+    const held = new Set(this.#o.keySource.keys.map((k) => k.enctype));
+    const usable = supported.filter((e) => held.has(e));
+    if (usable.length === 0) {
+      const what = this.#o.keySource.description ?? 'the keytab';
+      throw new KeytabKeyMissingError(
+        this.#o.keySource.keys.length === 0
+          ? `${what} has no key for ${this.#ctx.client}`
+          : `${what} has no key for ${this.#ctx.client} of a permitted enctype (it holds ${[...held].join(', ')})`,
+        { detail: { ...this.#ctx }, hint: `add a key for ${this.#ctx.client} to the keytab (kerbside ktutil add, or kadmin ktadd)` },
+      );
+    }
+    return usable;
+  }
+
+  #build(padata: PaData[] | undefined): Uint8Array {
+    const now = this.#kdcNow();
+    const o = this.#o;
+    this.#nonce = this.#env.random.int(0x7fffffff);
+    const renewable = o.renewLifetime !== undefined && o.renewLifetime > 0;
+    let options = KdcOptions.renewableOk;
+    if (o.forwardable === true) options |= KdcOptions.forwardable;
+    if (o.proxiable === true) options |= KdcOptions.proxiable;
+    if (renewable) options |= KdcOptions.renewable;
+    const body: KdcReqBody = {
+      kdcOptions: options >>> 0,
+      cname: toPrincipalName(o.client),
+      realm: o.client.realm,
+      sname: toPrincipalName(this.#server),
+      till: new Date(now + o.lifetime),
+      ...(renewable ? { rtime: new Date(now + o.renewLifetime!) } : {}),
+      nonce: this.#nonce,
+      etype: [...this.#etypes],
+    };
+    return AsReq.encode({ pvno: 5, msgType: 10, ...(padata !== undefined ? { padata } : {}), reqBody: body });
+  }
+
+  async #buildWithPreauth(): Promise<Uint8Array> {
+    const entry = this.#preauth!.entry;
+    const key = await this.#keyFor(entry.etype, entry);
+    const now = this.#kdcNow();
+    const ts = PaEncTsEnc.encode({ patimestamp: new Date(now), pausec: (((now % 1000) + 1000) % 1000) * 1000 });
+    const enc = EncryptedData.encode({ etype: key.enctype, cipher: encrypt(key, KeyUsage.PA_ENC_TIMESTAMP, ts, this.#env.random) });
+    return this.#build([{ padataType: PaType.PA_ENC_TIMESTAMP, padataValue: enc }]);
+  }
+
+  /** The KDC's PA-ETYPE-INFO2 entries are in its preference order; take the first we can use. */
+  #chooseEtypeInfo(e: KrbError): EtypeInfo2Entry {
+    let methods: PaData[] = [];
+    if (e.eData !== undefined) {
+      try {
+        methods = MethodData.decode(e.eData);
+      } catch (err) {
+        throw new BadKdcReplyError(`the KDC's PREAUTH_REQUIRED error for ${this.#ctx.client} carries e-data that is not METHOD-DATA`, { cause: err, detail: { ...this.#ctx } });
+      }
+    }
+    const types = methods.map((m) => m.padataType);
+    if (!types.includes(PaType.PA_ENC_TIMESTAMP)) {
+      throw new KdcError(`the KDC requires pre-authentication for ${this.#ctx.client} that kerbside does not offer (offered: ${types.join(', ') || 'none'})`, {
+        krbCode: e.errorCode, detail: { ...this.#ctx, offered: types.map(String) },
+        hint: 'encrypted timestamp (PA-ENC-TIMESTAMP) is not allowed for this principal; PKINIT, OTP and FAST are not supported by this client',
+      });
+    }
+    const info2 = methods.find((m) => m.padataType === PaType.PA_ETYPE_INFO2);
+    const entries: EtypeInfo2Entry[] = info2 === undefined ? [] : EtypeInfo2.decode(info2.padataValue);
+    const usable = entries.find((x) => this.#etypes.includes(x.etype));
+    if (usable !== undefined) return usable;
+    if (entries.length === 0) return { etype: this.#etypes[0]! };
+    throw new NoCommonEnctypeError(
+      `the KDC holds keys for ${this.#ctx.client} only in enctypes ${entries.map((x) => x.etype).join(', ')}, none of which this client may use (${this.#etypes.join(', ')})`,
+      { krbCode: ErrorCode.KDC_ERR_ETYPE_NOSUPP, detail: { ...this.#ctx }, hint: 'add AES keys to the principal on the KDC, or permit its enctypes in krb5.conf' },
+    );
+  }
+
+  #keyFor(etype: number, info: EtypeInfo2Entry | undefined): Promise<Key> {
+    const src = this.#o.keySource;
+    if (src.kind === 'keys') {
+      const candidates = src.keys.filter((k) => k.enctype === etype);
+      const best = candidates.sort((a, b) => (b.kvno ?? 0) - (a.kvno ?? 0))[0];
+      if (best === undefined) {
+        return Promise.reject(new KeytabKeyMissingError(`${src.description ?? 'the keytab'} has no ${etype} key for ${this.#ctx.client}`, {
+          detail: { ...this.#ctx, enctype: etype }, hint: 'add a key of that enctype to the keytab',
+        }));
+      }
+      return Promise.resolve({ enctype: best.enctype, keyvalue: best.keyvalue });
+    }
+    const salt = info?.salt ?? defaultSalt(this.#o.client.realm, this.#o.client.components);
+    const id = `${etype}\0${salt}\0${info?.s2kparams === undefined ? '' : toHex(info.s2kparams)}`;
+    let key = this.#derived.get(id);
+    if (key === undefined) {
+      key = stringToKey(etype, src.password, salt, info?.s2kparams, this.#o.allowWeak === true ? { allowWeak: true } : {});
+      this.#derived.set(id, key);
+    }
+    return key;
+  }
+
+  async #onReply(rep: AsRep): Promise<InitialCredential> {
+    const o = this.#o;
+    const client = fromPrincipalName(rep.cname, rep.crealm);
+    if (!samePrincipal(client, o.client)) {
+      throw new BadKdcReplyError(`the KDC answered a request for ${this.#ctx.client} with a ticket for ${showPrincipal(client)}`, { detail: { ...this.#ctx } });
+    }
+    const etype = rep.encPart.etype;
+    if (!this.#etypes.includes(etype)) {
+      throw new BadKdcReplyError(`the KDC encrypted the AS-REP for ${this.#ctx.client} with enctype ${etype}, which was not requested`, { detail: { ...this.#ctx } });
+    }
+    // The salt: the reply's own PA-ETYPE-INFO2, else what the preauth round used, else the default.
+    const replyInfo = rep.padata?.find((p) => p.padataType === PaType.PA_ETYPE_INFO2);
+    const info = (replyInfo === undefined ? undefined : EtypeInfo2.decode(replyInfo.padataValue).find((x) => x.etype === etype))
+      ?? (this.#preauth?.entry.etype === etype ? this.#preauth.entry : undefined);
+    const key = await this.#keyFor(etype, info);
+    let plain: Uint8Array;
+    try {
+      plain = decrypt(key, KeyUsage.AS_REP_ENCPART, rep.encPart.cipher);
+    } catch (err) {
+      if (err instanceof IntegrityError) throw passwordIncorrect(this.#ctx, ErrorCode.KRB_AP_ERR_BAD_INTEGRITY, { ...this.#ctx });
+      throw err;
+    }
+    const enc = EncAsRepPart.decode(plain);
+    if (enc.nonce !== this.#nonce && (enc.nonce >>> 0) !== this.#nonce) {
+      throw new BadKdcReplyError(`the AS-REP for ${this.#ctx.client} does not answer this request (nonce mismatch)`, { detail: { ...this.#ctx } });
+    }
+    const server = fromPrincipalName(enc.sname, enc.srealm);
+    const ticketServer = fromPrincipalName(rep.ticket.sname, rep.ticket.realm);
+    if (!samePrincipal(server, this.#server) || !samePrincipal(ticketServer, this.#server)) {
+      throw new BadKdcReplyError(`the KDC answered a request for ${this.#ctx.service} with a ticket for ${showPrincipal(server)}`, { detail: { ...this.#ctx } });
+    }
+    if (enc.endtime.getTime() <= this.#kdcNow()) {
+      throw new BadKdcReplyError(`the KDC issued ${this.#ctx.client} a ticket that has already expired (${enc.endtime.toISOString()})`, {
+        detail: { ...this.#ctx }, hint: 'check the clocks of this host and the KDC (NTP)',
+      });
+    }
+    const credential: Credential = {
+      client,
+      server,
+      key: { enctype: enc.key.keytype, keyvalue: enc.key.keyvalue },
+      authtime: enc.authtime,
+      ...(enc.starttime !== undefined ? { starttime: enc.starttime } : {}),
+      endtime: enc.endtime,
+      ...(enc.renewTill !== undefined ? { renewTill: enc.renewTill } : {}),
+      isSkey: false,
+      ticketFlags: enc.flags >>> 0,
+      addresses: (enc.caddr ?? []).map((a) => ({ addrType: a.addrType, address: a.address })),
+      authdata: [],
+      ticket: Ticket.encode(rep.ticket),
+      secondTicket: new Uint8Array(0),
+    };
+    return { credential, paType: this.#preauth === undefined ? PA_NONE : PaType.PA_ENC_TIMESTAMP, offset: this.#offset };
+  }
+}
+

@@ -1,0 +1,163 @@
+/**
+ * Client configuration from krb5.conf (MIT krb5.conf(5)), read with the
+ * files module's parser: from a path, from KRB5_CONFIG (then
+ * /etc/krb5.conf), or given as an object. Times are milliseconds.
+ *
+ * One deliberate difference from MIT: `dns_canonicalize_hostname` defaults to
+ * false (host names in service principals are used as given), and DNS is
+ * never asked for KDCs or realms.
+ */
+
+import { InvalidArgumentError } from '../core/errors.js';
+import { DEFAULT_ENCTYPES, isSupportedEnctype } from '../crypto/index.js';
+import { Krb5Config, resolveEnctypeList, splitList } from '../files/index.js';
+import { parseKdcAddress, type KdcAddress } from './kdc-address.js';
+import { DEFAULT_KDC_TIMEOUT, DEFAULT_UDP_PREFERENCE_LIMIT } from './send-to-kdc.js';
+
+export interface ClientConfig {
+  readonly defaultRealm: string | undefined;
+  /** Realm → its KDCs in failover order. */
+  readonly realms: Readonly<Record<string, { readonly kdcs: readonly KdcAddress[] }>>;
+  readonly udpPreferenceLimit: number;
+  /** Per-try KDC timeout, ms. */
+  readonly kdcTimeout: number;
+  /** Enctypes for AS requests (default_tkt_enctypes ∩ permitted_enctypes). */
+  readonly tktEnctypes: readonly number[];
+  /** Enctypes for TGS requests (default_tgs_enctypes ∩ permitted_enctypes). */
+  readonly tgsEnctypes: readonly number[];
+  readonly permittedEnctypes: readonly number[];
+  readonly allowWeakCrypto: boolean;
+  /** Allowed clock skew, ms. */
+  readonly clockSkew: number;
+  /** Requested ticket lifetime, ms. */
+  readonly ticketLifetime: number;
+  /** Requested renewable lifetime, ms (0: not renewable). */
+  readonly renewLifetime: number;
+  readonly forwardable: boolean;
+  readonly proxiable: boolean;
+  readonly dnsCanonicalizeHostname: boolean;
+  readonly defaultCcacheName: string | undefined;
+  readonly defaultKeytabName: string | undefined;
+  readonly defaultClientKeytabName: string | undefined;
+}
+
+/** The object form: any subset, KDCs as krb5.conf strings ("host:port", "tcp/host"). */
+export interface ClientConfigOptions {
+  readonly defaultRealm?: string;
+  readonly realms?: Readonly<Record<string, { readonly kdc: readonly string[] }>>;
+  readonly udpPreferenceLimit?: number;
+  readonly kdcTimeout?: number;
+  readonly permittedEnctypes?: readonly number[];
+  readonly tktEnctypes?: readonly number[];
+  readonly tgsEnctypes?: readonly number[];
+  readonly allowWeakCrypto?: boolean;
+  readonly clockSkew?: number;
+  readonly ticketLifetime?: number;
+  readonly renewLifetime?: number;
+  readonly forwardable?: boolean;
+  readonly proxiable?: boolean;
+  readonly dnsCanonicalizeHostname?: boolean;
+  readonly defaultCcacheName?: string;
+  readonly defaultKeytabName?: string;
+  readonly defaultClientKeytabName?: string;
+}
+
+const HOUR = 3_600_000;
+
+function supported(list: readonly number[], allowWeak: boolean): number[] {
+  return list.filter((e) => isSupportedEnctype(e) && (allowWeak || e !== 23));
+}
+
+function intersect(wanted: readonly number[], permitted: readonly number[]): number[] {
+  return wanted.filter((e) => permitted.includes(e));
+}
+
+export function clientConfig(options: ClientConfigOptions = {}): ClientConfig {
+  const allowWeak = options.allowWeakCrypto ?? false;
+  const permitted = supported(options.permittedEnctypes ?? DEFAULT_ENCTYPES, allowWeak);
+  const realms: Record<string, { kdcs: KdcAddress[] }> = Object.create(null) as Record<string, { kdcs: KdcAddress[] }>;
+  for (const [name, r] of Object.entries(options.realms ?? {})) realms[name] = { kdcs: r.kdc.map(parseKdcAddress) };
+  const config: ClientConfig = {
+    defaultRealm: options.defaultRealm,
+    realms: Object.freeze(realms),
+    udpPreferenceLimit: options.udpPreferenceLimit ?? DEFAULT_UDP_PREFERENCE_LIMIT,
+    kdcTimeout: options.kdcTimeout ?? DEFAULT_KDC_TIMEOUT,
+    permittedEnctypes: permitted,
+    tktEnctypes: intersect(supported(options.tktEnctypes ?? permitted, allowWeak), permitted),
+    tgsEnctypes: intersect(supported(options.tgsEnctypes ?? permitted, allowWeak), permitted),
+    allowWeakCrypto: allowWeak,
+    clockSkew: options.clockSkew ?? 300_000,
+    ticketLifetime: options.ticketLifetime ?? 24 * HOUR,
+    renewLifetime: options.renewLifetime ?? 0,
+    forwardable: options.forwardable ?? false,
+    proxiable: options.proxiable ?? false,
+    dnsCanonicalizeHostname: options.dnsCanonicalizeHostname ?? false,
+    defaultCcacheName: options.defaultCcacheName,
+    defaultKeytabName: options.defaultKeytabName,
+    defaultClientKeytabName: options.defaultClientKeytabName,
+  };
+  if (config.tktEnctypes.length === 0) {
+    throw new InvalidArgumentError('no enctype is left for AS requests after applying permitted_enctypes', {
+      hint: 'default_tkt_enctypes and permitted_enctypes in krb5.conf share no enctype kerbside supports',
+    });
+  }
+  return Object.freeze(config);
+}
+
+/** The client configuration a parsed krb5.conf describes. */
+export function clientConfigFromKrb5(conf: Krb5Config): ClientConfig {
+  const d = conf.libdefaults();
+  const allowWeak = d.allowWeakCrypto;
+  const list = (tokens: readonly string[]): number[] => resolveEnctypeList(tokens, DEFAULT_ENCTYPES);
+  const realms: Record<string, { kdc: string[] }> = {};
+  for (const name of conf.realmNames()) {
+    // Several values on one line ("kdc = a b") are not MIT syntax, but split lists are harmless.
+    realms[name] = { kdc: splitList(conf.realm(name).kdc) };
+  }
+  return clientConfig({
+    ...(d.defaultRealm !== undefined ? { defaultRealm: d.defaultRealm } : {}),
+    realms,
+    udpPreferenceLimit: d.udpPreferenceLimit,
+    permittedEnctypes: list(d.permittedEnctypes),
+    tktEnctypes: list(d.defaultTktEnctypes),
+    tgsEnctypes: list(d.defaultTgsEnctypes),
+    allowWeakCrypto: allowWeak,
+    clockSkew: d.clockskew * 1000,
+    ticketLifetime: d.ticketLifetime * 1000,
+    renewLifetime: d.renewLifetime * 1000,
+    forwardable: d.forwardable,
+    proxiable: d.proxiable,
+    // kerbside's default is false; only an explicit setting turns it on.
+    dnsCanonicalizeHostname: conf.libdefault('dns_canonicalize_hostname') === undefined ? false : d.dnsCanonicalizeHostname === true,
+    ...(d.defaultCcacheName !== undefined ? { defaultCcacheName: d.defaultCcacheName } : {}),
+    ...(d.defaultKeytabName !== undefined ? { defaultKeytabName: d.defaultKeytabName } : {}),
+    ...(d.defaultClientKeytabName !== undefined ? { defaultClientKeytabName: d.defaultClientKeytabName } : {}),
+  });
+}
+
+export type ClientConfigSource =
+  /** Path(s) of krb5.conf files. */
+  | string | readonly string[]
+  /** An already parsed krb5.conf. */
+  | Krb5Config
+  /** The object form. */
+  | ClientConfigOptions;
+
+/**
+ * Loads the client configuration: from the given path(s), a parsed krb5.conf
+ * or an object; with no source, from KRB5_CONFIG in `env` (else /etc/krb5.conf),
+ * as MIT does (missing files are skipped).
+ */
+export async function loadClientConfig(
+  source?: ClientConfigSource, options: { env?: Readonly<Record<string, string | undefined>> } = {},
+): Promise<ClientConfig> {
+  if (source instanceof Krb5Config) return clientConfigFromKrb5(source);
+  if (source === undefined || typeof source === 'string' || Array.isArray(source)) {
+    const conf = await Krb5Config.load({
+      ...(options.env !== undefined ? { env: options.env } : {}),
+      ...(source !== undefined ? { paths: source as string | readonly string[] } : {}),
+    });
+    return clientConfigFromKrb5(conf);
+  }
+  return clientConfig(source as ClientConfigOptions);
+}

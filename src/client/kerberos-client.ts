@@ -1,0 +1,197 @@
+/**
+ * The Kerberos client: configuration + clock + random + transport driving the
+ * sans-IO AS and TGS exchanges. It remembers the KDC time offset it learns
+ * (KRB_AP_ERR_SKEW) so later requests use the KDC's time; callers persist it
+ * in the ccache header.
+ */
+
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { systemRandom, type RandomSource } from '../core/random.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { ErrorCode, KrbError } from '../messages/index.js';
+import { principalEquals, readKeytab, type Credential, type Principal } from '../files/index.js';
+import { AsExchange, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
+import { TgsExchange } from './tgs-exchange.js';
+import type { ClientConfig } from './config.js';
+import { KeytabKeyMissingError, KdcError } from './errors.js';
+import { isTgsPrincipal, principal as parseName, showPrincipal } from './names.js';
+import { sendToKdc, type KdcReply, type KdcTransport, type ReplyClass } from './send-to-kdc.js';
+import { socketTransport } from './socket-transport.js';
+
+export interface KerberosClientOptions {
+  readonly config: ClientConfig;
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  readonly transport?: KdcTransport;
+  /** KDC time − local time, ms (e.g. from a ccache header). */
+  readonly timeOffset?: number;
+}
+
+export interface InitialCredentialOptions {
+  readonly client: Principal | string;
+  /** One of password, keys, keytab. */
+  readonly password?: string;
+  readonly keys?: readonly ClientKey[];
+  /** Where `keys` came from, for messages ("keytab /etc/krb5.keytab"). */
+  readonly keysFrom?: string;
+  /** A keytab name (FILE:/path or a path); its keys for `client` are used. */
+  readonly keytab?: string;
+  /** Lifetime, ms (default: config ticket_lifetime). */
+  readonly lifetime?: number;
+  /** Renewable lifetime, ms (default: config renew_lifetime; 0: not renewable). */
+  readonly renewLifetime?: number;
+  readonly forwardable?: boolean;
+  readonly proxiable?: boolean;
+  /** Ask for this service instead of krbtgt/REALM (kinit -S). */
+  readonly service?: Principal | string;
+}
+
+/** At most this many round trips per exchange (pre-authentication, skew retry). */
+const MAX_ROUNDS = 4;
+
+export class KerberosClient {
+  readonly config: ClientConfig;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly transport: KdcTransport;
+  #offset: number;
+
+  constructor(options: KerberosClientOptions) {
+    this.config = options.config;
+    this.clock = options.clock ?? systemClock();
+    this.random = options.random ?? systemRandom();
+    this.transport = options.transport ?? socketTransport();
+    this.#offset = options.timeOffset ?? 0;
+  }
+
+  /** KDC time − local time, ms, as last learned. */
+  get timeOffset(): number {
+    return this.#offset;
+  }
+
+  set timeOffset(ms: number) {
+    this.#offset = ms;
+  }
+
+  /** `name[@REALM]` with the configured default realm. */
+  principal(text: string | Principal): Principal {
+    if (typeof text !== 'string') return text;
+    return parseName(text, this.config.defaultRealm);
+  }
+
+  /** AS exchange: a TGT (or the `service` ticket) for `client` from a password, keys or a keytab. */
+  async getInitialCredentials(options: InitialCredentialOptions): Promise<InitialCredential> {
+    const client = this.principal(options.client);
+    const keySource = await this.#keySource(client, options);
+    const lifetime = options.lifetime ?? this.config.ticketLifetime;
+    const renewLifetime = options.renewLifetime ?? this.config.renewLifetime;
+    const forwardable = options.forwardable ?? this.config.forwardable;
+    const proxiable = options.proxiable ?? this.config.proxiable;
+    const exchange = new AsExchange({
+      client,
+      ...(options.service !== undefined ? { server: this.principal(options.service) } : {}),
+      keySource,
+      etypes: this.config.tktEnctypes,
+      lifetime,
+      ...(renewLifetime > 0 ? { renewLifetime } : {}),
+      forwardable,
+      proxiable,
+      allowWeak: this.config.allowWeakCrypto,
+    }, { now: () => this.clock.now(), random: this.random, offset: this.#offset });
+    let request = exchange.request();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { reply } = await this.send(client.realm, request);
+      const step = await exchange.handle(reply);
+      this.#offset = exchange.offset;
+      if (step.kind === 'done') return step.result;
+      request = step.request;
+    }
+    throw new KdcError(`the AS exchange for ${showPrincipal(client)} did not finish in ${MAX_ROUNDS} round trips`, { detail: { client: showPrincipal(client) } });
+  }
+
+  /** TGS exchange: a ticket for `service` using `tgt`. */
+  async getServiceTicket(tgt: Credential, service: Principal | string): Promise<Credential> {
+    const server = this.principal(service);
+    const tgtRealm = tgt.server.components[1] ?? tgt.server.realm;
+    if (!isTgsPrincipal(tgt.server)) {
+      throw new InvalidArgumentError(`a service ticket needs a TGT; ${showPrincipal(tgt.server)} is not one`);
+    }
+    if (server.realm !== tgtRealm) {
+      throw new KdcError(`${showPrincipal(server)} is in realm ${server.realm}, but the TGT is for ${tgtRealm}; cross-realm requests are not supported`, {
+        detail: { client: showPrincipal(tgt.client), service: showPrincipal(server) },
+        hint: 'get a TGT in the service\'s realm, or name the service in the TGT\'s realm',
+      });
+    }
+    return this.#tgs(tgt, server, false);
+  }
+
+  /** Renews a renewable ticket (usually the TGT) with the RENEW option. */
+  renew(ticket: Credential): Promise<Credential> {
+    return this.#tgs(ticket, ticket.server, true);
+  }
+
+  async #tgs(tgt: Credential, server: Principal, renew: boolean): Promise<Credential> {
+    const exchange = new TgsExchange({ tgt, server, etypes: this.config.tgsEnctypes, renew },
+      { now: () => this.clock.now(), random: this.random, offset: this.#offset });
+    const realm = tgt.server.realm;
+    let request = exchange.request();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { reply } = await this.send(realm, request);
+      const step = exchange.handle(reply);
+      this.#offset = exchange.offset;
+      if (step.kind === 'done') return step.credential;
+      request = step.request;
+    }
+    throw new KdcError(`the TGS exchange for ${showPrincipal(server)} did not finish in ${MAX_ROUNDS} round trips`);
+  }
+
+  /** Sends one request to the realm's KDCs (failover, UDP/TCP as configured). */
+  send(realm: string, request: Uint8Array): Promise<KdcReply> {
+    return sendToKdc(request, {
+      realm,
+      kdcs: this.config.realms[realm]?.kdcs ?? [],
+      transport: this.transport,
+      clock: this.clock,
+      udpPreferenceLimit: this.config.udpPreferenceLimit,
+      timeout: this.config.kdcTimeout,
+      classify: classifyReply,
+    });
+  }
+
+  async #keySource(client: Principal, o: InitialCredentialOptions): Promise<ClientKeySource> {
+    const given = [o.password, o.keys, o.keytab].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new InvalidArgumentError('give exactly one of password, keys or keytab');
+    if (o.password !== undefined) return { kind: 'password', password: o.password };
+    if (o.keys !== undefined) return { kind: 'keys', keys: o.keys, description: o.keysFrom ?? 'the given keys' };
+    return { kind: 'keys', keys: await keytabKeys(o.keytab!, client), description: `keytab ${o.keytab}` };
+  }
+}
+
+/** The keys `keytab` holds for `client` (all kvnos); KeytabKeyMissingError when there are none. */
+export async function keytabKeys(keytab: string, client: Principal): Promise<ClientKey[]> {
+  const entries = await readKeytab(keytab);
+  const keys = entries.filter((e) => principalEquals(e.principal, client))
+    .map((e) => ({ enctype: e.enctype, keyvalue: e.key, kvno: e.kvno }));
+  if (keys.length === 0) {
+    throw new KeytabKeyMissingError(`Keytab contains no suitable keys for ${showPrincipal(client)}`, {
+      detail: { client: showPrincipal(client), keytab },
+      hint: `add a key for ${showPrincipal(client)} to ${keytab} (kadmin ktadd, or kerbside ktutil add)`,
+    });
+  }
+  return keys;
+}
+
+/** KRB_ERR_RESPONSE_TOO_BIG → retry over TCP; KDC_ERR_SVC_UNAVAILABLE → next KDC. */
+export function classifyReply(reply: Uint8Array): ReplyClass {
+  if (reply[0] !== 0x7e) return 'ok';
+  try {
+    const e = KrbError.decode(reply);
+    if (e.errorCode === ErrorCode.KRB_ERR_RESPONSE_TOO_BIG) return 'response_too_big';
+    if (e.errorCode === ErrorCode.KDC_ERR_SVC_UNAVAILABLE) return 'try_next_kdc';
+  } catch {
+    // Let the exchange report the undecodable reply.
+  }
+  return 'ok';
+}
+

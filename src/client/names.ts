@@ -1,0 +1,37 @@
+/**
+ * Principals on the client side: the files module's `Principal` (realm, name
+ * type, components — what caches and keytabs store) and the wire form
+ * (PrincipalName + realm, RFC 4120 §5.2.2).
+ */
+
+import { principalEquals, principalToString, parsePrincipal, type Principal } from '../files/index.js';
+import { NameType, type PrincipalName } from '../messages/index.js';
+
+export function toPrincipalName(p: Principal): PrincipalName {
+  return { nameType: p.nameType, nameString: [...p.components] };
+}
+
+export function fromPrincipalName(name: PrincipalName, realm: string): Principal {
+  return { realm, nameType: name.nameType, components: [...name.nameString] };
+}
+
+/** krbtgt/SERVICE_REALM@CLIENT_REALM (RFC 4120 §7.3). */
+export function tgsPrincipal(realm: string, clientRealm: string = realm): Principal {
+  return { realm: clientRealm, nameType: NameType.NT_SRV_INST, components: ['krbtgt', realm] };
+}
+
+export function isTgsPrincipal(p: Principal): boolean {
+  return p.components.length === 2 && p.components[0] === 'krbtgt';
+}
+
+/** Same components and realm; name types are ignored, as MIT compares. */
+export function samePrincipal(a: Principal, b: Principal): boolean {
+  return principalEquals(a, b);
+}
+
+export const showPrincipal = principalToString;
+
+/** Parses `name[@REALM]`, using `defaultRealm` when the text has none. */
+export function principal(text: string, defaultRealm: string | undefined): Principal {
+  return parsePrincipal(text, defaultRealm === undefined ? {} : { defaultRealm });
+}

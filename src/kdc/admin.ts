@@ -1,0 +1,170 @@
+/**
+ * Realm administration on top of a PrincipalStore (what MIT kadmin.local's
+ * addprinc / cpw / cpw -randkey / ktadd do): principals with password-derived
+ * keys (RFC 3961 string-to-key with the RFC 4120 §4 default salt, stored
+ * explicitly so PA-ETYPE-INFO2 always announces it) or random keys, one key
+ * per enctype the realm permits; re-keying adds a new kvno and keeps the old
+ * ones for tickets still in flight; keytab export through the files module.
+ */
+
+import { systemClock, type Clock } from '../core/clock.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { systemRandom, type RandomSource } from '../core/random.js';
+import { generateKey, stringToKey, type Key } from '../crypto/index.js';
+import { writeKeytab, type KeytabEntry } from '../files/index.js';
+import { principalNameFromString, principalNameToString } from '../messages/index.js';
+import type { KeyMaterial, NewPrincipal, PrincipalRecord, PrincipalStore } from '../store/types.js';
+import { resolveRealmPolicy, type RealmPolicy, type RealmPolicyInput } from './config.js';
+import { defaultSalt, plainKeys, storedSalt, type KeyProtector } from './keys.js';
+import { currentKeys, isPermittedEnctype } from './policy.js';
+
+export interface RealmAdminOptions {
+  readonly realm: string;
+  readonly store: PrincipalStore;
+  /** Decides which enctypes keys are made in (permittedEnctypes, allowWeakCrypto). */
+  readonly policy?: RealmPolicyInput;
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  /** How key bytes are stored (default: in the clear; see masterKeyProtector). */
+  readonly keys?: KeyProtector;
+}
+
+/** Attributes of a new principal (store defaults for whatever is left out). */
+export type PrincipalSettings = Omit<NewPrincipal, 'name' | 'keys' | 'kvno'>;
+
+export interface KeyOptions {
+  /** Enctypes to make keys in; default the realm's permitted enctypes. */
+  readonly enctypes?: readonly number[];
+}
+
+export interface AddPrincipalOptions extends PrincipalSettings, KeyOptions {
+  /** Derive the keys from this password. Without it the keys are random (MIT addprinc -randkey). */
+  readonly password?: string;
+}
+
+export interface RekeyOptions extends KeyOptions {
+  /** Keep older kvnos for tickets issued under them (default true, MIT cpw -keepold). */
+  readonly keepOld?: boolean;
+}
+
+export interface KeytabOptions {
+  /** Every stored kvno instead of only the current one (MIT ktadd exports the current). */
+  readonly allKvnos?: boolean;
+}
+
+export interface RealmAdmin {
+  readonly realm: string;
+  readonly store: PrincipalStore;
+  readonly policy: RealmPolicy;
+  /** The full store name: 'alice' → 'alice@REALM'; an explicit realm must be this one. */
+  principalName(name: string): string;
+  /** Creates krbtgt/REALM@REALM with random keys unless it exists. Returns its record. */
+  createRealm(): Promise<PrincipalRecord>;
+  addPrincipal(name: string, options?: AddPrincipalOptions): Promise<PrincipalRecord>;
+  /** New keys from a password under a new kvno. */
+  setPassword(name: string, password: string, options?: RekeyOptions): Promise<PrincipalRecord>;
+  /** New random keys under a new kvno. */
+  randkey(name: string, options?: RekeyOptions): Promise<PrincipalRecord>;
+  /** Keytab entries for a principal's keys (key bytes in the clear). */
+  keytabEntries(name: string, options?: KeytabOptions): Promise<KeytabEntry[]>;
+  /** Writes the keys of one or more principals to a keytab file (replacing it, mode 0600). */
+  exportKeytab(names: string | readonly string[], path: string, options?: KeytabOptions): Promise<KeytabEntry[]>;
+}
+
+export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
+  const { realm, store } = options;
+  const policy = resolveRealmPolicy(options.policy);
+  const clock = options.clock ?? systemClock();
+  const random = options.random ?? systemRandom();
+  const protector = options.keys ?? plainKeys;
+  if (realm.length === 0) throw new InvalidArgumentError('a realm name must not be empty');
+
+  function principalName(name: string): string {
+    const parsed = principalNameFromString(name);
+    if (parsed.realm !== undefined && parsed.realm !== realm) {
+      throw new InvalidArgumentError(`principal ${name} is not in realm ${realm}`, { hint: `leave the realm off or write @${realm}` });
+    }
+    return principalNameToString(parsed.name, realm);
+  }
+
+  function enctypesFor(opts: KeyOptions): number[] {
+    const enctypes = [...(opts.enctypes ?? policy.permittedEnctypes)].filter((e) => isPermittedEnctype(e, policy));
+    if (enctypes.length === 0) {
+      throw new InvalidArgumentError(`none of the enctypes ${(opts.enctypes ?? policy.permittedEnctypes).join(', ')} is permitted in realm ${realm}`, {
+        hint: 'weak enctypes such as RC4 need allowWeakCrypto in the realm policy',
+      });
+    }
+    return enctypes;
+  }
+
+  const allowWeak = { allowWeak: policy.allowWeakCrypto };
+
+  async function passwordKeys(name: string, password: string, opts: KeyOptions): Promise<KeyMaterial[]> {
+    const salt = defaultSalt(name);
+    const keys: KeyMaterial[] = [];
+    for (const enctype of enctypesFor(opts)) {
+      const key = await stringToKey(enctype, password, salt, undefined, allowWeak);
+      keys.push({ enctype, keyvalue: protector.seal(key, name), salt: storedSalt(salt) });
+    }
+    return keys;
+  }
+
+  function randomKeys(name: string, opts: KeyOptions): KeyMaterial[] {
+    return enctypesFor(opts).map((enctype) => ({ enctype, keyvalue: protector.seal(generateKey(enctype, random, allowWeak), name) }));
+  }
+
+  async function keytabEntries(name: string, opts: KeytabOptions = {}): Promise<KeytabEntry[]> {
+    const full = principalName(name);
+    const record = await store.get(full);
+    if (record === undefined) throw new InvalidArgumentError(`no principal ${full} in the store`);
+    const parsed = principalNameFromString(full);
+    const principal = { realm, nameType: parsed.name.nameType, components: parsed.name.nameString };
+    const timestamp = new Date(Math.floor(clock.now() / 1000) * 1000);
+    const keys = opts.allKvnos === true ? record.keys : currentKeys(record.keys);
+    return keys.map((stored) => {
+      const key: Key = protector.open(stored, full);
+      return { principal, timestamp, kvno: stored.kvno, enctype: stored.enctype, key: key.keyvalue };
+    });
+  }
+
+  const admin: RealmAdmin = {
+    realm,
+    store,
+    policy,
+    principalName,
+    async createRealm() {
+      const name = principalName(`krbtgt/${realm}`);
+      return (await store.get(name)) ?? store.create({ name, keys: randomKeys(name, {}) });
+    },
+    async addPrincipal(name, opts = {}) {
+      const full = principalName(name);
+      const { password, enctypes, ...settings } = opts;
+      const keyOptions = enctypes === undefined ? {} : { enctypes };
+      const keys = password === undefined ? randomKeys(full, keyOptions) : await passwordKeys(full, password, keyOptions);
+      return store.create({ ...settings, name: full, keys });
+    },
+    async setPassword(name, password, opts = {}) {
+      const full = principalName(name);
+      return store.setKeys(full, await passwordKeys(full, password, opts), { purgeOld: opts.keepOld === false, fromPassword: true });
+    },
+    async randkey(name, opts = {}) {
+      const full = principalName(name);
+      return store.setKeys(full, randomKeys(full, opts), { purgeOld: opts.keepOld === false });
+    },
+    keytabEntries,
+    async exportKeytab(names, path, opts = {}) {
+      const entries: KeytabEntry[] = [];
+      for (const name of typeof names === 'string' ? [names] : names) entries.push(...await keytabEntries(name, opts));
+      await writeKeytab(path, entries);
+      return entries;
+    },
+  };
+  return Object.freeze(admin);
+}
+
+/** A RealmAdmin whose realm has its krbtgt principal (created if missing). */
+export async function createRealm(options: RealmAdminOptions): Promise<RealmAdmin> {
+  const admin = realmAdmin(options);
+  await admin.createRealm();
+  return admin;
+}

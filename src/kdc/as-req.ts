@@ -1,0 +1,251 @@
+/**
+ * RFC 4120 §3.1.3 Generation of KRB_AS_REP (MIT do_as_req.c, Heimdal
+ * kerberos5.c _kdc_as_rep): look up client and server, refuse disabled,
+ * expired or locked-out clients, run pre-authentication, choose the reply and
+ * session enctypes, compute flags and times, and seal ticket and reply.
+ * RFC 6806 basics: NT-ENTERPRISE client names and the CANONICALIZE option.
+ * A PAC is not generated; KERB-PA-PAC-REQUEST is accepted and ignored.
+ */
+
+import { generateKey, KeyUsage } from '../crypto/index.js';
+import {
+  AsRep, EncAsRepPart, ErrorCode, KdcOptions, MethodData, NameType, TicketFlags,
+  flagNames, principalNameFromString, type AsReq, type EncTicketPart, type PaData, type PrincipalName,
+} from '../messages/index.js';
+import type { LockoutState, PrincipalRecord } from '../store/types.js';
+import { KdcRequestError } from './errors.js';
+import {
+  EMPTY_TRANSITED, checkServer, lastReq, lookupService, sealReply, sealTicket, storeName, type ExchangeContext,
+} from './exchange.js';
+import {
+  chooseReplyKey, chooseSessionEnctype, chooseTicketKey, serviceEnctypes, ticketEndtime, ticketRenewTill,
+} from './policy.js';
+import type { AsPreauthContext, PreauthOutcome } from './preauth.js';
+
+/** KDC options that make no sense in an AS-REQ (MIT AS_INVALID_OPTIONS). */
+const AS_INVALID_OPTIONS = (KdcOptions.forwarded | KdcOptions.proxy | KdcOptions.validate | KdcOptions.renew
+  | KdcOptions.encTktInSkey | KdcOptions.cnameInAddlTkt) >>> 0;
+
+export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uint8Array> {
+  const body = req.reqBody;
+  ctx.log.exchange = 'AS';
+  const options = body.kdcOptions >>> 0;
+  if (body.cname === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN, 'AS-REQ without a client name');
+  }
+  if (body.sname === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_S_PRINCIPAL_UNKNOWN, 'AS-REQ without a server name');
+  }
+  if (body.realm !== ctx.realm) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_WRONG_REALM, `this KDC serves realm ${ctx.realm}, not ${body.realm}`);
+  }
+  const requested = clientLookupName(body.cname, ctx.realm);
+  ctx.log.client = requested;
+  const serviceName = storeName(body.sname, ctx.realm);
+  ctx.log.service = serviceName;
+
+  const client = await ctx.principals.get(requested);
+  if (client === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN, 'Client not found in Kerberos database', {
+      reason: `no principal ${requested}`,
+    });
+  }
+  const found = await lookupService(ctx, body.sname, ctx.realm);
+  if (found === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_S_PRINCIPAL_UNKNOWN, 'Server not found in Kerberos database', {
+      reason: `no principal ${serviceName}`,
+    });
+  }
+  const server = found.record;
+  checkClient(client, server, ctx.now);
+  checkServer(server, ctx.now);
+  const lockoutState = ctx.lockout === undefined ? undefined : await ctx.lockout.check(client.name, ctx.now);
+
+  if ((options & AS_INVALID_OPTIONS) !== 0) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_BADOPTION, 'KDC option not valid in an AS request', {
+      reason: `AS-REQ with options ${flagNames(KdcOptions, options & AS_INVALID_OPTIONS).join(', ')}`,
+    });
+  }
+  if ((options & KdcOptions.postdated) !== 0 || (body.from !== undefined && body.from.getTime() > ctx.now + ctx.policy.clockSkew * 1000)) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_CANNOT_POSTDATE, 'Ticket not eligible for postdating', {
+      reason: 'postdated tickets are not issued by this KDC',
+    });
+  }
+
+  const replyKey = chooseReplyKey(body.etype, client.keys, ctx.policy);
+  if (replyKey === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_ETYPE_NOSUPP, 'KDC has no support for encryption type', {
+      reason: `${client.name} has no current key in any requested enctype the realm permits (requested ${body.etype.join(', ')})`,
+    });
+  }
+  ctx.log.replyEnctype = replyKey.enctype;
+  const sessionEnctype = chooseSessionEnctype(body.etype, serviceEnctypes(server), ctx.policy);
+  const ticketKey = chooseTicketKey(server.keys, ctx.policy);
+  if (sessionEnctype === undefined || ticketKey === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_ETYPE_NOSUPP, 'KDC has no support for encryption type', {
+      reason: sessionEnctype === undefined
+        ? `no requested enctype (${body.etype.join(', ')}) is supported by ${server.name} and permitted by the realm`
+        : `${server.name} has no current key in an enctype the realm permits`,
+    });
+  }
+
+  const pctx: AsPreauthContext = {
+    request: req, clientName: client.name, client, replyKey, now: ctx.now, policy: ctx.policy,
+    openKey: (stored) => ctx.keys.open(stored, client.name),
+  };
+  const outcome = await preauthenticate(ctx, pctx, lockoutState);
+
+  // Times and flags (RFC 4120 §3.1.3).
+  const start = ctx.now;
+  const till = body.till.getTime();
+  const endtime = ticketEndtime({ starttime: start, till, maxLives: [client.maxLife, server.maxLife, ctx.policy.maxLife] });
+  if (endtime <= start) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_NEVER_VALID, 'Requested effective lifetime is negative or too short', {
+      reason: `requested till ${body.till.toISOString()} is not after the start time`,
+    });
+  }
+  const renewTill = ticketRenewTill({
+    starttime: start, endtime, till, rtime: body.rtime?.getTime(),
+    renewable: (options & KdcOptions.renewable) !== 0, renewableOk: (options & KdcOptions.renewableOk) !== 0,
+    allowed: client.allowRenewable && server.allowRenewable,
+    maxRenewableLives: [client.maxRenewableLife, server.maxRenewableLife], realmMaxRenewableLife: ctx.policy.maxRenewableLife,
+  });
+  let flags = TicketFlags.initial;
+  if (outcome !== undefined) flags |= TicketFlags.preAuthent;
+  if ((options & KdcOptions.forwardable) !== 0 && client.allowForwardable && server.allowForwardable && ctx.policy.allowForwardable) {
+    flags |= TicketFlags.forwardable;
+  }
+  if ((options & KdcOptions.proxiable) !== 0 && client.allowProxiable && server.allowProxiable && ctx.policy.allowProxiable) {
+    flags |= TicketFlags.proxiable;
+  }
+  if (renewTill !== undefined) flags |= TicketFlags.renewable;
+  if (server.okAsDelegate) flags |= TicketFlags.okAsDelegate;
+  flags >>>= 0;
+
+  // RFC 6806: with CANONICALIZE (or an enterprise name) the reply carries the names as stored.
+  const canonicalize = (options & KdcOptions.canonicalize) !== 0 || body.cname.nameType === NameType.NT_ENTERPRISE;
+  const cname = canonicalize ? principalNameFromString(client.name).name : body.cname;
+  const sname: PrincipalName = canonicalize ? found.name : body.sname;
+
+  const sessionKey = generateKey(sessionEnctype, ctx.random, { allowWeak: ctx.policy.allowWeakCrypto });
+  ctx.log.sessionEnctype = sessionEnctype;
+  ctx.log.ticketEnctype = ticketKey.enctype;
+  const times = {
+    authtime: new Date(start),
+    starttime: new Date(start),
+    endtime: new Date(endtime),
+    ...(renewTill === undefined ? {} : { renewTill: new Date(renewTill) }),
+  };
+  const caddr = body.addresses !== undefined && body.addresses.length > 0 ? { caddr: body.addresses } : {};
+  const ticketPart: EncTicketPart = {
+    flags, key: { keytype: sessionKey.enctype, keyvalue: sessionKey.keyvalue }, crealm: ctx.realm, cname,
+    transited: EMPTY_TRANSITED, ...times, ...caddr,
+  };
+  const ticket = sealTicket(ctx, ctx.realm, sname, ticketPart, ticketKey, server.name);
+
+  const clientKey = outcome?.replyKey ?? ctx.keys.open(replyKey, client.name);
+  const encPart = EncAsRepPart.encode({
+    key: { keytype: sessionKey.enctype, keyvalue: sessionKey.keyvalue },
+    lastReq: lastReq(client.passwordExpiry),
+    nonce: body.nonce,
+    ...(client.passwordExpiry === undefined ? {} : { keyExpiration: new Date(client.passwordExpiry) }),
+    flags, ...times, srealm: ctx.realm, sname, ...caddr,
+  });
+  const padata: PaData[] = [];
+  for (const m of ctx.preauth.mechanisms) {
+    const pa = m.returnPadata?.(pctx);
+    if (pa !== undefined) padata.push(pa);
+  }
+  const reply = AsRep.encode({
+    pvno: 5, msgType: 11, ...(padata.length > 0 ? { padata } : {}),
+    crealm: ctx.realm, cname, ticket,
+    encPart: sealReply(ctx, clientKey, KeyUsage.AS_REP_ENCPART, encPart, outcome?.replyKey === undefined ? replyKey.kvno : undefined),
+  });
+  if (lockoutState !== undefined && outcome !== undefined) ctx.lockout?.succeeded(client.name, lockoutState);
+  return reply;
+}
+
+/**
+ * The store name to look the client up by. An NT-ENTERPRISE name (RFC 6806
+ * §5) is one component 'user@REALM' (or just 'user'), parsed as a principal
+ * of our realm; other realms are not ours (no referrals).
+ */
+function clientLookupName(cname: PrincipalName, realm: string): string {
+  if (cname.nameType === NameType.NT_ENTERPRISE && cname.nameString.length === 1) {
+    let parsed: ReturnType<typeof principalNameFromString>;
+    try {
+      parsed = principalNameFromString(cname.nameString[0]!);
+    } catch (err) {
+      throw new KdcRequestError(ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN, 'Client not found in Kerberos database', {
+        reason: `enterprise name ${JSON.stringify(cname.nameString[0]!)} is not a principal name`, cause: err,
+      });
+    }
+    if (parsed.realm !== undefined && parsed.realm !== realm) {
+      throw new KdcRequestError(ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN, 'Client not found in Kerberos database', {
+        reason: `enterprise name ${cname.nameString[0]!} names realm ${parsed.realm}; cross-realm referrals are not supported`,
+      });
+    }
+    return storeName(parsed.name, realm);
+  }
+  return storeName(cname, realm);
+}
+
+/** MIT validate_as_request: refusals that depend only on the records, checked before pre-authentication. */
+function checkClient(client: PrincipalRecord, server: PrincipalRecord, now: number): void {
+  if (client.principalExpiry !== undefined && now >= client.principalExpiry) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_NAME_EXP, 'Client\'s entry in database has expired', {
+      reason: `${client.name} expired at ${new Date(client.principalExpiry).toISOString()}`,
+    });
+  }
+  const toChangePw = server.passwordChangeService;
+  if (client.passwordExpiry !== undefined && now >= client.passwordExpiry && !toChangePw) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
+      reason: `the password of ${client.name} expired at ${new Date(client.passwordExpiry).toISOString()}`,
+    });
+  }
+  if (client.requiresPasswordChange && !toChangePw) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
+      reason: `${client.name} must change its password first (requiresPasswordChange)`,
+    });
+  }
+  if (client.disabled || !client.allowTickets) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_CLIENT_REVOKED, 'Client\'s credentials have been revoked', {
+      reason: `${client.name} is ${client.disabled ? 'disabled' : 'not allowed to obtain tickets (allowTickets is off)'}`,
+    });
+  }
+}
+
+/**
+ * Runs the first registered mechanism whose padata the client sent. Returns
+ * its outcome, or undefined when the client is not required to
+ * pre-authenticate and did not. Failures count towards lockout and carry the
+ * METHOD-DATA hints so the client can retry (as MIT sends them).
+ */
+async function preauthenticate(ctx: ExchangeContext, pctx: AsPreauthContext, lockoutState: LockoutState | undefined): Promise<PreauthOutcome | undefined> {
+  for (const pa of pctx.request.padata ?? []) {
+    const mechanism = ctx.preauth.byType[pa.padataType];
+    if (mechanism?.verify === undefined) continue; // informational padata (PAC request, …) or unknown
+    ctx.log.preauth = mechanism.name;
+    try {
+      return await mechanism.verify(pctx, pa);
+    } catch (err) {
+      if (!(err instanceof KdcRequestError)) throw err;
+      if (err.errorCode === ErrorCode.KDC_ERR_PREAUTH_FAILED && lockoutState !== undefined) ctx.lockout?.failed(pctx.clientName);
+      throw new KdcRequestError(err.errorCode, err.message, { reason: err.reason, eData: methodData(ctx, pctx) });
+    }
+  }
+  if (!pctx.client.requiresPreauth) return undefined;
+  throw new KdcRequestError(ErrorCode.KDC_ERR_PREAUTH_REQUIRED, 'Additional pre-authentication required', {
+    reason: `${pctx.clientName} requires pre-authentication`,
+    eData: methodData(ctx, pctx),
+  });
+}
+
+function methodData(ctx: ExchangeContext, pctx: AsPreauthContext): Uint8Array {
+  const hints: PaData[] = [];
+  for (const m of ctx.preauth.mechanisms) {
+    const pa = m.edata?.(pctx);
+    if (pa !== undefined) hints.push(pa);
+  }
+  return MethodData.encode(hints);
+}
