@@ -13,7 +13,7 @@ import { systemRandom, type RandomSource } from '../core/random.js';
 import { generateKey, stringToKey, type Key } from '../crypto/index.js';
 import { writeKeytab, type KeytabEntry } from '../files/index.js';
 import { principalNameFromString, principalNameToString } from '../messages/index.js';
-import type { KeyMaterial, NewPrincipal, PrincipalRecord, PrincipalStore } from '../store/types.js';
+import type { KeyMaterial, NewPrincipal, PrincipalRecord, PrincipalStore } from '../store/index.js';
 import { resolveRealmPolicy, type RealmPolicy, type RealmPolicyInput } from './config.js';
 import { defaultSalt, plainKeys, storedSalt, type KeyProtector } from './keys.js';
 import { currentKeys, isPermittedEnctype } from './policy.js';

@@ -12,7 +12,7 @@ import {
   AsRep, EncAsRepPart, ErrorCode, KdcOptions, MethodData, NameType, TicketFlags,
   flagNames, principalNameFromString, type AsReq, type EncTicketPart, type PaData, type PrincipalName,
 } from '../messages/index.js';
-import type { LockoutState, PrincipalRecord } from '../store/types.js';
+import type { LockoutState, PrincipalRecord } from '../store/index.js';
 import { KdcRequestError } from './errors.js';
 import {
   EMPTY_TRANSITED, checkServer, lastReq, lookupService, sealReply, sealTicket, storeName, type ExchangeContext,

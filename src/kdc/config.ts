@@ -7,7 +7,7 @@
  */
 
 import { InvalidArgumentError } from '../core/errors.js';
-import type { LockoutPolicy } from '../store/types.js';
+import type { LockoutPolicy } from '../store/index.js';
 
 export type { LockoutPolicy };
 

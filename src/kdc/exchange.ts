@@ -9,7 +9,7 @@ import { encrypt, KeyUsage, type Key } from '../crypto/index.js';
 import {
   EncTicketPart, ErrorCode, LastReqType, NameType, principalNameToString, type EncryptedData, type PrincipalName, type Ticket,
 } from '../messages/index.js';
-import type { PrincipalRecord, StoredKey } from '../store/types.js';
+import type { PrincipalRecord, StoredKey } from '../store/index.js';
 import type { RealmPolicy } from './config.js';
 import { KdcRequestError } from './errors.js';
 import type { KeyProtector } from './keys.js';

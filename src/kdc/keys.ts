@@ -9,7 +9,7 @@ import type { RandomSource } from '../core/random.js';
 import { fromUtf8, utf8 } from '../core/bytes.js';
 import { decrypt, encrypt, type Key } from '../crypto/index.js';
 import { principalNameFromString } from '../messages/index.js';
-import type { KeyMaterial, StoredKey } from '../store/types.js';
+import type { KeyMaterial, StoredKey } from '../store/index.js';
 
 /** Turns stored key bytes into usable keys and back (the store treats them as opaque). */
 export interface KeyProtector {

@@ -8,7 +8,7 @@
  */
 
 import { ErrorCode } from '../messages/index.js';
-import type { LockoutPolicy, LockoutState, LockoutStore } from '../store/types.js';
+import type { LockoutPolicy, LockoutState, LockoutStore } from '../store/index.js';
 import { KdcRequestError } from './errors.js';
 
 export interface LockoutEvents {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { StoredKey } from '../store/types.js';
+import type { StoredKey } from '../store/index.js';
 import { DEFAULT_REALM_POLICY, resolveRealmPolicy } from './config.js';
 import {
   KERBEROS_INFINITY, chooseReplyKey, chooseSessionEnctype, chooseTicketKey, currentKeys, isPermittedEnctype,

@@ -7,7 +7,7 @@
  */
 
 import { getEnctype, isSupportedEnctype } from '../crypto/index.js';
-import type { StoredKey } from '../store/types.js';
+import type { StoredKey } from '../store/index.js';
 import type { RealmPolicy } from './config.js';
 
 /** MIT's kdc_infinity: the last 32-bit KerberosTime, 2038-01-19T03:14:07Z. */

@@ -15,7 +15,7 @@ import { decrypt, KeyUsage, type Key } from '../crypto/index.js';
 import {
   EncryptedData, ErrorCode, EtypeInfo2, PaEncTsEnc, PaType, type AsReq, type PaData,
 } from '../messages/index.js';
-import type { PrincipalRecord, StoredKey } from '../store/types.js';
+import type { PrincipalRecord, StoredKey } from '../store/index.js';
 import type { RealmPolicy } from './config.js';
 import { KdcRequestError } from './errors.js';
 import { currentKeys } from './policy.js';

@@ -16,7 +16,7 @@ import {
   ErrorCode, KrbError, decodeMessage, errorCodeName, type PrincipalName,
 } from '../messages/index.js';
 import { StoreError } from '../store/index.js';
-import type { LockoutStore } from '../store/types.js';
+import type { LockoutStore } from '../store/index.js';
 import { handleAsReq } from './as-req.js';
 import { resolveRealmPolicy, type RealmPolicy, type RealmPolicyInput } from './config.js';
 import { KdcRequestError } from './errors.js';

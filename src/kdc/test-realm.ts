@@ -17,7 +17,7 @@ import { systemRandom, type RandomSource } from '../core/random.js';
 import type { EventSink } from '../events/index.js';
 import { formatKrb5Conf, writeFileAtomic, type KeytabEntry, type ProfileInput } from '../files/index.js';
 import { MemoryStore } from '../store/index.js';
-import type { LockoutStore, PrincipalRecord, PrincipalStore } from '../store/types.js';
+import type { LockoutStore, PrincipalRecord, PrincipalStore } from '../store/index.js';
 import {
   realmAdmin, type AddPrincipalOptions, type KeytabOptions, type RealmAdmin, type RekeyOptions,
 } from './admin.js';

@@ -13,7 +13,7 @@ import {
   ApReq, AuthorizationData, Authenticator, EncTgsRepPart, EncTicketPart, ErrorCode, KdcOptions, PaType,
   TgsRep, TicketFlags, flagNames, type AuthorizationDataEntry, type HostAddress, type PrincipalName, type TgsReq,
 } from '../messages/index.js';
-import type { PrincipalRecord } from '../store/types.js';
+import type { PrincipalRecord } from '../store/index.js';
 import { KdcRequestError } from './errors.js';
 import {
   checkServer, lastReq, isTgsName, lookupService, sealReply, sealTicket, storeName, type ExchangeContext,

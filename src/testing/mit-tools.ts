@@ -26,7 +26,7 @@ export function requireTool(name: string, debianPackage: string): string {
     }
   }
   throw new Error(
-    `${name} not found: install Debian package ${debianPackage} (MIT Kerberos) — .ci/install-peers does this`,
+    `${name} not found: install Debian package ${debianPackage} — .ci/install-peers does this`,
   );
 }
 
