@@ -79,13 +79,16 @@ export function upwardImports(files: readonly string[], read: (f: string) => str
       const targetRank = rank.get(target);
       if (targetRank === undefined || targetRank > fromRank) {
         problems.push(`${relative(srcRoot, file)}: ${from} imports ${target} ("${spec}"), which sits above it`);
+      } else if (target !== 'core' && !spec.endsWith(`/${target}/index.js`)) {
+        // A module's public surface is its index.ts; core's few files are all public.
+        problems.push(`${relative(srcRoot, file)}: imports "${spec}" instead of ${target}/index.js`);
       }
     }
   }
   return problems;
 }
 
-test('imports flow downward only between modules', () => {
+test('imports flow downward only between modules, through each module\'s index', () => {
   const problems = upwardImports(sourceFiles(srcRoot), (f) => readFileSync(f, 'utf8'));
   assert.deepEqual(problems, []);
 });
@@ -96,6 +99,7 @@ test('the upward-import check catches an upward import', () => {
   assert.equal(problems.length, 1);
   assert.match(problems[0]!, /crypto imports kdc/);
   assert.deepEqual(upwardImports([fake], () => "import type { Y } from '../messages/index.js';\n"), []);
+  assert.match(upwardImports([fake], () => "import { Z } from '../messages/kdc.js';\n")[0] ?? '', /instead of messages\/index\.js/);
 });
 
 /** Reading the time, starting timers or drawing randomness belongs to core/ only. */

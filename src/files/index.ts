@@ -49,3 +49,4 @@ export {
 
 /** Whole-file reads and atomic replacement (temp file + rename, mode 0600 by default). */
 export { readWholeFile, readFileIfExists, writeFileAtomic } from './fs.js';
+export { statFile, sameStamp, type FileStamp } from './file-stamp.js';

@@ -10,7 +10,7 @@ import { generateKey, stringToKey } from '../crypto/index.js';
 import { readKeytab } from '../files/index.js';
 import { MemoryStore } from '../store/index.js';
 import { createRealm, realmAdmin } from './admin.js';
-import { asReq, encTimestamp, expectAsRep, openAsRep, passwordKey, T0, UDP_PEER } from './client-fixture.test.js';
+import { asReq, encTimestamp, expectAsRep, openAsRep, passwordKey, T0, UDP_PEER } from '../testing/kdc-client.js';
 import { masterKeyProtector } from './keys.js';
 import { createKdc } from './processor.js';
 

@@ -8,7 +8,7 @@ import {
 import {
   REALM, T0, TCP_PEER, UDP_PEER, asReq, encTimestamp, expectAsRep, expectError, harness, methodData, name, openAsRep,
   openTicket, passwordKey, storedKey,
-} from './client-fixture.test.js';
+} from '../testing/kdc-client.js';
 
 const H = 3600_000;
 

@@ -15,7 +15,7 @@ import { KdcRequestError } from './errors.js';
 import type { KeyProtector } from './keys.js';
 import type { LockoutGate } from './lockout.js';
 import type { PreauthRegistry } from './preauth.js';
-import type { ReplayCache } from './replay-cache.js';
+import type { ReplayCache } from '../store/index.js';
 
 /** Where the exchanges read principals: the store itself or its cache (only `get` is used). */
 export interface PrincipalLookup {

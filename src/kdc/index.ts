@@ -18,7 +18,6 @@ export {
   type PreauthMechanism, type PreauthRegistry, type PreauthOutcome, type AsPreauthContext,
 } from './preauth.js';
 export { plainKeys, masterKeyProtector, saltOf, SaltType, type KeyProtector } from './keys.js';
-export { MemoryReplayCache, type ReplayCache, type ReplayTuple } from './replay-cache.js';
 export { LookasideCache, type LookasideStats } from './lookaside.js';
 export type { PrincipalLookup } from './exchange.js';
 export {

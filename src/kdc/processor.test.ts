@@ -6,7 +6,7 @@ import { memorySink } from '../events/index.js';
 import { ErrorCode, KrbError } from '../messages/index.js';
 import { MemoryStore, PrincipalCache, StoreUnavailableError } from '../store/index.js';
 import { realmAdmin } from './admin.js';
-import { REALM, T0, TCP_PEER, UDP_PEER, asReq, encTimestamp, expectAsRep, expectError, harness, passwordKey } from './client-fixture.test.js';
+import { REALM, T0, TCP_PEER, UDP_PEER, asReq, encTimestamp, expectAsRep, expectError, harness, passwordKey } from '../testing/kdc-client.js';
 import { createKdc } from './processor.js';
 
 test('a principal database failure is KDC_ERR_SVC_UNAVAILABLE (29) and an error event, not a crash', async () => {

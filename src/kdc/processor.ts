@@ -26,7 +26,7 @@ import { LockoutGate } from './lockout.js';
 import { LookasideCache, type LookasideStats } from './lookaside.js';
 import { kerberosTime } from './policy.js';
 import { DEFAULT_PREAUTH, type PreauthRegistry } from './preauth.js';
-import { MemoryReplayCache, type ReplayCache } from './replay-cache.js';
+import { MemoryReplayCache, type ReplayCache } from '../store/index.js';
 import { handleTgsReq } from './tgs-req.js';
 import type { KdcPeer, KdcRequestHandler } from './transport.js';
 

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { ManualClock } from '../core/clock.js';
 import { seededRandom } from '../core/random.js';
 import { Krb5Config } from '../files/index.js';
-import { asReq, encTimestamp, expectAsRep, openAsRep, passwordKey, T0 } from './client-fixture.test.js';
+import { asReq, encTimestamp, expectAsRep, openAsRep, passwordKey, T0 } from '../testing/kdc-client.js';
 import { startTestRealm } from './test-realm.js';
 
 function udpExchange(port: number, payload: Uint8Array): Promise<Uint8Array> {

@@ -4,7 +4,7 @@ import { AddressType, AuthorizationDataType, ErrorCode, KdcOptions, NameType, Pa
 import {
   REALM, T0, UDP_PEER, expectError, expectTgsRep, getTgt, harness, name, newSubkey, openTgsRep, openTicket, storedKey,
   tgsReq,
-} from './client-fixture.test.js';
+} from '../testing/kdc-client.js';
 
 const H = 3600_000;
 

@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { ManualClock } from '../core/clock.js';
 import { concatBytes } from '../core/bytes.js';
 import { ErrorCode, KrbError, encodeTcpFrame } from '../messages/index.js';
-import { asReq, encTimestamp, expectAsRep, expectError, harness, openAsRep, passwordKey } from './client-fixture.test.js';
+import { asReq, encTimestamp, expectAsRep, expectError, harness, openAsRep, passwordKey } from '../testing/kdc-client.js';
 import { serveKdc } from './serve.js';
 import type { KdcRequestHandler } from './transport.js';
 

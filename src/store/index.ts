@@ -20,3 +20,4 @@ export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './memor
 export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { PrincipalCache, type PrincipalCacheOptions, type PrincipalCacheStats } from './cache.js';
 export { listAll } from './list.js';
+export { MemoryReplayCache, type ReplayCache, type ReplayTuple } from './replay-cache.js';

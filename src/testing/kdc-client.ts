@@ -15,10 +15,10 @@ import {
   type EncKdcRepPart, type PaData, type PrincipalName, type Ticket,
 } from '../messages/index.js';
 import { MemoryStore } from '../store/index.js';
-import { realmAdmin, type RealmAdmin } from './admin.js';
-import type { RealmPolicyInput } from './config.js';
-import { createKdc, type Kdc } from './processor.js';
-import type { KdcPeer } from './transport.js';
+import { realmAdmin, type RealmAdmin } from '../kdc/admin.js';
+import type { RealmPolicyInput } from '../kdc/config.js';
+import { createKdc, type Kdc } from '../kdc/processor.js';
+import type { KdcPeer } from '../kdc/transport.js';
 
 export const REALM = 'EXAMPLE.TEST';
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);

@@ -1,6 +1,6 @@
 /**
- * The TGS authenticator replay cache (RFC 4120 §3.3.3 via §3.2.3): an
- * authenticator may be used once. Keyed by the full tuple — client, server,
+ * The authenticator replay cache (RFC 4120 §3.2.3, §3.3.3) shared by the KDC
+ * (TGS requests) and GSS acceptors (AP-REQs): an authenticator may be used once. Keyed by the full tuple — client, server,
  * ctime, cusec — plus a digest of the authenticator ciphertext, so two
  * different authenticators in the same microsecond are not confused
  * (LESSONS.md "Acceptor": go-krb5 PR #155). An entry is needed only while its

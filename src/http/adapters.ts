@@ -1,0 +1,123 @@
+/**
+ * Thin adapters from node:http, Express and Fastify onto the core Negotiate
+ * handler. Each binds handshake state to the request's socket and tells the
+ * handler when the socket closes. The frameworks are not imported: the
+ * adapters use the small structural types below.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { NegotiateAuth, NegotiateOutcome, NegotiateServer } from './negotiate-server.js';
+
+/** A request after authentication: `auth` says who it is. */
+export type AuthenticatedRequest = IncomingMessage & { auth: NegotiateAuth };
+
+const watched = new WeakMap<NegotiateServer, WeakSet<Socket>>();
+
+/** Registers the close hook once per (handler, socket). */
+function bindSocket(server: NegotiateServer, socket: Socket): void {
+  let set = watched.get(server);
+  if (set === undefined) watched.set(server, set = new WeakSet());
+  if (set.has(socket)) return;
+  set.add(socket);
+  socket.once('close', () => server.connectionClosed(socket));
+}
+
+async function run(server: NegotiateServer, req: IncomingMessage): Promise<NegotiateOutcome> {
+  const socket = req.socket;
+  bindSocket(server, socket);
+  return server.authenticate({
+    method: req.method ?? 'GET',
+    headers: req.headers,
+    connection: socket,
+    ...(req.url === undefined ? {} : { url: req.url }),
+    secure: (socket as Partial<TLSSocket>).encrypted === true,
+    ...(socket.remoteAddress === undefined ? {} : { remoteAddress: socket.remoteAddress }),
+  });
+}
+
+function sendRefusal(res: ServerResponse, outcome: Extract<NegotiateOutcome, { authenticated: false }>): void {
+  for (const [name, value] of outcome.headers) res.appendHeader(name, value);
+  res.statusCode = outcome.status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(outcome.body);
+}
+
+function applyHeaders(res: ServerResponse, outcome: Extract<NegotiateOutcome, { authenticated: true }>): void {
+  for (const [name, value] of outcome.headers) res.appendHeader(name, value);
+}
+
+/** node:http: wraps a request listener; it runs only for authenticated requests, with `req.auth` set. */
+export function negotiateListener(
+  server: NegotiateServer,
+  listener: (req: AuthenticatedRequest, res: ServerResponse) => void | Promise<void>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    run(server, req).then(async (outcome) => {
+      if (!outcome.authenticated) return sendRefusal(res, outcome);
+      applyHeaders(res, outcome);
+      (req as AuthenticatedRequest).auth = outcome.auth;
+      await listener(req as AuthenticatedRequest, res);
+    }).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end();
+      } else {
+        res.destroy(err instanceof Error ? err : undefined);
+      }
+    });
+  };
+}
+
+/** Express (4 or 5) middleware: refuses with 401, or sets `req.auth` and calls next(). */
+export function negotiateExpress(server: NegotiateServer): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+  return (req, res, next) => {
+    run(server, req).then((outcome) => {
+      if (!outcome.authenticated) return sendRefusal(res, outcome);
+      applyHeaders(res, outcome);
+      (req as AuthenticatedRequest).auth = outcome.auth;
+      next();
+    }, next);
+  };
+}
+
+/** What the Fastify plugin uses of Fastify (v4/v5). */
+interface FastifyLike {
+  decorateRequest(name: string, value: unknown): unknown;
+  addHook(name: 'onRequest', hook: (request: { raw: IncomingMessage; auth?: NegotiateAuth }, reply: FastifyReplyLike) => Promise<unknown>): unknown;
+}
+interface FastifyReplyLike {
+  readonly raw: ServerResponse;
+  code(status: number): FastifyReplyLike;
+  header(name: string, value: string): FastifyReplyLike;
+  send(body: string): FastifyReplyLike;
+}
+
+export interface NegotiateFastifyOptions {
+  readonly server: NegotiateServer;
+}
+
+/**
+ * Fastify plugin: `app.register(negotiateFastify, { server })`. Registered
+ * without encapsulation (as fastify-plugin would), so it protects the routes
+ * of the instance it is registered on; `request.auth` is set.
+ */
+export const negotiateFastify = Object.assign(
+  async function negotiateFastify(app: FastifyLike, opts: NegotiateFastifyOptions): Promise<void> {
+    app.decorateRequest('auth', null);
+    app.addHook('onRequest', async (request, reply) => {
+      const outcome = await run(opts.server, request.raw);
+      if (!outcome.authenticated) {
+        reply.code(outcome.status);
+        for (const [name, value] of outcome.headers) reply.header(name, value);
+        reply.header('Content-Type', 'text/plain; charset=utf-8');
+        return reply.send(outcome.body);
+      }
+      for (const [name, value] of outcome.headers) reply.header(name, value);
+      request.auth = outcome.auth;
+      return undefined;
+    });
+  },
+  { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'kerbside-negotiate' },
+);

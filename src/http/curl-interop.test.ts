@@ -1,0 +1,117 @@
+/**
+ * curl --negotiate (MIT GSS-API) against Express and Fastify apps protected
+ * by kerbside, with a TGT MIT kinit got from the kerbside KDC. curl checks
+ * our final mutual-authentication token.
+ */
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { memorySink } from '../events/index.js';
+import { startTestRealm, type TestRealm } from '../kdc/index.js';
+import { baseEnvironment, checkRun, mitTool, requireTool, runProgram } from '../testing/mit-tools.js';
+import { negotiateExpress, negotiateFastify, negotiateListener, negotiateServer, type AuthenticatedRequest, type NegotiateServer } from './index.js';
+
+let dir: string;
+let realm: TestRealm;
+let curl: string;
+let env: Record<string, string>;
+const servers: Server[] = [];
+let fastify: FastifyInstance | undefined;
+
+async function listen(server: Server): Promise<number> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+function runCurl(port: number, paths: readonly string[], extra: readonly string[] = []) {
+  return runProgram(curl, [
+    '-sS', '-v', '--fail', '--negotiate', '-u', ':', '--resolve', `localhost:${port}:127.0.0.1`, ...extra,
+    ...paths.map((p) => `http://localhost:${port}${p}`),
+  ], { env, timeoutMs: 20_000 });
+}
+
+function newServer(events = memorySink()): NegotiateServer {
+  return negotiateServer({ keytab: join(dir, 'http.keytab'), principal: `HTTP/localhost@${realm.realm}`, events });
+}
+
+before(async () => {
+  curl = requireTool('curl', 'curl');
+  dir = await mkdtemp(join(tmpdir(), 'kerbside-http-curl-'));
+  realm = await startTestRealm({
+    principals: [{ name: 'alice', password: 'alice-password' }, { name: 'HTTP/localhost', randomKey: true }],
+  });
+  await realm.writeKrb5Conf(join(dir, 'krb5.conf'));
+  await realm.exportKeytab('HTTP/localhost', join(dir, 'http.keytab'));
+  env = { ...baseEnvironment(), KRB5_CONFIG: join(dir, 'krb5.conf'), KRB5CCNAME: `FILE:${join(dir, 'ccache')}`, HOME: dir };
+  checkRun('kinit alice', await runProgram(mitTool('kinit'), [`alice@${realm.realm}`], { input: 'alice-password\n', env }));
+});
+
+after(async () => {
+  await fastify?.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  }
+  await realm?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+function assertCurlOk(r: Awaited<ReturnType<typeof runCurl>>, body: string): void {
+  assert.equal(r.code, 0, `curl failed (exit ${r.code}):\n${r.stderr}`);
+  assert.equal(r.stdout, body);
+  // curl validates the final token; a bad one makes it print an authentication problem.
+  assert.doesNotMatch(r.stderr, /Authentication problem|gss_|GSS/i, r.stderr);
+  assert.match(r.stderr, /< WWW-Authenticate: Negotiate \S+/i, 'the 200 carries the final mutual-authentication token');
+}
+
+describe('curl --negotiate against kerbside', () => {
+  test('Express: 200, req.auth is alice, curl accepts the mutual-auth token; keep-alive reuses the connection', async () => {
+    const events = memorySink();
+    const server = newServer(events);
+    const app = express();
+    app.use(negotiateExpress(server));
+    app.get(['/', '/again'], (req, res) => {
+      const auth = (req as unknown as AuthenticatedRequest).auth;
+      res.type('text/plain').send(`hello ${auth.principal} via ${auth.mechanism}\n`);
+    });
+    const port = await listen(createServer(app));
+    const r = await runCurl(port, ['/', '/again']);
+    assertCurlOk(r, `hello alice@${realm.realm} via spnego/kerberos\n`.repeat(2));
+    assert.match(r.stderr, /Re-using existing connection/i, r.stderr);
+    assert.equal(events.ofType('http.auth_succeeded').length, 2);
+    assert.equal(events.ofType('http.auth_refused').filter((e) => e.fields['cause'] !== 'no-header').length, 0);
+  });
+
+  test('Fastify: 200 and curl accepts the mutual-auth token', async () => {
+    const server = newServer();
+    fastify = Fastify();
+    await fastify.register(negotiateFastify, { server });
+    fastify.get('/', async (request) => `hello ${(request as unknown as { auth: { principal: string } }).auth.principal}\n`);
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    const port = (fastify.server.address() as AddressInfo).port;
+    assertCurlOk(await runCurl(port, ['/']), `hello alice@${realm.realm}\n`);
+  });
+
+  test('node:http: 200; without a ticket curl gets 401 and the refusal is logged', async () => {
+    const events = memorySink();
+    const server = newServer(events);
+    const port = await listen(createServer(negotiateListener(server, (req, res) => {
+      res.end(`hello ${req.auth.principal}\n`);
+    })));
+    assertCurlOk(await runCurl(port, ['/']), `hello alice@${realm.realm}\n`);
+    const noTicket = await runProgram(curl, ['-sS', '--negotiate', '-u', ':', '-o', '/dev/null', '-w', '%{http_code}',
+      '--resolve', `localhost:${port}:127.0.0.1`, `http://localhost:${port}/`], {
+      env: { ...env, KRB5CCNAME: `FILE:${join(dir, 'no-such-ccache')}` }, timeoutMs: 20_000,
+    });
+    assert.equal(noTicket.stdout, '401', noTicket.stderr);
+    assert.ok(events.ofType('http.auth_refused').some((e) => e.fields['cause'] === 'no-header'));
+  });
+});

@@ -1,0 +1,17 @@
+/** kerbside/http: HTTP Negotiate (RFC 4559) single sign-on — server handler with framework adapters, and negotiateFetch. */
+export {
+  negotiateServer, type NegotiateServer, type NegotiateServerOptions, type NegotiateRequest, type NegotiateOutcome,
+  type NegotiateAuth, type RefusalCause, type HeaderValue,
+} from './negotiate-server.js';
+export {
+  kerberosAcceptor, type NegotiateAcceptor, type KerberosAcceptorOptions, type NegotiateIdentity, type AcceptStep,
+  type AcceptStepOptions, type AcceptorStats,
+} from './acceptor.js';
+export { SessionCookies, type SessionCookieOptions, type CookieIdentity, type CookieCheck } from './session-cookie.js';
+export {
+  negotiateListener, negotiateExpress, negotiateFastify, type AuthenticatedRequest, type NegotiateFastifyOptions,
+} from './adapters.js';
+export { negotiateFetch, type NegotiateFetchInit, type NegotiateOptions } from './negotiate-fetch.js';
+export {
+  NegotiateError, NegotiateRefusedError, NegotiateMutualAuthError, NegotiateCredentialsError,
+} from './errors.js';

@@ -1,0 +1,230 @@
+/**
+ * The core Negotiate handler in-process (RFC 4559 §4–§5): refusals with
+ * distinct logged causes (replay, skew, wrong service principal, NTLM, bad
+ * token), connection-bound handshake state, the session cookie, and
+ * negotiateFetch against kerbside's own server over node:http.
+ */
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock, systemClock } from '../core/clock.js';
+import { seededRandom } from '../core/random.js';
+import { clientConfig, KerberosClient } from '../client/index.js';
+import { memorySink, type MemorySink } from '../events/index.js';
+import type { Credential } from '../files/index.js';
+import { MechOid, SpnegoInitiator, encodeMechTypes, encodeNegTokenInit } from '../gss/index.js';
+import { startTestRealm, type TestRealm } from '../kdc/index.js';
+import { negotiateFetch, negotiateListener, negotiateServer, NegotiateMutualAuthError, type NegotiateServer } from './index.js';
+
+let dir: string;
+let realm: TestRealm;
+let client: KerberosClient;
+let tgt: Credential;
+
+function b64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+
+/** A fresh SPNEGO initial token for a service ticket; `clock` sets the authenticator's time. */
+function negotiateHeader(ticket: Credential, clock = systemClock()): { header: string; initiator: SpnegoInitiator } {
+  const initiator = new SpnegoInitiator({ krb5: { credential: ticket, clock } });
+  return { header: `Negotiate ${b64(initiator.initSecContext().output!)}`, initiator };
+}
+
+function request(header: string | undefined, connection: object = {}, extra: Record<string, string> = {}) {
+  return { method: 'GET', url: '/private?q=secret', connection, headers: { ...(header === undefined ? {} : { authorization: header }), ...extra } };
+}
+
+function causes(events: MemorySink): unknown[] {
+  return events.ofType('http.auth_refused').map((e) => e.fields['cause']);
+}
+
+function server(events: MemorySink, extra: Partial<Parameters<typeof negotiateServer>[0]> = {}): NegotiateServer {
+  return negotiateServer({ keytab: join(dir, 'http.keytab'), principal: `HTTP/localhost@${realm.realm}`, events, ...extra });
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kerbside-http-core-'));
+  realm = await startTestRealm({
+    principals: [
+      { name: 'alice', password: 'alice-password' },
+      { name: 'HTTP/localhost', randomKey: true },
+      { name: 'HTTP/elsewhere', randomKey: true },
+    ],
+  });
+  await realm.exportKeytab('HTTP/localhost', join(dir, 'http.keytab'));
+  client = new KerberosClient({ config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } } }) });
+  tgt = (await client.getInitialCredentials({ client: 'alice', password: 'alice-password' })).credential;
+});
+
+after(async () => {
+  await realm?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('negotiateServer (core handler)', () => {
+  test('no header: 401 with WWW-Authenticate: Negotiate, logged as no-header at debug', async () => {
+    const events = memorySink();
+    const out = await server(events).authenticate(request(undefined));
+    assert.equal(out.authenticated, false);
+    assert.ok(!out.authenticated && out.status === 401);
+    assert.deepEqual(out.headers, [['WWW-Authenticate', 'Negotiate']]);
+    const e = events.ofType('http.auth_refused')[0]!;
+    assert.equal(e.fields['cause'], 'no-header');
+    assert.equal(e.severity, 'debug');
+    assert.equal(e.fields['path'], '/private', 'query strings are not logged');
+  });
+
+  test('success: identity, final SPNEGO token verifies at the initiator (mutual authentication)', async () => {
+    const events = memorySink();
+    const ticket = await client.getServiceTicket(tgt, 'HTTP/localhost');
+    const { header, initiator } = negotiateHeader(ticket);
+    const out = await server(events).authenticate(request(header));
+    assert.ok(out.authenticated);
+    assert.equal(out.auth.principal, `alice@${realm.realm}`);
+    assert.equal(out.auth.realm, realm.realm);
+    assert.equal(out.auth.service, `HTTP/localhost@${realm.realm}`);
+    assert.equal(out.auth.mechanism, 'spnego/kerberos');
+    assert.equal(out.auth.ticketEndTime.getTime(), ticket.endtime.getTime());
+    const www = out.headers.find(([n]) => n === 'WWW-Authenticate')?.[1] ?? '';
+    assert.match(www, /^Negotiate \S+$/);
+    assert.equal(initiator.initSecContext(new Uint8Array(Buffer.from(www.slice(10), 'base64'))).complete, true);
+    assert.equal(events.ofType('http.auth_succeeded').length, 1);
+  });
+
+  test('the same authenticator twice is refused as a replay (distinct cause)', async () => {
+    const events = memorySink();
+    const s = server(events);
+    const { header } = negotiateHeader(await client.getServiceTicket(tgt, 'HTTP/localhost'));
+    assert.equal((await s.authenticate(request(header))).authenticated, true);
+    const again = await s.authenticate(request(header, {}));
+    assert.ok(!again.authenticated && again.status === 401 && again.cause === 'replay');
+    assert.deepEqual(causes(events), ['replay']);
+    assert.equal(events.ofType('acceptor.replay').length, 1);
+    assert.match(again.body, /already used/);
+  });
+
+  test('a client 10 minutes off is refused as skew (not replay)', async () => {
+    const events = memorySink();
+    const ticket = await client.getServiceTicket(tgt, 'HTTP/localhost');
+    const off = new ManualClock(systemClock().now() + 10 * 60_000);
+    const out = await server(events).authenticate(request(negotiateHeader(ticket, off).header));
+    assert.ok(!out.authenticated && out.cause === 'skew');
+    assert.deepEqual(causes(events), ['skew']);
+    const e = events.ofType('http.auth_refused')[0]!;
+    assert.ok((e.fields['skewSeconds'] as number) >= 590, JSON.stringify(e.fields));
+    assert.match(out.body, /clock/);
+  });
+
+  test('a ticket for another service principal is refused as wrong-principal', async () => {
+    const events = memorySink();
+    const ticket = await client.getServiceTicket(tgt, 'HTTP/elsewhere');
+    const out = await server(events).authenticate(request(negotiateHeader(ticket).header));
+    assert.ok(!out.authenticated && out.cause === 'wrong-principal');
+    const e = events.ofType('http.auth_refused')[0]!;
+    assert.equal(e.fields['cause'], 'wrong-principal');
+    assert.equal(e.fields['server'], `HTTP/elsewhere@${realm.realm}`);
+    assert.doesNotMatch(out.body, /elsewhere|localhost/, 'the body does not name principals');
+  });
+
+  test('NTLM offered but not enabled; malformed tokens: distinct causes', async () => {
+    const events = memorySink();
+    const s = server(events);
+    const ntlmType1 = new Uint8Array([0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0, 1, 0, 0, 0, 0x07, 0x82, 0x08, 0xa2]);
+    const spnegoNtlm = encodeNegTokenInit(encodeMechTypes([MechOid.NTLMSSP]), { mechToken: ntlmType1 });
+    const r1 = await s.authenticate(request(`Negotiate ${b64(ntlmType1)}`));
+    const r2 = await s.authenticate(request(`Negotiate ${b64(spnegoNtlm)}`));
+    const r3 = await s.authenticate(request(`NTLM ${b64(ntlmType1)}`));
+    const r4 = await s.authenticate(request('Negotiate YWJjZA=='));
+    const r5 = await s.authenticate(request('Negotiate !!!'));
+    assert.deepEqual([r1, r2, r3, r4, r5].map((r) => (r.authenticated ? 'ok' : r.cause)),
+      ['ntlm-not-enabled', 'ntlm-not-enabled', 'ntlm-not-enabled', 'bad-token', 'bad-token']);
+    assert.ok(!r5.authenticated && r5.status === 400);
+    assert.deepEqual(causes(events), ['ntlm-not-enabled', 'ntlm-not-enabled', 'ntlm-not-enabled', 'bad-token', 'bad-token']);
+  });
+
+  test('multi-leg state is bound to the connection and dropped when it closes', async () => {
+    const events = memorySink();
+    const s = server(events);
+    // Kerberos offered second, no optimistic token: the acceptor answers request-mic and waits for the next leg.
+    const init = encodeNegTokenInit(encodeMechTypes([MechOid.NTLMSSP, MechOid.KRB5]));
+    const connA = {};
+    const first = await s.authenticate(request(`Negotiate ${b64(init)}`, connA));
+    assert.ok(!first.authenticated && first.cause === 'handshake-incomplete' && first.status === 401);
+    assert.match(first.headers[0]![1], /^Negotiate \S+/);
+    assert.equal(s.stats().pendingContexts, 1);
+    // Another connection cannot continue A's handshake.
+    const other = await s.authenticate(request('Negotiate oQcwBaADCgEB', {}));
+    assert.ok(!other.authenticated && other.cause === 'bad-token');
+    s.connectionClosed(connA);
+    assert.equal(s.stats().pendingContexts, 0);
+  });
+
+  test('session cookie: issued on success (HttpOnly, SameSite=Lax, expires with the ticket or the cap), accepted instead of a token, tampering rejected', async () => {
+    const events = memorySink();
+    const clock = new ManualClock(systemClock().now());
+    const s = server(events, { clock, random: seededRandom(7), sessionCookie: { maxAgeMs: 3600_000 } });
+    const ticket = await client.getServiceTicket(tgt, 'HTTP/localhost');
+    const ok = await s.authenticate({ ...request(negotiateHeader(ticket).header), secure: true });
+    assert.ok(ok.authenticated);
+    const setCookie = ok.headers.find(([n]) => n === 'Set-Cookie')?.[1] ?? '';
+    assert.match(setCookie, /^kerbside_session=[A-Za-z0-9_-]+; Max-Age=3600; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+    const cookie = setCookie.split(';')[0]!;
+    const viaCookie = await s.authenticate(request(undefined, {}, { cookie: `other=1; ${cookie}` }));
+    assert.ok(viaCookie.authenticated && viaCookie.auth.via === 'cookie' && viaCookie.auth.principal === `alice@${realm.realm}`);
+    const tampered = cookie.slice(0, -2) + (cookie.endsWith('AA') ? 'BB' : 'AA');
+    const bad = await s.authenticate(request(undefined, {}, { cookie: tampered }));
+    assert.ok(!bad.authenticated);
+    assert.equal(events.ofType('http.session_cookie_rejected')[0]?.fields['reason'], 'forged-or-other-key');
+    await clock.advance(3600_000);
+    const expired = await s.authenticate(request(undefined, {}, { cookie }));
+    assert.ok(!expired.authenticated);
+    assert.equal(events.ofType('http.session_cookie_rejected')[1]?.fields['reason'], 'expired');
+  });
+});
+
+describe('negotiateFetch against kerbside over node:http', () => {
+  let httpServer: Server;
+  let port: number;
+  let core: NegotiateServer;
+  let tamper = false;
+
+  before(async () => {
+    core = server(memorySink());
+    httpServer = createServer(negotiateListener(core, (req, res) => {
+      if (tamper) res.setHeader('WWW-Authenticate', 'Negotiate oRQwEqADCgEAoQsGCSqGSIb3EgECAg==');
+      res.end(`hello ${req.auth.principal}`);
+    }));
+    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+    port = (httpServer.address() as AddressInfo).port;
+  });
+  after(async () => {
+    httpServer.closeAllConnections();
+    await new Promise((resolve) => httpServer.close(resolve));
+  });
+
+  function session() {
+    return { serviceTicket: (spn: string) => client.getServiceTicket(tgt, spn) } as unknown as import('../client/index.js').LogonSession;
+  }
+
+  test('200 with mutual authentication verified; the connection is released after', async () => {
+    const res = await negotiateFetch(`http://localhost:${port}/x`, { negotiate: { session: session() } });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), `hello alice@${realm.realm}`);
+    assert.equal(core.stats().pendingContexts, 0);
+  });
+
+  test('a final token that does not verify: NegotiateMutualAuthError, the response is discarded', async () => {
+    tamper = true;
+    try {
+      await assert.rejects(negotiateFetch(`http://localhost:${port}/x`, { negotiate: { session: session() } }), NegotiateMutualAuthError);
+    } finally {
+      tamper = false;
+    }
+  });
+});
