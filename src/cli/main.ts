@@ -5,7 +5,9 @@
  * the KDC or its database driver.
  */
 
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { KerbsideError } from '../core/errors.js';
 import { systemClock } from '../core/clock.js';
 import { systemRandom } from '../core/random.js';
@@ -37,14 +39,32 @@ export async function loadCommand(name: string): Promise<Command | undefined> {
   }
 }
 
+/**
+ * Piped stdin (scripts, tests) is read line by line through one reader for the
+ * whole process, so a second prompt (e.g. "Verifying - Password") gets the
+ * second line rather than nothing.
+ */
+let pipedReader: { rl: Interface; lines: AsyncIterator<string> } | undefined;
+
+async function readPipedLine(): Promise<string> {
+  if (pipedReader === undefined) {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    pipedReader = { rl, lines: rl[Symbol.asyncIterator]() };
+  }
+  const next = await pipedReader.lines.next();
+  return next.done === true ? '' : next.value;
+}
+
+function closePipedReader(): void {
+  pipedReader?.rl.close();
+  pipedReader = undefined;
+}
+
 async function readSecret(prompt: string): Promise<string> {
   const input = process.stdin;
   if (!input.isTTY) {
-    // Piped input (scripts, tests): read one line.
-    const rl = createInterface({ input, terminal: false });
     process.stderr.write(prompt);
-    for await (const line of rl) { rl.close(); return line; }
-    return '';
+    return readPipedLine();
   }
   process.stderr.write(prompt);
   input.setRawMode(true);
@@ -120,11 +140,24 @@ export async function main(argv: readonly string[], io: CliIO = processIO(argv.s
   }
 }
 
-// Run when executed as the bin (not when imported by tests).
-const invokedAs = process.argv[1] ?? '';
-if (/(?:^|[\\/])(main\.js|kerbside)$/.test(invokedAs)) {
+/** True when this file is the program node was started with (directly or through the npm bin link). */
+function isEntryPoint(): boolean {
+  const invokedAs = process.argv[1];
+  if (invokedAs === undefined) return false;
+  try {
+    return realpathSync(invokedAs) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (err: unknown) => { process.stderr.write(`kerbside: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`); process.exitCode = 70; },
+    (code) => { closePipedReader(); process.exitCode = code; },
+    (err: unknown) => {
+      closePipedReader();
+      process.stderr.write(`kerbside: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    },
   );
 }

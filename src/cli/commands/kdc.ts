@@ -1,0 +1,55 @@
+/**
+ * `kerbside kdc --dir DIR`: serves a realm directory over UDP and TCP (the
+ * addresses of kdc.conf, or --listen), one log line per request on stderr,
+ * until SIGINT/SIGTERM; then stops cleanly with exit code 0.
+ */
+
+import { listenOption, parseCommandLine, positionals, realmDirOption } from '../args.js';
+import { UsageError, type Command } from '../io.js';
+import { describeAddresses, startRealmKdc, stopRequested, type LogFormat } from '../kdc-runner.js';
+import { openRealm } from '../realm-dir.js';
+
+const USAGE = `kerbside kdc [--dir DIR] [--listen ADDR:PORT]... [--log-format text|json] [--verbose] [--poll-interval-ms 1000]
+  Serves the realm in DIR ($KERBSIDE_REALM_DIR or ./realm) on UDP and TCP.
+  --listen replaces kdc.conf's kdc_listen: 127.0.0.1:88, [::1]:88, 0.0.0.0:88, or a bare port for every address;
+  port 0 picks a free port (the same for UDP and TCP).`;
+
+export const command: Command = {
+  name: 'kdc',
+  summary: 'serve a realm (UDP and TCP, IPv4 and IPv6) until stopped',
+  usage: USAGE,
+  async run(io) {
+    const { values, positionals: rest } = parseCommandLine(io.argv, {
+      dir: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      'log-format': { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      'poll-interval-ms': { type: 'string' },
+    });
+    positionals(rest, []);
+    const format = values['log-format'] ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format must be text or json, not "${format}"`);
+    const poll = values['poll-interval-ms'] === undefined ? undefined : Number(values['poll-interval-ms']);
+    if (poll !== undefined && !(Number.isInteger(poll) && poll > 0)) throw new UsageError('--poll-interval-ms must be a positive whole number');
+    const listen = listenOption(values.listen);
+
+    const realm = await openRealm(realmDirOption(io, values.dir), io);
+    let running;
+    try {
+      running = await startRealmKdc(realm, io, {
+        listen: listen ?? realm.settings.listen,
+        logFormat: format as LogFormat,
+        verbose: values.verbose === true,
+        ...(poll === undefined ? {} : { pollIntervalMs: poll }),
+      });
+    } catch (err) {
+      await realm.close();
+      throw err;
+    }
+    io.out(`kerbside kdc: realm ${realm.settings.realm} ready on ${describeAddresses(running.addresses)}`);
+    await stopRequested(io);
+    await running.stop();
+    io.out('kerbside kdc: stopped');
+    return 0;
+  },
+};

@@ -1,0 +1,181 @@
+/**
+ * The admin commands in-process (captured CliIO): realm init/show, principal
+ * add/list/show/modify/set-password/randkey/delete with their flags, and
+ * keytab export. What they store is read back from the realm's database; the
+ * keytab is checked with the files module's decoder against the stored keys.
+ */
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../core/clock.js';
+import { systemRandom } from '../../core/random.js';
+import { bytesEqual } from '../../core/bytes.js';
+import { readKeytab } from '../../files/index.js';
+import { openRealm } from '../realm-dir.js';
+import { runCliInProcess } from '../../testing/kerbside-cli.js';
+
+const work = await mkdtemp(join(tmpdir(), 'kerbside-admin-'));
+const dir = join(work, 'realm');
+after(() => rm(work, { recursive: true, force: true }));
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await runCliInProcess([...args, '--dir', dir]);
+  assert.equal(r.code, 0, `kerbside ${args.join(' ')}:\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function fails(code: number, args: readonly string[], pattern: RegExp): Promise<void> {
+  const r = await runCliInProcess([...args, '--dir', dir]);
+  assert.equal(r.code, code, `kerbside ${args.join(' ')} should exit ${code}:\n${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, pattern);
+}
+
+async function record(name: string) {
+  const realm = await openRealm(dir, { clock: systemClock(), random: systemRandom() });
+  try {
+    return await realm.store.get(name);
+  } finally {
+    await realm.close();
+  }
+}
+
+test('realm init: generated admin password printed once, krb5.conf snippet, settings from flags', async () => {
+  await fails(2, ['realm', 'init'], /--realm is required/);
+  const out = await ok('realm', 'init', '--realm', 'EXAMPLE.TEST', '--listen', '127.0.0.1:8888', '--max-life', '8h',
+    '--enctypes', 'aes256-cts-hmac-sha1-96,aes128-cts-hmac-sha1-96');
+  assert.match(out, /Realm EXAMPLE\.TEST created/);
+  assert.match(out, /Password for admin@EXAMPLE\.TEST \(shown only now\): [A-Za-z0-9]{20}/);
+  assert.match(out, /\[realms\]\n\tEXAMPLE\.TEST = \{\n\t\tkdc = 127\.0\.0\.1:8888\n\t\}/);
+  const shown = await ok('realm', 'show');
+  assert.match(shown, /Maximum ticket life: 8h/);
+  assert.match(shown, /Enctypes:\s+aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96$/m);
+  assert.match(shown, /\(2 principals\)/);
+  await fails(1, ['realm', 'init', '--realm', 'EXAMPLE.TEST'], /already holds a realm; refusing to overwrite/);
+});
+
+test('realm init --prompt-password reads the password twice', async () => {
+  const other = join(work, 'prompted');
+  const mismatch = await runCliInProcess(['realm', 'init', '--realm', 'P.TEST', '--dir', other, '--prompt-password'], { secrets: ['a', 'b'] });
+  assert.equal(mismatch.code, 1);
+  assert.match(mismatch.stderr, /do not match/);
+  const r = await runCliInProcess(['realm', 'init', '--realm', 'P.TEST', '--dir', other, '--prompt-password'], { secrets: ['pw', 'pw'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /shown only now/);
+});
+
+test('principal add: attributes from flags, keys in the realm enctypes or --enctypes', async () => {
+  await ok('principal', 'add', 'alice', '--password', 'pw', '--no-requires-preauth', '--max-life', '2h',
+    '--max-renewable-life', '1d', '--expiry', '2030-01-31', '--password-expiry', '2029-12-31T12:00:00Z', '--no-allow-forwardable');
+  const alice = await record('alice@EXAMPLE.TEST');
+  assert.ok(alice !== undefined);
+  assert.equal(alice.requiresPreauth, false);
+  assert.equal(alice.allowForwardable, false);
+  assert.equal(alice.allowRenewable, true);
+  assert.equal(alice.maxLife, 7200);
+  assert.equal(alice.maxRenewableLife, 86_400);
+  assert.equal(alice.principalExpiry, Date.UTC(2030, 0, 31));
+  assert.equal(alice.passwordExpiry, Date.UTC(2029, 11, 31, 12));
+  assert.ok(alice.lastPasswordChange !== undefined);
+  assert.deepEqual(alice.keys.map((k) => [k.kvno, k.enctype]), [[1, 18], [1, 17]]);
+
+  await ok('principal', 'add', 'HTTP/www.example.test', '--randkey', '--enctypes', 'aes256-cts-hmac-sha1-96');
+  const http = await record('HTTP/www.example.test@EXAMPLE.TEST');
+  assert.deepEqual(http?.keys.map((k) => k.enctype), [18]);
+  assert.equal(http?.requiresPreauth, true, 'pre-authentication is required by default');
+
+  await fails(1, ['principal', 'add', 'alice', '--password', 'x'], /alice@EXAMPLE\.TEST already exists/);
+  await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--randkey'], /either --password or --randkey/);
+  await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--disabled', '--enabled'], /either --disabled or --enabled/);
+  await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--expiry', 'soon'], /not a date/);
+  await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--max-life', 'ten hours'], /not a duration/);
+  await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--enctypes', 'des-cbc-crc'], /not an enctype kerbside implements/);
+  await fails(1, ['principal', 'add', 'carol@OTHER.TEST', '--password', 'x'], /not in realm EXAMPLE\.TEST/);
+  assert.equal(await record('carol@EXAMPLE.TEST'), undefined);
+});
+
+test('principal add without --password prompts twice', async () => {
+  const r = await runCliInProcess(['principal', 'add', 'dave', '--dir', dir], { secrets: ['pw', 'pw'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok((await record('dave@EXAMPLE.TEST')) !== undefined);
+});
+
+test('principal list (with a glob) and show (no key bytes)', async () => {
+  assert.equal(await ok('principal', 'list'),
+    'HTTP/www.example.test@EXAMPLE.TEST\nadmin@EXAMPLE.TEST\nalice@EXAMPLE.TEST\ndave@EXAMPLE.TEST\nkrbtgt/EXAMPLE.TEST@EXAMPLE.TEST\n');
+  assert.equal(await ok('principal', 'list', 'HTTP/*'), 'HTTP/www.example.test@EXAMPLE.TEST\n');
+  const shown = await ok('principal', 'show', 'alice');
+  assert.match(shown, /^Principal: alice@EXAMPLE\.TEST$/m);
+  assert.match(shown, /^Expiration date: 2030-01-31T00:00:00Z$/m);
+  assert.match(shown, /^Maximum ticket life: 2h$/m);
+  assert.match(shown, /^Attributes: DISALLOW_FORWARDABLE DISALLOW_PROXIABLE DISALLOW_POSTDATED$/m);
+  assert.match(shown, /^Key: vno 1, aes256-cts-hmac-sha1-96$/m);
+  assert.doesNotMatch(shown, /[0-9a-f]{32}/);
+  await fails(1, ['principal', 'show', 'nobody'], /nobody@EXAMPLE\.TEST does not exist/);
+});
+
+test('principal modify: flags, clearing limits with "never", --unlock', async () => {
+  await ok('principal', 'modify', 'alice', '--requires-preauth', '--disabled', '--expiry', 'never', '--allow-forwardable');
+  const alice = await record('alice@EXAMPLE.TEST');
+  assert.equal(alice?.requiresPreauth, true);
+  assert.equal(alice?.disabled, true);
+  assert.equal(alice?.allowForwardable, true);
+  assert.equal(alice?.principalExpiry, undefined);
+  assert.equal(alice?.maxLife, 7200, 'untouched attributes stay');
+  await ok('principal', 'modify', 'alice', '--enabled', '--unlock');
+  assert.equal((await record('alice@EXAMPLE.TEST'))?.disabled, false);
+  await fails(2, ['principal', 'modify', 'alice'], /nothing to modify/);
+});
+
+test('set-password and randkey add a kvno and keep the old ones unless --purge-old', async () => {
+  assert.match(await ok('principal', 'set-password', 'alice', '--password', 'pw2'), /kvno 2; older kvnos kept: 1/);
+  let alice = await record('alice@EXAMPLE.TEST');
+  assert.deepEqual(alice?.keys.map((k) => [k.kvno, k.enctype]), [[2, 18], [2, 17], [1, 18], [1, 17]], 'same enctypes as before');
+  assert.match(await ok('principal', 'randkey', 'alice', '--purge-old'), /kvno 3; no older kvnos kept/);
+  alice = await record('alice@EXAMPLE.TEST');
+  assert.deepEqual(alice?.keys.map((k) => k.kvno), [3, 3]);
+  await ok('principal', 'set-password', 'alice', '--password', 'pw4', '--enctypes', 'aes256-cts-hmac-sha1-96');
+  alice = await record('alice@EXAMPLE.TEST');
+  assert.deepEqual(alice?.keys.map((k) => [k.kvno, k.enctype]), [[4, 18], [3, 18], [3, 17]]);
+});
+
+test('keytab export: current kvno by default, --kvno, --all-kvnos; other entries are kept', async () => {
+  const keytab = join(work, 'alice.keytab');
+  await ok('keytab', 'export', '--principal', 'alice', '--out', keytab);
+  await ok('keytab', 'export', '--principal', 'HTTP/www.example.test', '--out', keytab);
+  let entries = await readKeytab(keytab);
+  assert.deepEqual(entries.map((e) => [e.principal.components.join('/'), e.kvno, e.enctype]), [['alice', 4, 18], ['HTTP/www.example.test', 1, 18]]);
+
+  await ok('keytab', 'export', '--principal', 'alice', '--out', keytab, '--kvno', '3');
+  await ok('keytab', 'export', '--principal', 'alice', '--out', keytab, '--all-kvnos');
+  entries = await readKeytab(keytab);
+  const aliceEntries = entries.filter((e) => e.principal.components[0] === 'alice').map((e) => [e.kvno, e.enctype]).sort();
+  assert.deepEqual(aliceEntries, [[3, 17], [3, 18], [4, 18]], 'no duplicates after exporting kvno 3 twice');
+
+  // The exported bytes are the stored keys, unwrapped from the master key.
+  const realm = await openRealm(dir, { clock: systemClock(), random: systemRandom() });
+  try {
+    const stored = (await realm.store.get('alice@EXAMPLE.TEST'))!.keys.find((k) => k.kvno === 4)!;
+    const exported = entries.find((e) => e.principal.components[0] === 'alice' && e.kvno === 4)!;
+    assert.ok(bytesEqual(realm.keys.open(stored, 'alice@EXAMPLE.TEST').keyvalue, exported.key));
+  } finally {
+    await realm.close();
+  }
+  await fails(1, ['keytab', 'export', '--principal', 'alice', '--out', keytab, '--kvno', '9'], /no keys of kvno 9 \(kvnos held: 4, 3\)/);
+  await fails(2, ['keytab', 'export', '--principal', 'alice'], /--out is required/);
+});
+
+test('principal delete: gone from the database; the realm krbtgt is protected', async () => {
+  assert.match(await ok('principal', 'delete', 'dave'), /Principal "dave@EXAMPLE\.TEST" deleted/);
+  assert.equal(await record('dave@EXAMPLE.TEST'), undefined);
+  await fails(1, ['principal', 'delete', 'dave'], /does not exist/);
+  await fails(1, ['principal', 'delete', 'krbtgt/EXAMPLE.TEST'], /refusing to delete krbtgt/);
+});
+
+test('commands on a directory without a realm say how to create one', async () => {
+  const r = await runCliInProcess(['principal', 'list', '--dir', join(work, 'empty')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /kdc\.conf not found[\s\S]*kerbside realm init/);
+});

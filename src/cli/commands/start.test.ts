@@ -1,0 +1,111 @@
+/**
+ * `kerbside start` (npm start) as a user runs it: a child process in an
+ * empty folder, MIT kinit/kvno following the printed instructions, SIGTERM,
+ * and a second run that reuses the realm. The first run holds port 60088
+ * busy on purpose so the fallback to a free port is exercised too.
+ */
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, spawnCli, type CliProcess } from '../../testing/kerbside-cli.js';
+import { baseEnvironment, mitTool, parseKlistKeytab, runProgram, type RunResult } from '../../testing/mit-tools.js';
+import { DEMO_PORT } from './start.js';
+
+const work = await mkdtemp(join(tmpdir(), 'kerbside-start-'));
+const procs: CliProcess[] = [];
+after(async () => {
+  for (const p of procs) await p.stop('SIGKILL');
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Holds the demo port (TCP and UDP) busy, if it is free; whoever holds it, start must fall back. */
+async function occupyDemoPort(): Promise<() => Promise<void>> {
+  const tcp: Server = createServer();
+  const tcpOk = await new Promise<boolean>((resolve) => {
+    tcp.once('error', () => resolve(false));
+    tcp.listen(DEMO_PORT, '127.0.0.1', () => resolve(true));
+  });
+  const udp: Socket = createSocket('udp4');
+  const udpOk = await new Promise<boolean>((resolve) => {
+    udp.once('error', () => resolve(false));
+    udp.bind(DEMO_PORT, '127.0.0.1', () => resolve(true));
+  });
+  return async () => {
+    if (tcpOk) await new Promise<void>((r) => { tcp.close(() => r()); });
+    if (udpOk) await new Promise<void>((r) => { udp.close(() => r()); });
+  };
+}
+
+interface Printed { readonly config: string; readonly password: string; readonly port: number }
+
+async function startDemo(args: readonly string[]): Promise<{ proc: CliProcess; printed: Printed }> {
+  const proc = spawnCli(['start', ...args], { cwd: work });
+  procs.push(proc);
+  const ready = await proc.waitFor(/kerbside start: ready, serving DEMO\.TEST on udp 127\.0\.0\.1:(\d+)/);
+  const out = proc.stdout();
+  const config = /KRB5_CONFIG=(\S+) kinit alice@DEMO\.TEST/.exec(out)?.[1];
+  const password = /user\s+alice@DEMO\.TEST\s+password: (\S+)/.exec(out)?.[1];
+  assert.ok(config !== undefined && password !== undefined, `start did not print a kinit line and a password:\n${out}`);
+  assert.match(out, /KRB5_CONFIG=\S+ npx kerbside kinit alice/);
+  return { proc, printed: { config, password, port: Number(ready[1]) } };
+}
+
+function mit(tool: 'kinit' | 'kvno', args: readonly string[], config: string, input?: string): Promise<RunResult> {
+  return runProgram(mitTool(tool), args, {
+    env: { ...baseEnvironment(), KRB5_CONFIG: config, KRB5RCACHEDIR: work },
+    ...(input === undefined ? {} : { input }),
+  });
+}
+
+let first: Printed;
+
+test('first run: creates DEMO.TEST, falls back from a busy port, and MIT kinit logs on as printed', async () => {
+  const release = await occupyDemoPort();
+  let run;
+  try {
+    run = await startDemo([]);
+  } finally {
+    await release();
+  }
+  first = run.printed;
+  assert.notEqual(first.port, DEMO_PORT);
+  assert.match(run.proc.stdout(), /Created the demo realm DEMO\.TEST/);
+  assert.match(run.proc.stdout(), /Port 60088 is busy/);
+  assert.equal(first.config, join(work, '.kerbside', 'demo', 'krb5.conf'));
+
+  const k = await mit('kinit', ['alice@DEMO.TEST'], first.config, `${first.password}\n`);
+  assert.equal(k.code, 0, `${k.stderr}\n${run.proc.stderr()}`);
+  // The ccache lives in the data folder (the printed krb5.conf says so), not in the user's default one.
+  await stat(join(work, '.kerbside', 'demo', 'ccache'));
+  const v = await mit('kvno', ['HTTP/localhost@DEMO.TEST'], first.config);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /kvno = 1/);
+
+  const keytab = join(work, '.kerbside', 'demo', 'http.keytab');
+  const entries = parseKlistKeytab((await runProgram(mitTool('klist'), ['-k', '-t', '-e', '-K', keytab], { env: baseEnvironment() })).stdout);
+  assert.ok(entries.some((e) => e.principal === 'HTTP/localhost@DEMO.TEST' && e.kvno === 1 && e.enctype === 'aes256-cts-hmac-sha1-96'));
+
+  const { code, signal } = await run.proc.stop('SIGTERM');
+  assert.deepEqual({ code, signal }, { code: 0, signal: null });
+  assert.match(run.proc.stdout(), /kerbside start: stopped/);
+});
+
+test('second run: reuses the realm (same password) and serves again', async () => {
+  const { proc, printed } = await startDemo(['--port', '0']);
+  assert.doesNotMatch(proc.stdout(), /Created the demo realm/);
+  assert.equal(printed.password, first.password);
+  const k = await mit('kinit', ['alice@DEMO.TEST'], printed.config, `${printed.password}\n`);
+  assert.equal(k.code, 0, `${k.stderr}\n${proc.stderr()}`);
+  // The printed kerbside instructions work too.
+  const env = { KRB5_CONFIG: printed.config };
+  const kk = await runCli(['kinit', 'alice'], { env, input: `${printed.password}\n` });
+  assert.equal(kk.code, 0, `${kk.stderr}\n${proc.stderr()}`);
+  assert.match((await runCli(['klist'], { env })).stdout, /Default principal: alice@DEMO\.TEST/);
+  const { code } = await proc.stop('SIGINT');
+  assert.equal(code, 0);
+});

@@ -1,0 +1,239 @@
+/**
+ * The configuration side of a realm directory: the files it holds, kdc.conf
+ * (MIT kdc.conf(5) profile syntax, read and written with the files module),
+ * listen addresses in MIT's kdc_listen syntax, the realm policy the KDC gets
+ * from it, and the krb5.conf clients need.
+ */
+
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fromUtf8 } from '../core/bytes.js';
+import { enctypeName, enctypesFromName } from '../crypto/index.js';
+import { readFileIfExists } from '../files/index.js';
+import {
+  Profile, formatDuration, formatKrb5Conf, formatProfile, parseDuration, parseProfile, splitList,
+} from '../files/index.js';
+import type { ListenAddress, RealmPolicyInput } from '../kdc/index.js';
+import { RealmDirectoryError } from './errors.js';
+
+export const REALM_FILES = Object.freeze({
+  config: 'kdc.conf',
+  database: 'principal.sqlite',
+  stash: 'stash',
+  krb5Conf: 'krb5.conf',
+});
+
+/** What kdc.conf says about the realm (lifetimes and skew in seconds). */
+export interface RealmSettings {
+  /** Absolute path of the realm directory. */
+  readonly dir: string;
+  readonly realm: string;
+  readonly databasePath: string;
+  readonly stashPath: string;
+  /** Where the KDC listens, UDP and TCP merged per address. */
+  readonly listen: readonly ListenAddress[];
+  readonly maxLife: number;
+  readonly maxRenewableLife: number;
+  readonly clockSkew: number;
+  /** Enctypes of new keys and of issued tickets, most preferred first. */
+  readonly supportedEnctypes: readonly number[];
+}
+
+export const DEFAULT_REALM_SETTINGS = Object.freeze({
+  maxLife: 10 * 3600,
+  maxRenewableLife: 7 * 86_400,
+  clockSkew: 300,
+  supportedEnctypes: Object.freeze([18, 17, 20, 19]),
+  listen: Object.freeze([Object.freeze({ host: '127.0.0.1', port: 88 })]),
+});
+
+// ---------------------------------------------------------------------------
+// Listen addresses (MIT kdc_listen syntax)
+
+/**
+ * Parses one kdc_listen / --listen token as MIT does: `addr:port`,
+ * `[v6addr]:port`, a bare `port` (every address: 0.0.0.0 and ::) or a bare
+ * address (port 88). Addresses must be IP literals.
+ */
+export function parseListenAddress(token: string, defaultPort = 88): ListenAddress[] {
+  const text = token.trim();
+  let host: string | undefined;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed !== null) {
+    host = bracketed[1]!;
+    portText = bracketed[2];
+  } else if (/^\d+$/.test(text)) {
+    portText = text;
+  } else if (isIP(text) === 6) {
+    host = text;
+  } else {
+    const at = text.lastIndexOf(':');
+    host = at < 0 ? text : text.slice(0, at);
+    portText = at < 0 ? undefined : text.slice(at + 1);
+  }
+  const port = portText === undefined ? defaultPort : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || (portText !== undefined && !/^\d+$/.test(portText))) {
+    throw new RealmDirectoryError(`listen address "${token}": "${portText ?? ''}" is not a port number (0-65535)`);
+  }
+  if (host === undefined) return [{ host: '0.0.0.0', port }, { host: '::', port }];
+  if (isIP(host) === 0) {
+    throw new RealmDirectoryError(`listen address "${token}": "${host}" is not an IP address`, {
+      hint: 'write an IPv4 or IPv6 address, e.g. 127.0.0.1:88, [::1]:88, 0.0.0.0:88, or a bare port for every address',
+    });
+  }
+  return [{ host, port }];
+}
+
+export function formatListenAddress(a: { host: string; port: number }): string {
+  return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** Merges UDP and TCP lists into one address list with the transports of each. */
+function mergeListen(udp: readonly ListenAddress[], tcp: readonly ListenAddress[]): ListenAddress[] {
+  const byKey = new Map<string, { host: string; port: number; transports: Set<'udp' | 'tcp'> }>();
+  const add = (a: ListenAddress, t: 'udp' | 'tcp'): void => {
+    const key = formatListenAddress(a);
+    const entry = byKey.get(key) ?? { host: a.host, port: a.port, transports: new Set() };
+    entry.transports.add(t);
+    byKey.set(key, entry);
+  };
+  for (const a of udp) add(a, 'udp');
+  for (const a of tcp) add(a, 'tcp');
+  return [...byKey.values()].map((e) => (e.transports.size === 2
+    ? { host: e.host, port: e.port }
+    : { host: e.host, port: e.port, transports: [...e.transports] }));
+}
+
+// ---------------------------------------------------------------------------
+// kdc.conf
+
+/** Writes kdc.conf text for a realm (paths relative to the realm directory). */
+export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 'stashPath'>): string {
+  const listen = s.listen.map(formatListenAddress).join(' ');
+  const enctypes = s.supportedEnctypes.map((e) => `${enctypeName(e)}:normal`).join(' ');
+  return `# kerbside realm ${s.realm}: MIT kdc.conf(5) syntax; relative paths are relative to this directory.\n${formatProfile({
+    kdcdefaults: {
+      kdc_listen: listen,
+      kdc_tcp_listen: listen,
+      clockskew: formatDuration(s.clockSkew),
+    },
+    realms: {
+      [s.realm]: {
+        database_name: REALM_FILES.database,
+        key_stash_file: REALM_FILES.stash,
+        master_key_type: enctypeName(18),
+        max_life: formatDuration(s.maxLife),
+        max_renewable_life: formatDuration(s.maxRenewableLife),
+        supported_enctypes: enctypes,
+      },
+    },
+  })}`;
+}
+
+/** Parses an enctype list ("aes256-cts-hmac-sha1-96:normal aes128-cts …", families such as "aes" allowed); unknown names are errors. */
+export function parseEnctypeList(text: string, where: string): number[] {
+  const out: number[] = [];
+  for (const token of splitList([text])) {
+    const name = token.split(':')[0]!;
+    const found = enctypesFromName(name);
+    if (found.length === 0) {
+      throw new RealmDirectoryError(`${where}: "${name}" is not an enctype kerbside implements`, {
+        hint: 'use aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96, aes256-cts-hmac-sha384-192, aes128-cts-hmac-sha256-128 or a family such as aes',
+      });
+    }
+    for (const e of found) if (!out.includes(e)) out.push(e);
+  }
+  if (out.length === 0) throw new RealmDirectoryError(`${where}: the enctype list is empty`);
+  return out;
+}
+
+function duration(profile: Profile, path: string[], fallback: number, file: string): number {
+  const value = profile.getValue(path);
+  if (value === undefined) return fallback;
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new RealmDirectoryError(`${file}: ${path.join('.')} = "${value}" is not a duration`, { hint: 'e.g. 10h, 7d, 5m', cause: err });
+  }
+}
+
+/** Reads `<dir>/kdc.conf`. */
+export async function readRealmSettings(dir: string): Promise<RealmSettings> {
+  const abs = resolve(dir);
+  const file = join(abs, REALM_FILES.config);
+  const bytes = await readFileIfExists(file, 'realm configuration');
+  if (bytes === undefined) {
+    throw new RealmDirectoryError(`no realm in ${abs}: ${REALM_FILES.config} not found`, {
+      hint: `create one with: kerbside realm init --realm EXAMPLE.TEST --dir ${dir}`,
+    });
+  }
+  const profile = new Profile([await parseProfile(fromUtf8(bytes), { file })]);
+  const realms = profile.subsectionNames(['realms']);
+  if (realms.length !== 1) {
+    throw new RealmDirectoryError(`${file} must describe exactly one realm under [realms], it has ${realms.length}`);
+  }
+  const realm = realms[0]!;
+  const tag = (name: string): string | undefined =>
+    profile.getValue(['realms', realm, name]) ?? profile.getValue(['kdcdefaults', name]);
+  const listenOf = (name: string): ListenAddress[] => {
+    const text = tag(name);
+    return text === undefined ? [...DEFAULT_REALM_SETTINGS.listen] : splitList([text]).flatMap((t) => parseListenAddress(t));
+  };
+  const enctypes = profile.getValue(['realms', realm, 'supported_enctypes']);
+  return {
+    dir: abs,
+    realm,
+    databasePath: resolve(abs, profile.getValue(['realms', realm, 'database_name']) ?? REALM_FILES.database),
+    stashPath: resolve(abs, profile.getValue(['realms', realm, 'key_stash_file']) ?? REALM_FILES.stash),
+    listen: mergeListen(listenOf('kdc_listen'), listenOf('kdc_tcp_listen')),
+    maxLife: duration(profile, ['realms', realm, 'max_life'], DEFAULT_REALM_SETTINGS.maxLife, file),
+    maxRenewableLife: duration(profile, ['realms', realm, 'max_renewable_life'], DEFAULT_REALM_SETTINGS.maxRenewableLife, file),
+    clockSkew: duration(profile, ['kdcdefaults', 'clockskew'], DEFAULT_REALM_SETTINGS.clockSkew, file),
+    supportedEnctypes: enctypes === undefined
+      ? [...DEFAULT_REALM_SETTINGS.supportedEnctypes]
+      : parseEnctypeList(enctypes, `${file}: supported_enctypes`),
+  };
+}
+
+/** The KDC's realm policy from the settings. */
+export function realmPolicy(s: RealmSettings): RealmPolicyInput {
+  return {
+    maxLife: s.maxLife,
+    maxRenewableLife: s.maxRenewableLife,
+    clockSkew: s.clockSkew,
+    permittedEnctypes: s.supportedEnctypes,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// krb5.conf for clients
+
+export interface ClientConfOptions {
+  /** The KDC address clients use ('127.0.0.1:60088'). */
+  readonly kdc: string;
+  /** default_ccache_name, e.g. 'FILE:/path/ccache' (default: the system's). */
+  readonly ccache?: string;
+}
+
+/** A krb5.conf that sends clients of `realm` to `kdc` (no DNS lookups, no reverse DNS). */
+export function clientKrb5Conf(realm: string, options: ClientConfOptions): string {
+  return formatKrb5Conf({
+    defaultRealm: realm,
+    libdefaults: {
+      dns_lookup_kdc: false,
+      dns_lookup_realm: false,
+      dns_canonicalize_hostname: false,
+      rdns: false,
+      ...(options.ccache === undefined ? {} : { default_ccache_name: options.ccache }),
+    },
+    realms: { [realm]: { kdc: options.kdc } },
+    domainRealm: { localhost: realm },
+  });
+}
+
+/** The address clients should use for a listen address (a wildcard becomes loopback). */
+export function clientAddress(a: { host: string; port: number }): string {
+  const host = a.host === '0.0.0.0' ? '127.0.0.1' : a.host === '::' ? '::1' : a.host;
+  return formatListenAddress({ host, port: a.port });
+}

@@ -1,0 +1,150 @@
+/**
+ * Serving an open realm directory: the SQLite store behind a PrincipalCache
+ * (so principals changed by `kerbside principal …` in another process are
+ * seen within one poll interval, without a restart), the store's lockout
+ * table, the realm policy from kdc.conf, keys unwrapped with the master key,
+ * and one log line per request. Shared by `kerbside kdc` and `kerbside start`.
+ */
+
+import { createKdc, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress } from '../kdc/index.js';
+import { jsonLinesSink, redactEvent, type EventSink, type KerbsideEvent } from '../events/index.js';
+import { PrincipalCache } from '../store/index.js';
+import { KdcListenError } from './errors.js';
+import type { CliIO } from './io.js';
+import { formatListenAddress, realmPolicy } from './kdc-conf.js';
+import type { OpenRealm } from './realm-dir.js';
+
+export type LogFormat = 'text' | 'json';
+
+export interface KdcRunOptions {
+  readonly listen: readonly ListenAddress[];
+  readonly logFormat?: LogFormat;
+  /** Also log debug events (lookaside hits, dropped datagrams). */
+  readonly verbose?: boolean;
+  /** How often the cache polls the store's change log (ms, default 1000). */
+  readonly pollIntervalMs?: number;
+}
+
+export interface RunningKdc {
+  readonly kdc: Kdc;
+  readonly server: KdcServer;
+  readonly addresses: readonly BoundAddress[];
+  /** Stops listening, finishes pending writes and closes the realm's store. */
+  stop(): Promise<void>;
+}
+
+function field(event: KerbsideEvent, name: string): string | undefined {
+  const v = event.fields[name];
+  return v === undefined || v === null ? undefined : Array.isArray(v) ? v.join(',') : String(v);
+}
+
+/**
+ * One line per request: `TIME AS client=… service=… result=… enctype=…
+ * from=ADDR/udp reason="…"`; other events as `TIME severity type: message`.
+ * Never secrets: events pass the redaction guard first.
+ */
+export function formatLogLine(event: KerbsideEvent): string {
+  const e = redactEvent(event);
+  const time = new Date(e.time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (e.type !== 'kdc.request' || field(e, 'client') === undefined && field(e, 'service') === undefined) {
+    return `${time} ${e.severity} ${e.type}: ${e.message}`;
+  }
+  const parts = [
+    `${time} ${field(e, 'exchange') ?? 'KDC'}`,
+    `client=${field(e, 'client') ?? '-'}`,
+    `service=${field(e, 'service') ?? '-'}`,
+    `result=${field(e, 'result') ?? '-'}`,
+  ];
+  const enctype = field(e, 'sessionEnctype');
+  if (enctype !== undefined) parts.push(`enctype=${enctype}`);
+  const address = field(e, 'address');
+  if (address !== undefined) parts.push(`from=${address}/${field(e, 'transport') ?? '?'}`);
+  // A refusal's reason, except for the routine first round of pre-authentication.
+  const reason = field(e, 'reason');
+  const result = field(e, 'result');
+  if (reason !== undefined && result !== 'issued' && result !== 'KDC_ERR_PREAUTH_REQUIRED') parts.push(`reason="${reason}"`);
+  return parts.join(' ');
+}
+
+/** Writes events as text lines or JSON lines; debug events only when verbose. */
+export function logSink(write: (line: string) => void, format: LogFormat, verbose: boolean): EventSink {
+  const json = jsonLinesSink(write);
+  return {
+    emit(event) {
+      if (event.severity === 'debug' && !verbose) return;
+      if (format === 'json') json.emit(event);
+      // The request's own line already says KDC_ERR_PREAUTH_FAILED; JSON keeps the audit event.
+      else if (event.type !== 'kdc.preauth_failed') write(`${formatLogLine(event)}\n`);
+    },
+  };
+}
+
+export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRunOptions): Promise<RunningKdc> {
+  const events = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false);
+  const cache = await PrincipalCache.open(realm.store, {
+    clock: io.clock,
+    pollIntervalMs: options.pollIntervalMs ?? 1000,
+    onError: (err) => events.emit({
+      type: 'kdc.store_poll_failed', time: io.clock.now(), severity: 'warning', fields: {},
+      message: `reading the principal database's change log failed (serving cached principals): ${err instanceof Error ? err.message : String(err)}`,
+    }),
+  });
+  const kdc = createKdc({
+    realm: realm.settings.realm,
+    store: cache,
+    lockout: realm.store.lockout,
+    clock: io.clock,
+    random: io.random,
+    events,
+    policy: realmPolicy(realm.settings),
+    keys: realm.keys,
+  });
+  let server: KdcServer;
+  try {
+    server = await serveKdc(kdc, { listen: options.listen, clock: io.clock });
+  } catch (err) {
+    cache.stop();
+    throw listenError(err, options.listen);
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    kdc,
+    server,
+    addresses: server.addresses,
+    stop() {
+      stopped ??= (async () => {
+        await server.close();
+        await kdc.settled();
+        cache.stop();
+        await realm.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Turns a socket error from binding into a KdcListenError that names the address and the likely fix. */
+function listenError(err: unknown, listen: readonly ListenAddress[]): unknown {
+  const e = err as { code?: unknown; address?: unknown; port?: unknown };
+  if (typeof e.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return err;
+  const where = typeof e.address === 'string' && typeof e.port === 'number'
+    ? formatListenAddress({ host: e.address, port: e.port })
+    : listen.map(formatListenAddress).join(' ');
+  const hint = e.code === 'EADDRINUSE' ? 'another program (another KDC?) uses that port; stop it or choose another port with --listen'
+    : e.code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; or listen on a high port, e.g. --listen 127.0.0.1:8888'
+      : e.code === 'EADDRNOTAVAIL' ? 'that address is not configured on this host' : undefined;
+  return new KdcListenError(`the KDC cannot listen on ${where} (${e.code})`, {
+    detail: { errno: e.code }, cause: err, ...(hint === undefined ? {} : { hint }),
+  });
+}
+
+/** 'udp 127.0.0.1:88, tcp 127.0.0.1:88' */
+export function describeAddresses(addresses: readonly BoundAddress[]): string {
+  return addresses.map((a) => `${a.transport} ${formatListenAddress(a)}`).join(', ');
+}
+
+/** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+export function stopRequested(io: CliIO): Promise<void> {
+  if (io.stopSignal.aborted) return Promise.resolve();
+  return new Promise((resolve) => { io.stopSignal.addEventListener('abort', () => resolve(), { once: true }); });
+}

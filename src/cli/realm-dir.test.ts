@@ -1,0 +1,120 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../core/clock.js';
+import { seededRandom } from '../core/random.js';
+import { Krb5Config } from '../files/index.js';
+import { RealmDirectoryError } from './errors.js';
+import { REALM_FILES, clientKrb5Conf, formatKdcConf, parseListenAddress, readRealmSettings } from './kdc-conf.js';
+import { createRealmDirectory, openRealm } from './realm-dir.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'kerbside-realmdir-'));
+  dirs.push(d);
+  return d;
+}
+after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+
+const env = { clock: systemClock(), random: seededRandom(7) };
+
+test('listen addresses in MIT kdc_listen syntax (kdc.conf(5) kdc_listen)', () => {
+  assert.deepEqual(parseListenAddress('127.0.0.1:88'), [{ host: '127.0.0.1', port: 88 }]);
+  assert.deepEqual(parseListenAddress('[::1]:750'), [{ host: '::1', port: 750 }]);
+  assert.deepEqual(parseListenAddress('::1'), [{ host: '::1', port: 88 }]);
+  assert.deepEqual(parseListenAddress('10.0.0.1'), [{ host: '10.0.0.1', port: 88 }]);
+  assert.deepEqual(parseListenAddress('8888'), [{ host: '0.0.0.0', port: 8888 }, { host: '::', port: 8888 }]);
+  assert.throws(() => parseListenAddress('kdc.example.test:88'), RealmDirectoryError);
+  assert.throws(() => parseListenAddress('127.0.0.1:99999'), /not a port number/);
+  assert.throws(() => parseListenAddress('127.0.0.1:8x'), /not a port number/);
+});
+
+test('kdc.conf round trip: what init writes is what the KDC reads', async () => {
+  const dir = await tempDir();
+  const text = formatKdcConf({
+    realm: 'EXAMPLE.TEST', listen: [{ host: '127.0.0.1', port: 8888 }, { host: '::1', port: 8888 }],
+    maxLife: 36_000, maxRenewableLife: 604_800, clockSkew: 300, supportedEnctypes: [18, 17, 20, 19],
+  });
+  assert.match(text, /^\[kdcdefaults\]$/m);
+  assert.match(text, /max_life = 10h$/m);
+  assert.match(text, /max_renewable_life = 7d$/m);
+  assert.match(text, /clockskew = 5m$/m);
+  assert.match(text, /supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal$/m);
+  await writeFile(join(dir, REALM_FILES.config), text);
+  const s = await readRealmSettings(dir);
+  assert.equal(s.realm, 'EXAMPLE.TEST');
+  assert.deepEqual(s.listen, [{ host: '127.0.0.1', port: 8888 }, { host: '::1', port: 8888 }]);
+  assert.equal(s.maxLife, 36_000);
+  assert.equal(s.maxRenewableLife, 604_800);
+  assert.equal(s.clockSkew, 300);
+  assert.deepEqual(s.supportedEnctypes, [18, 17, 20, 19]);
+  assert.equal(s.databasePath, join(dir, REALM_FILES.database));
+});
+
+test('separate UDP and TCP listen lists are kept apart', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, REALM_FILES.config), `[kdcdefaults]
+  kdc_listen = 127.0.0.1:88
+  kdc_tcp_listen = 127.0.0.1:88, 127.0.0.1:750
+[realms]
+  R.TEST = {
+    supported_enctypes = aes
+  }
+`);
+  const s = await readRealmSettings(dir);
+  assert.deepEqual(s.listen, [{ host: '127.0.0.1', port: 88 }, { host: '127.0.0.1', port: 750, transports: ['tcp'] }]);
+  assert.deepEqual(s.supportedEnctypes, [18, 17, 20, 19]);
+});
+
+test('a directory without kdc.conf is named in the error with how to create a realm', async () => {
+  const dir = await tempDir();
+  await assert.rejects(readRealmSettings(dir), (err: RealmDirectoryError) => {
+    assert.ok(err instanceof RealmDirectoryError);
+    assert.match(err.message, /kdc\.conf not found/);
+    assert.match(err.hint ?? '', /kerbside realm init/);
+    return true;
+  });
+});
+
+test('init creates a private directory, refuses to overwrite it, and open checks the master key', async () => {
+  const dir = join(await tempDir(), 'realm');
+  const realm = await createRealmDirectory({ dir, realm: 'EXAMPLE.TEST', ...env });
+  const tgt = await realm.store.get('krbtgt/EXAMPLE.TEST@EXAMPLE.TEST');
+  assert.deepEqual(tgt?.keys.map((k) => k.enctype), [18, 17, 20, 19]);
+  // Keys are wrapped under the master key: the stored bytes are longer than the keys.
+  assert.ok(tgt!.keys.every((k) => k.keyvalue.length > 32));
+  await realm.close();
+  assert.equal((await stat(dir)).mode & 0o777, 0o700);
+  assert.equal((await stat(join(dir, REALM_FILES.stash))).mode & 0o777, 0o600);
+  assert.equal((await stat(join(dir, REALM_FILES.database))).mode & 0o777, 0o600);
+
+  await assert.rejects(createRealmDirectory({ dir, realm: 'OTHER.TEST', ...env }), /already holds a realm/);
+  assert.match(await readFile(join(dir, REALM_FILES.config), 'utf8'), /EXAMPLE\.TEST = \{/);
+
+  const reopened = await openRealm(dir, env);
+  const key = reopened.keys.open(tgt!.keys[0]!, tgt!.name);
+  assert.equal(key.keyvalue.length, 32);
+  await reopened.close();
+
+  // A stash from another realm is refused before any request could fail on it.
+  const other = join(await tempDir(), 'other');
+  await (await createRealmDirectory({ dir: other, realm: 'EXAMPLE.TEST', ...env, random: seededRandom(8) })).close();
+  await writeFile(join(dir, REALM_FILES.stash), await readFile(join(other, REALM_FILES.stash)));
+  await assert.rejects(openRealm(dir, env), /does not belong to the database/);
+});
+
+test('a bad realm name is refused before anything is written', async () => {
+  const dir = join(await tempDir(), 'bad');
+  await assert.rejects(createRealmDirectory({ dir, realm: 'BAD REALM', ...env }), RealmDirectoryError);
+  await assert.rejects(stat(dir), { code: 'ENOENT' });
+});
+
+test('the client krb5.conf parses with the files module and names the KDC', async () => {
+  const conf = await Krb5Config.parse(clientKrb5Conf('EXAMPLE.TEST', { kdc: '[::1]:8888', ccache: 'FILE:/tmp/x' }));
+  assert.equal(conf.libdefaults().defaultRealm, 'EXAMPLE.TEST');
+  assert.equal(conf.libdefaults().dnsLookupKdc, false);
+  assert.equal(conf.libdefaults().defaultCcacheName, 'FILE:/tmp/x');
+  assert.deepEqual(conf.realm('EXAMPLE.TEST').kdc, ['[::1]:8888']);
+});
