@@ -128,6 +128,40 @@ test('randkey adds a kvno that MIT kvno sees, and keeps the old kvno unless --pu
   assert.doesNotMatch(purged.stdout, /Key: vno [12],/);
 });
 
+test('set-password on a service keeps the old kvno: a ticket issued before decrypts with the old key from the exported keytab, a new one with the new key', async () => {
+  const service = `HTTP/rotate.example.test@${REALM}`;
+  await cli('principal', 'add', 'HTTP/rotate.example.test', '--password', 'svc-pw-1');
+  await cli('principal', 'add', 'rot-user', '--password', 'user-pw');
+  const before = join(work, 'rotate-before.cc');
+  const after = join(work, 'rotate-after.cc');
+  await eventually('kinit rot-user', () => mit('kinit', [`rot-user@${REALM}`], { ccache: before, input: 'user-pw\n' }));
+  const old = await eventually('kvno before the change', () => mit('kvno', [service], { ccache: before }));
+  assert.match(old.stdout, /kvno = 1/);
+
+  await cli('principal', 'set-password', 'HTTP/rotate.example.test', '--password', 'svc-pw-2');
+  await eventually('kvno 2 after set-password', async () => {
+    await mit('kinit', [`rot-user@${REALM}`], { ccache: after, input: 'user-pw\n' });
+    const r = await mit('kvno', [service], { ccache: after });
+    return r.code === 0 && /kvno = 2/.test(r.stdout) ? r : { ...r, code: 1 };
+  });
+
+  const allKvnos = join(work, 'rotate-all.keytab');
+  await cli('keytab', 'export', '--principal', 'HTTP/rotate.example.test', '--out', allKvnos, '--all-kvnos');
+  // MIT kvno -k decrypts the ticket it holds (the cached one) with the keytab.
+  const oldTicket = await mit('kvno', ['-k', allKvnos, service], { ccache: before });
+  assert.equal(oldTicket.code, 0, oldTicket.stderr);
+  assert.match(oldTicket.stdout, /kvno = 1, keytab entry valid/);
+  const newTicket = await mit('kvno', ['-k', allKvnos, service], { ccache: after });
+  assert.equal(newTicket.code, 0, newTicket.stderr);
+  assert.match(newTicket.stdout, /kvno = 2, keytab entry valid/);
+
+  // Control: a keytab with only the current kvno cannot decrypt the older ticket.
+  const currentOnly = join(work, 'rotate-current.keytab');
+  await cli('keytab', 'export', '--principal', 'HTTP/rotate.example.test', '--out', currentOnly);
+  const stale = await mit('kvno', ['-k', currentOnly, service], { ccache: before });
+  assert.notEqual(stale.code, 0, 'the kvno-1 ticket must not validate against a kvno-2-only keytab');
+});
+
 test('a disabled principal is refused; --enabled lets it back in', async () => {
   await cli('principal', 'modify', 'bob', '--disabled');
   const refused = await eventually('refusal of disabled bob', async () => {
