@@ -6,7 +6,7 @@
  */
 
 import type { RandomSource } from '../core/random.js';
-import { fromUtf8, utf8 } from '../core/bytes.js';
+import { bytesEqual, fromUtf8, utf8 } from '../core/bytes.js';
 import { decrypt, encrypt, type Key } from '../crypto/index.js';
 import { principalNameFromString } from '../messages/index.js';
 import type { KeyMaterial, StoredKey } from '../store/index.js';
@@ -30,10 +30,30 @@ export const plainKeys: KeyProtector = Object.freeze({
  */
 const MASTER_KEY_USAGE = 1_000_001;
 
-/** Wraps every stored key under a realm master key (RFC 3961 encrypt with a private usage). */
+/**
+ * Wraps every stored key under a realm master key (RFC 3961 encrypt with a
+ * private usage).
+ *
+ * Opened keys are remembered per StoredKey object, so the records a
+ * PrincipalCache serves (frozen, replaced whenever the principal changes) are
+ * unwrapped once rather than on every request, and the same key array reaches
+ * the crypto layer each time (which memoizes its derived keys by it). An entry
+ * is used only while the StoredKey still holds the very blob it was opened
+ * from (same array, same octets, same enctype). Opened keys are shared:
+ * callers must not modify their bytes.
+ */
 export function masterKeyProtector(masterKey: Key, random: RandomSource): KeyProtector {
+  const opened = new WeakMap<StoredKey, { readonly enctype: number; readonly blob: Uint8Array; readonly copy: Uint8Array; readonly key: Key }>();
   return Object.freeze({
-    open: (stored: StoredKey): Key => ({ enctype: stored.enctype, keyvalue: decrypt(masterKey, MASTER_KEY_USAGE, stored.keyvalue) }),
+    open(stored: StoredKey): Key {
+      const hit = opened.get(stored);
+      if (hit !== undefined && hit.enctype === stored.enctype && hit.blob === stored.keyvalue && bytesEqual(hit.copy, stored.keyvalue)) {
+        return hit.key;
+      }
+      const key: Key = Object.freeze({ enctype: stored.enctype, keyvalue: decrypt(masterKey, MASTER_KEY_USAGE, stored.keyvalue) });
+      opened.set(stored, { enctype: stored.enctype, blob: stored.keyvalue, copy: new Uint8Array(stored.keyvalue), key });
+      return key;
+    },
     seal: (key: Key): Uint8Array => encrypt(masterKey, MASTER_KEY_USAGE, key.keyvalue, random),
   });
 }

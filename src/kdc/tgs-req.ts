@@ -40,7 +40,8 @@ export async function handleTgsReq(ctx: ExchangeContext, req: TgsReq): Promise<U
   const options = body.kdcOptions >>> 0;
   const header = await verifyHeader(ctx, req, options);
   const tgt = header.ticket;
-  ctx.log.options = flagNames(KdcOptions, options & (KdcOptions.renew | KdcOptions.validate | KdcOptions.forwarded | KdcOptions.proxy));
+  const logged = options & (KdcOptions.renew | KdcOptions.validate | KdcOptions.forwarded | KdcOptions.proxy);
+  ctx.log.options = logged === 0 ? [] : flagNames(KdcOptions, logged);
 
   if ((options & KdcOptions.encTktInSkey) !== 0) {
     throw new KdcRequestError(ErrorCode.KDC_ERR_BADOPTION, 'KDC can\'t fulfill requested option', { reason: 'user-to-user (ENC-TKT-IN-SKEY) is not supported' });

@@ -4,8 +4,9 @@
  * (it knows the peer came over UDP), so clients retry over TCP.
  */
 
-import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { KdcRequestHandler } from './transport.js';
 
 export interface UdpListener {
@@ -14,8 +15,19 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
+/**
+ * Replies go to the address a datagram came from, an IP literal: answering
+ * at once spares dns.lookup's deferred callback on every reply. Anything else
+ * (a host name given to bind) is resolved as usual.
+ */
+const literalAddress: NonNullable<SocketOptions['lookup']> = (address, options, callback) => {
+  const family = isIP(address);
+  if (family === 0) dnsLookup(address, options, callback);
+  else callback(null, address, family);
+};
+
 export async function listenUdp(handler: KdcRequestHandler, host: string, port: number): Promise<UdpListener> {
-  const socket: Socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host) });
+  const socket: Socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(host), lookup: literalAddress });
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => { socket.close(); reject(err); };
     socket.once('error', onError);
@@ -29,7 +41,8 @@ export async function listenUdp(handler: KdcRequestHandler, host: string, port: 
   socket.on('message', (msg, rinfo) => {
     const request = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
     handler.process(request, { transport: 'udp', address: rinfo.address, port: rinfo.port }).then((reply) => {
-      if (reply !== undefined) socket.send(reply, rinfo.port, rinfo.address, () => {});
+      // No callback: a send error goes to the 'error' listener above, and none is allocated per reply.
+      if (reply !== undefined) socket.send(reply, rinfo.port, rinfo.address);
     }, () => { /* the processor never throws; a bug there must not stop the socket */ });
   });
   let closed: Promise<void> | undefined;

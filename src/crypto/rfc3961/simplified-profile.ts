@@ -3,11 +3,13 @@
  * per-usage keys derived with DK, encryption E(Ke, conf | plaintext) followed
  * by HMAC(Ki, conf | plaintext) truncated to h octets, checksum HMAC(Kc, data).
  * RFC 3962 instantiates it with AES-CTS and SHA-1. Random-to-key is the
- * identity for every cipher used with it here, so DK = DR.
+ * identity for every cipher used with it here, so DK = DR. The per-usage keys
+ * are memoized per base key (derived-keys.ts).
  */
 
 import { createHash, createHmac } from 'node:crypto';
 import { constantTimeEqual } from '../../core/bytes.js';
+import { DerivedKeyCache } from '../derived-keys.js';
 import { deriveRandom, KC, KE, KI, usageConstant } from './dk.js';
 
 /** The E and D functions of a profile: a block cipher mode that needs no padding. */
@@ -19,7 +21,7 @@ export interface CipherMode {
   decrypt(key: Uint8Array, data: Uint8Array): Uint8Array;
 }
 
-export interface SimplifiedProfile {
+export interface SimplifiedProfileParams {
   readonly cipher: CipherMode;
   /** Node digest name of H. */
   readonly hash: string;
@@ -28,17 +30,30 @@ export interface SimplifiedProfile {
   readonly keyBytes: number;
 }
 
+export interface SimplifiedProfile extends SimplifiedProfileParams {
+  /** Kc/Ke/Ki by base key, usage and purpose, each base key's block encryptor built once. */
+  readonly usageKeys: DerivedKeyCache<(block: Uint8Array) => Uint8Array>;
+}
+
+/** A profile with its own derived-key cache; make one per enctype and share it between encryption and checksums. */
+export function simplifiedProfile(params: SimplifiedProfileParams): SimplifiedProfile {
+  const { cipher, keyBytes } = params;
+  const usageKeys = new DerivedKeyCache(
+    (key) => cipher.blockEncryptor(key),
+    (encryptor, _key, usage, purpose) => deriveRandom(encryptor, cipher.blockSize, usageConstant(usage, purpose), keyBytes),
+  );
+  return Object.freeze({ ...params, usageKeys });
+}
+
 const PRF_CONSTANT = new TextEncoder().encode('prf');
 
 export function derivedKey(p: SimplifiedProfile, key: Uint8Array, constant: Uint8Array): Uint8Array {
   return deriveRandom(p.cipher.blockEncryptor(key), p.cipher.blockSize, constant, p.keyBytes);
 }
 
-/** Ke and Ki for a usage, under one key schedule of the base key. */
+/** Ke and Ki for a usage. */
 function encryptionKeys(p: SimplifiedProfile, key: Uint8Array, usage: number): [ke: Uint8Array, ki: Uint8Array] {
-  const e = p.cipher.blockEncryptor(key);
-  const derive = (purpose: number): Uint8Array => deriveRandom(e, p.cipher.blockSize, usageConstant(usage, purpose), p.keyBytes);
-  return [derive(KE), derive(KI)];
+  return [p.usageKeys.get(key, usage, KE), p.usageKeys.get(key, usage, KI)];
 }
 
 function hmac(p: SimplifiedProfile, key: Uint8Array, data: Uint8Array): Uint8Array {
@@ -64,7 +79,7 @@ export function decrypt(p: SimplifiedProfile, key: Uint8Array, usage: number, ci
 }
 
 export function checksum(p: SimplifiedProfile, key: Uint8Array, usage: number, data: Uint8Array): Uint8Array {
-  return new Uint8Array(hmac(p, derivedKey(p, key, usageConstant(usage, KC)), data));
+  return new Uint8Array(hmac(p, p.usageKeys.get(key, usage, KC), data));
 }
 
 /**

@@ -17,12 +17,14 @@ export const AES_SHA1_MAC_SIZE = 12;
 
 const KERBEROS = new TextEncoder().encode('kerberos');
 
-function profile(keyBytes: 16 | 32): SimplifiedProfile {
-  return Object.freeze({ cipher: AES_CTS, hash: 'sha1', macSize: AES_SHA1_MAC_SIZE, keyBytes });
-}
+/** One profile per key size, shared by encryption and checksums so both use one derived-key cache. */
+const PROFILES: Readonly<Record<16 | 32, SimplifiedProfile>> = Object.freeze({
+  16: simplified.simplifiedProfile({ cipher: AES_CTS, hash: 'sha1', macSize: AES_SHA1_MAC_SIZE, keyBytes: 16 }),
+  32: simplified.simplifiedProfile({ cipher: AES_CTS, hash: 'sha1', macSize: AES_SHA1_MAC_SIZE, keyBytes: 32 }),
+});
 
 export function aesSha1Ops(keyBytes: 16 | 32, enctypeName: string): EnctypeOps {
-  const p = profile(keyBytes);
+  const p = PROFILES[keyBytes];
   return Object.freeze({
     async stringToKey(password: Uint8Array, salt: Uint8Array, params: Uint8Array | undefined) {
       const iterations = iterationsFromParams(params, AES_SHA1_DEFAULT_ITERATIONS, enctypeName);
@@ -38,6 +40,6 @@ export function aesSha1Ops(keyBytes: 16 | 32, enctypeName: string): EnctypeOps {
 }
 
 export function aesSha1Checksum(keyBytes: 16 | 32): ChecksumFunction {
-  const p = profile(keyBytes);
+  const p = PROFILES[keyBytes];
   return (key, usage, data) => simplified.checksum(p, key, usage, data);
 }

@@ -14,6 +14,7 @@
 
 import { createHmac } from 'node:crypto';
 import { constantTimeEqual, concatBytes } from '../../core/bytes.js';
+import { DerivedKeyCache } from '../derived-keys.js';
 import { KC, KE, KI, usageConstant } from '../rfc3961/dk.js';
 import { ctsDecrypt, ctsEncrypt } from '../rfc3962/aes-cts.js';
 import { iterationsFromParams, pbkdf2 } from '../rfc3962/pbkdf2.js';
@@ -45,9 +46,22 @@ export const AES256_CTS_HMAC_SHA384_192: AesSha2Params = Object.freeze({
   name: 'aes256-cts-hmac-sha384-192', keyBytes: 32, hash: 'sha384', macSize: 24, prfSize: 48,
 });
 
-function usageKey(p: AesSha2Params, key: Uint8Array, usage: number, purpose: number): Uint8Array {
-  const bytes = purpose === KE ? p.keyBytes : p.macSize;
-  return kdfHmacSha2(p.hash, key, usageConstant(usage, purpose), EMPTY, bytes * 8);
+function usageKeyCache(p: AesSha2Params): DerivedKeyCache<undefined> {
+  return new DerivedKeyCache(() => undefined, (_none, key, usage, purpose) =>
+    kdfHmacSha2(p.hash, key, usageConstant(usage, purpose), EMPTY, (purpose === KE ? p.keyBytes : p.macSize) * 8));
+}
+
+/** Kc/Ke/Ki memoized per base key, one cache per enctype (shared by encryption and checksums). */
+const USAGE_KEYS: Readonly<Record<string, DerivedKeyCache<undefined>>> = Object.freeze(Object.assign(
+  Object.create(null) as Record<string, DerivedKeyCache<undefined>>, {
+    [AES128_CTS_HMAC_SHA256_128.name]: usageKeyCache(AES128_CTS_HMAC_SHA256_128),
+    [AES256_CTS_HMAC_SHA384_192.name]: usageKeyCache(AES256_CTS_HMAC_SHA384_192),
+  }));
+
+function usageKeysOf(p: AesSha2Params): DerivedKeyCache<undefined> {
+  const cache = USAGE_KEYS[p.name];
+  if (cache === undefined) throw new RangeError(`no RFC 8009 enctype named ${p.name}`);
+  return cache;
 }
 
 function mac(p: AesSha2Params, ki: Uint8Array, c: Uint8Array): Uint8Array {
@@ -56,6 +70,7 @@ function mac(p: AesSha2Params, ki: Uint8Array, c: Uint8Array): Uint8Array {
 
 export function aesSha2Ops(p: AesSha2Params): EnctypeOps {
   const pepper = concatBytes(new TextEncoder().encode(p.name), Uint8Array.of(0));
+  const keys = usageKeysOf(p);
   return Object.freeze({
     async stringToKey(password: Uint8Array, salt: Uint8Array, params: Uint8Array | undefined) {
       const iterations = iterationsFromParams(params, AES_SHA2_DEFAULT_ITERATIONS, p.name);
@@ -64,22 +79,23 @@ export function aesSha2Ops(p: AesSha2Params): EnctypeOps {
     },
     randomToKey: (seed: Uint8Array) => seed.slice(),
     encrypt(key: Uint8Array, usage: number, confounder: Uint8Array, plaintext: Uint8Array) {
-      const out = ctsEncrypt(usageKey(p, key, usage, KE), concatBytes(confounder, plaintext), p.macSize);
+      const out = ctsEncrypt(keys.get(key, usage, KE), concatBytes(confounder, plaintext), p.macSize);
       const c = out.subarray(0, out.length - p.macSize);
-      out.set(mac(p, usageKey(p, key, usage, KI), c), c.length);
+      out.set(mac(p, keys.get(key, usage, KI), c), c.length);
       return out;
     },
     decrypt(key: Uint8Array, usage: number, ciphertext: Uint8Array) {
       const c = ciphertext.subarray(0, ciphertext.length - p.macSize);
       const h = ciphertext.subarray(c.length);
-      if (!constantTimeEqual(mac(p, usageKey(p, key, usage, KI), c), h)) return undefined;
-      return ctsDecrypt(usageKey(p, key, usage, KE), c).subarray(BLOCK);
+      if (!constantTimeEqual(mac(p, keys.get(key, usage, KI), c), h)) return undefined;
+      return ctsDecrypt(keys.get(key, usage, KE), c).subarray(BLOCK);
     },
     prf: (key: Uint8Array, input: Uint8Array) => kdfHmacSha2(p.hash, key, PRF_LABEL, input, p.prfSize * 8),
   });
 }
 
 export function aesSha2Checksum(p: AesSha2Params): ChecksumFunction {
+  const keys = usageKeysOf(p);
   return (key, usage, data) =>
-    new Uint8Array(createHmac(p.hash, usageKey(p, key, usage, KC)).update(data).digest().subarray(0, p.macSize));
+    new Uint8Array(createHmac(p.hash, keys.get(key, usage, KC)).update(data).digest().subarray(0, p.macSize));
 }
