@@ -1,14 +1,18 @@
 /**
  * Thin adapters from node:http, Express and Fastify onto the core Negotiate
  * handler. Each binds handshake state to the request's socket and tells the
- * handler when the socket closes. The frameworks are not imported: the
- * adapters use the small structural types below.
+ * handler when the socket closes. On a TLS socket they pass the RFC 5929
+ * `tls-server-end-point` channel bindings of the certificate this server
+ * presented on that connection (LESSONS.md "EPA"). The frameworks are not
+ * imported: the adapters use the small structural types below.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { ChannelBindings } from '../gss/index.js';
 import type { NegotiateAuth, NegotiateOutcome, NegotiateServer } from './negotiate-server.js';
+import { certificateBindings } from './tls-bindings.js';
 
 /** A request after authentication: `auth` says who it is. */
 export type AuthenticatedRequest = IncomingMessage & { auth: NegotiateAuth };
@@ -24,15 +28,28 @@ function bindSocket(server: NegotiateServer, socket: Socket): void {
   socket.once('close', () => server.connectionClosed(socket));
 }
 
+// Per connection: SNI may select a different certificate for each one. null = TLS without usable bindings.
+const socketBindings = new WeakMap<Socket, ChannelBindings | null>();
+
+/** The connection's `tls-server-end-point` bindings: of the certificate this server sent on it. */
+function tlsBindings(socket: TLSSocket): ChannelBindings | undefined {
+  let b = socketBindings.get(socket);
+  if (b === undefined) socketBindings.set(socket, b = certificateBindings(socket.getCertificate() as { raw?: Buffer } | null) ?? null);
+  return b ?? undefined;
+}
+
 async function run(server: NegotiateServer, req: IncomingMessage): Promise<NegotiateOutcome> {
   const socket = req.socket;
   bindSocket(server, socket);
+  const secure = (socket as Partial<TLSSocket>).encrypted === true;
+  const channelBindings = secure ? tlsBindings(socket as TLSSocket) : undefined;
   return server.authenticate({
     method: req.method ?? 'GET',
     headers: req.headers,
     connection: socket,
     ...(req.url === undefined ? {} : { url: req.url }),
-    secure: (socket as Partial<TLSSocket>).encrypted === true,
+    secure,
+    ...(channelBindings === undefined ? {} : { channelBindings }),
     ...(socket.remoteAddress === undefined ? {} : { remoteAddress: socket.remoteAddress }),
   });
 }

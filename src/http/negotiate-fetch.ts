@@ -12,18 +12,25 @@
  *   response is returned; otherwise NegotiateMutualAuthError.
  * - When Kerberos fails on our side the request is not sent again without
  *   authentication: a typed error says why (curl#21076).
+ * - Over https the AP-REQ carries the RFC 5929 `tls-server-end-point`
+ *   channel bindings of the certificate the server presented on the socket
+ *   the token is sent on (LESSONS.md "EPA"), so a server enforcing Extended
+ *   Protection can tell a TLS-intercepting proxy from its own TLS.
  */
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
 import { utf8 } from '../core/bytes.js';
 import { clientFromEnvironment, LogonSession } from '../client/index.js';
 import type { Credential } from '../files/index.js';
-import { decodeSpnegoToken, GssError, SpnegoInitiator } from '../gss/index.js';
+import { decodeSpnegoToken, GssError, SpnegoInitiator, type ChannelBindings } from '../gss/index.js';
 import { negStateName } from '../gss/index.js';
 import { NegotiateCredentialsError, NegotiateError, NegotiateMutualAuthError, NegotiateRefusedError } from './errors.js';
+import { certificateBindings } from './tls-bindings.js';
 
 export interface NegotiateOptions {
   /** The logon session whose tickets to use; default: the default credential cache (KRB5CCNAME, krb5.conf). */
@@ -40,6 +47,8 @@ export interface NegotiateOptions {
   readonly preemptive?: boolean;
   /** TLS: extra CA certificates (PEM) for https URLs. */
   readonly ca?: string | readonly string[];
+  /** https: send the server certificate's tls-server-end-point channel bindings (default true). */
+  readonly channelBindings?: boolean;
 }
 
 export interface NegotiateFetchInit {
@@ -70,9 +79,7 @@ export async function negotiateFetch(input: string | URL, init: NegotiateFetchIn
     : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   const body = init.body === undefined ? undefined : typeof init.body === 'string' ? utf8(init.body) : init.body;
   const baseHeaders = headerList(init.headers).filter(([n]) => n.toLowerCase() !== 'authorization');
-  const send = (authorization?: string): Promise<RawResponse> => exchange(url, agent, secure, init.method ?? 'GET', [
-    ...baseHeaders, ...(authorization === undefined ? [] : [['Authorization', authorization] as const]),
-  ], body);
+  const send = (authorize?: Authorize): Promise<RawResponse> => exchange(url, agent, secure, init.method ?? 'GET', baseHeaders, body, authorize);
   try {
     if (o.preemptive !== true) {
       const first = await send();
@@ -80,17 +87,24 @@ export async function negotiateFetch(input: string | URL, init: NegotiateFetchIn
     }
     const spn = o.spn ?? `HTTP/${url.hostname}`;
     const credential = await serviceTicket(o, spn);
-    const initiator = new SpnegoInitiator({
-      krb5: {
-        credential,
-        ...(o.clock === undefined ? {} : { clock: o.clock }),
-        ...(o.random === undefined ? {} : { random: o.random }),
-      },
-      target: spn,
+    const sendBindings = o.channelBindings ?? true;
+    let initiator = undefined as SpnegoInitiator | undefined; // set by the callback below
+    // The token is built once the socket is known: its bindings are that connection's certificate.
+    const reply = await send((bindings) => {
+      initiator = new SpnegoInitiator({
+        krb5: {
+          credential,
+          ...(o.clock === undefined ? {} : { clock: o.clock }),
+          ...(o.random === undefined ? {} : { random: o.random }),
+          ...(bindings === undefined || !sendBindings ? {} : { channelBindings: bindings }),
+        },
+        target: spn,
+      });
+      const token = initiator.initSecContext().output;
+      if (token === undefined) throw new NegotiateError('the SPNEGO initiator produced no token');
+      return `Negotiate ${Buffer.from(token).toString('base64')}`;
     });
-    const token = initiator.initSecContext().output;
-    if (token === undefined) throw new NegotiateError('the SPNEGO initiator produced no token');
-    const reply = await send(`Negotiate ${Buffer.from(token).toString('base64')}`);
+    if (initiator === undefined) throw new NegotiateError('internal: the Negotiate token was not built');
     const serverToken = offeredToken(reply.headers['www-authenticate']);
     if (reply.status === 401) {
       throw new NegotiateRefusedError(`${url.origin} refused the Kerberos ticket for ${spn} (401 after our Negotiate token)${describeRejection(serverToken)}`, {
@@ -183,7 +197,10 @@ function headerList(h: NegotiateFetchInit['headers']): [string, string][] {
   return Array.isArray(h) ? h.map(([n, v]) => [n, v] as [string, string]) : Object.entries(h as Record<string, string>);
 }
 
-function exchange(url: URL, agent: HttpAgent, secure: boolean, method: string, headers: readonly (readonly [string, string])[], body: Uint8Array | undefined): Promise<RawResponse> {
+/** Builds the Authorization header for the connection the request goes out on (its TLS bindings, if any). */
+type Authorize = (bindings: ChannelBindings | undefined) => string;
+
+function exchange(url: URL, agent: HttpAgent, secure: boolean, method: string, headers: readonly (readonly [string, string])[], body: Uint8Array | undefined, authorize?: Authorize): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const outgoing: Record<string, string> = {};
     for (const [n, v] of headers) outgoing[n] = v;
@@ -198,7 +215,27 @@ function exchange(url: URL, agent: HttpAgent, secure: boolean, method: string, h
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body === undefined ? undefined : Buffer.from(body));
+    const payload = body === undefined ? undefined : Buffer.from(body);
+    if (authorize === undefined) {
+      req.end(payload);
+      return;
+    }
+    // Headers go out on end(): until then the Authorization header can still be set.
+    req.once('socket', (socket: Socket) => {
+      const go = (): void => {
+        try {
+          req.setHeader('Authorization', authorize(secure ? certificateBindings((socket as TLSSocket).getPeerCertificate()) : undefined));
+        } catch (err) {
+          req.destroy();
+          reject(err);
+          return;
+        }
+        req.end(payload);
+      };
+      // A reused keep-alive socket has finished its handshake; a new one has not.
+      if (secure && (socket as TLSSocket).getPeerCertificate().raw === undefined) socket.once('secureConnect', go);
+      else go();
+    });
   });
 }
 
