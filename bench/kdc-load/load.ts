@@ -28,6 +28,7 @@ import {
   ApReq, AsReq, Authenticator, EncryptedData, KdcOptions, KdcReqBody, NameType, PaEncTsEnc, PaType, Ticket, TgsReq,
   TcpFrameDecoder, encodeTcpFrame, type PrincipalName,
 } from '../../src/messages/index.js';
+import { percentile, treeCpuTicks } from '../common/measure.js';
 
 export type Workload = 'AS' | 'TGS';
 export type Transport = 'udp' | 'tcp';
@@ -215,19 +216,6 @@ function tgsFactory(target: LoadTarget, tgt: Credential, random: RandomSource): 
   };
 }
 
-/** utime + stime of a process in seconds (/proc/<pid>/stat fields 14 and 15). */
-export async function processCpuSeconds(pid: number, clockTicks: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 export async function runLoad(target: LoadTarget, options: LoadOptions, clockTicks: number): Promise<LoadResult> {
   const random = systemRandom();
   const workers = await Promise.all(Array.from({ length: options.workers }, async (_, i) => {
@@ -262,7 +250,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions, clockTic
   });
 
   await new Promise((r) => setTimeout(r, options.warmupSeconds * 1000));
-  const cpuBefore = target.pid === undefined ? undefined : await processCpuSeconds(target.pid, clockTicks);
+  const cpuBefore = target.pid === undefined ? undefined : treeCpuTicks(target.pid) / clockTicks;
   const clientBefore = process.cpuUsage();
   const t0 = performance.now();
   measuring = true;
@@ -270,7 +258,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions, clockTic
   measuring = false;
   const elapsed = (performance.now() - t0) / 1000;
   const clientCpu = process.cpuUsage(clientBefore);
-  const cpuAfter = target.pid === undefined ? undefined : await processCpuSeconds(target.pid, clockTicks);
+  const cpuAfter = target.pid === undefined ? undefined : treeCpuTicks(target.pid) / clockTicks;
   stop = true;
   await Promise.all(loops);
   for (const w of workers) w.channel.close();
@@ -285,8 +273,8 @@ export async function runLoad(target: LoadTarget, options: LoadOptions, clockTic
     errors,
     errorKinds,
     seconds: elapsed,
-    p50ms: percentile(latencies, 50),
-    p99ms: percentile(latencies, 99),
+    p50ms: percentile(latencies, 0.5),
+    p99ms: percentile(latencies, 0.99),
     kdcCpuUsPerRequest: cpuBefore === undefined || cpuAfter === undefined || requests === 0
       ? undefined : ((cpuAfter - cpuBefore) * 1e6) / requests,
     clientCpuShare: (clientCpu.user + clientCpu.system) / 1e6 / elapsed,

@@ -16,7 +16,7 @@
  *   npm run build && node dist/bench/kdc-load/main.js [--workers 4] [--seconds 10] [--workload as,tgs] [--transport udp|tcp]
  */
 
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
@@ -27,6 +27,7 @@ import { parseKdcAddress } from '../../src/client/index.js';
 import { startMitRealm, type MitRealm } from '../../src/testing/mit-realm.js';
 import { CLI_MAIN, runCli } from '../../src/testing/kerbside-cli.js';
 import { runLoad, type LoadResult, type LoadTarget, type Transport, type Workload } from './load.js';
+import { clockTicks, fmt } from '../common/measure.js';
 
 const REALM = 'BENCH.TEST';
 const SERVICE = 'host/bench.test';
@@ -56,13 +57,6 @@ if (!(workers > 0) || !(seconds > 0) || !(warmupSeconds >= 0) || !['udp', 'tcp']
   process.exit(2);
 }
 
-function clockTicks(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
 const ticks = clockTicks();
 
 const clients = Array.from({ length: workers }, (_, i) => ({ name: `bench${i}`, password: `bench-password-${i}` }));
@@ -134,9 +128,6 @@ async function singleTarget(): Promise<LoadTarget> {
   };
 }
 
-function fmt(n: number | undefined, digits: number): string {
-  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
-}
 
 function table(results: readonly LoadResult[]): string {
   const head = ['KDC', 'workload', 'workers', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'KDC CPU µs/req', 'loadgen CPU'];

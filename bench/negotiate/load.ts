@@ -9,11 +9,11 @@
  * tree (Apache's workers are children of its main process).
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Credential } from '../../src/files/index.js';
 import { SpnegoInitiator } from '../../src/gss/index.js';
+import { percentile, treeCpuTicks } from '../common/measure.js';
 
 export interface NegotiateTarget {
   readonly name: string;
@@ -68,43 +68,6 @@ function get(agent: Agent, port: number, path: string, authorization: string): P
     req.on('error', reject);
     req.end();
   });
-}
-
-/** user + system clock ticks of `root` and all its descendants (0 when /proc is unreadable). */
-export function treeCpuTicks(root: number): number {
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      // Fields after the command name (which may contain spaces): state ppid … utime(14) stime(15).
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(e), Number(f[1]));
-      cpu.set(Number(e), Number(f[11]) + Number(f[12]));
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  let total = 0;
-  const todo = [root];
-  while (todo.length > 0) {
-    const pid = todo.pop()!;
-    total += cpu.get(pid) ?? 0;
-    for (const [child, p] of parent) if (p === pid) todo.push(child);
-  }
-  return total;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 interface Phase {

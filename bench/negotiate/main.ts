@@ -16,7 +16,7 @@
  *     [--servers kerbside,apache,native] [--native-prefix DIR (reuse an install)]
  */
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ import { startTestRealm, type TestRealm } from '../../src/kdc/index.js';
 import { startApache, type ApacheServer } from '../../src/testing/apache.js';
 import { freeLoopbackPort } from '../../src/testing/mit-realm.js';
 import { runLoad, negotiateHeader, type LoadResult, type NegotiateTarget } from './load.js';
+import { clockTicks, fmt } from '../common/measure.js';
 
 const REALM = 'BENCH.TEST';
 const KINDS = ['kerbside', 'apache', 'native'] as const;
@@ -53,13 +54,6 @@ if (!(workers > 0) || !(seconds > 0) || !(warmupSeconds >= 0) || servers.some((s
   process.exit(2);
 }
 
-function clockTicks(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
 
 interface Running {
   readonly target: NegotiateTarget;
@@ -203,9 +197,6 @@ async function main(): Promise<void> {
   }
 }
 
-function fmt(n: number | undefined, digits: number): string {
-  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
-}
 
 function table(results: readonly LoadResult[]): string {
   const head = ['server', 'workers', 'auths', 'auths/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/auth', 'loadgen CPU'];

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientKrb5Conf } from './kdc-conf.js';
+import { clientKrb5Conf } from '../files/index.js';
 import { parseHeimdalKlistVerbose, runHeimdal } from '../testing/heimdal.js';
 import { runCliInProcess, type CapturedRun } from '../testing/kerbside-cli.js';
 import type { RunResult } from '../testing/mit-tools.js';
@@ -42,7 +42,7 @@ before(async () => {
     onOut: (line) => { const m = /ready on udp 127\.0\.0\.1:(\d+)/.exec(line); if (m !== null) ready(m[1]!); },
   });
   const kdcPort = await Promise.race([port, served.then((r) => { throw new Error(`kerbside kdc exited:\n${r.stderr}`); })]);
-  await writeFile(join(work, 'krb5.conf'), clientKrb5Conf(REALM, { kdc: `127.0.0.1:${kdcPort}` }));
+  await writeFile(join(work, 'krb5.conf'), clientKrb5Conf({ realm: REALM, kdc: `127.0.0.1:${kdcPort}` }));
   env = { KRB5_CONFIG: join(work, 'krb5.conf'), KRB5CCNAME: `FILE:${join(work, 'ccache')}`, HOME: work };
 });
 

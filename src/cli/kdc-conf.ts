@@ -11,7 +11,7 @@ import { fromUtf8 } from '../core/bytes.js';
 import { enctypeName, enctypesFromName } from '../crypto/index.js';
 import { readFileIfExists } from '../files/index.js';
 import {
-  Profile, formatDuration, formatKrb5Conf, formatProfile, parseDuration, parseProfile, splitList,
+  Profile, formatDuration, formatProfile, parseDuration, parseProfile, splitList,
 } from '../files/index.js';
 import type { ListenAddress, RealmPolicyInput } from '../kdc/index.js';
 import { RealmDirectoryError } from './errors.js';
@@ -208,29 +208,6 @@ export function realmPolicy(s: RealmSettings): RealmPolicyInput {
 
 // ---------------------------------------------------------------------------
 // krb5.conf for clients
-
-export interface ClientConfOptions {
-  /** The KDC address clients use ('127.0.0.1:60088'). */
-  readonly kdc: string;
-  /** default_ccache_name, e.g. 'FILE:/path/ccache' (default: the system's). */
-  readonly ccache?: string;
-}
-
-/** A krb5.conf that sends clients of `realm` to `kdc` (no DNS lookups, no reverse DNS). */
-export function clientKrb5Conf(realm: string, options: ClientConfOptions): string {
-  return formatKrb5Conf({
-    defaultRealm: realm,
-    libdefaults: {
-      dns_lookup_kdc: false,
-      dns_lookup_realm: false,
-      dns_canonicalize_hostname: false,
-      rdns: false,
-      ...(options.ccache === undefined ? {} : { default_ccache_name: options.ccache }),
-    },
-    realms: { [realm]: { kdc: options.kdc } },
-    domainRealm: { localhost: realm },
-  });
-}
 
 /** The address clients should use for a listen address (a wildcard becomes loopback). */
 export function clientAddress(a: { host: string; port: number }): string {

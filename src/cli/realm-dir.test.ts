@@ -7,7 +7,8 @@ import { systemClock } from '../core/clock.js';
 import { seededRandom } from '../core/random.js';
 import { Krb5Config } from '../files/index.js';
 import { RealmDirectoryError } from './errors.js';
-import { REALM_FILES, clientKrb5Conf, formatKdcConf, parseListenAddress, readRealmSettings } from './kdc-conf.js';
+import { clientKrb5Conf } from '../files/index.js';
+import { REALM_FILES, formatKdcConf, parseListenAddress, readRealmSettings } from './kdc-conf.js';
 import { createRealmDirectory, openRealm } from './realm-dir.js';
 
 const dirs: string[] = [];
@@ -112,7 +113,7 @@ test('a bad realm name is refused before anything is written', async () => {
 });
 
 test('the client krb5.conf parses with the files module and names the KDC', async () => {
-  const conf = await Krb5Config.parse(clientKrb5Conf('EXAMPLE.TEST', { kdc: '[::1]:8888', ccache: 'FILE:/tmp/x' }));
+  const conf = await Krb5Config.parse(clientKrb5Conf({ realm: 'EXAMPLE.TEST', kdc: '[::1]:8888', libdefaults: { default_ccache_name: 'FILE:/tmp/x' } }));
   assert.equal(conf.libdefaults().defaultRealm, 'EXAMPLE.TEST');
   assert.equal(conf.libdefaults().dnsLookupKdc, false);
   assert.equal(conf.libdefaults().defaultCcacheName, 'FILE:/tmp/x');

@@ -21,12 +21,12 @@ import {
 } from '../crypto/index.js';
 import {
   AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, PaEncTsEnc, PaType,
-  Ticket, decodeMessage, type EtypeInfo2Entry, type KdcReqBody, type KrbError, type PaData,
+  decodeMessage, type EtypeInfo2Entry, type KdcReqBody, type KrbError, type PaData,
 } from '../messages/index.js';
 import type { Credential, Principal } from '../files/index.js';
 import { BadKdcReplyError, KdcError, KeytabKeyMissingError, NoCommonEnctypeError } from './errors.js';
 import { errorFromKrbError, measuredOffset, passwordIncorrect, type KrbErrorContext } from './kdc-errors.js';
-import { fromPrincipalName, samePrincipal, showPrincipal, tgsPrincipal, toPrincipalName } from './names.js';
+import { credentialFromReply, fromPrincipalName, samePrincipal, showPrincipal, tgsPrincipal, toPrincipalName } from './names.js';
 
 /** How the client proves who it is. */
 export type ClientKeySource =
@@ -298,21 +298,7 @@ export class AsExchange {
         detail: { ...this.#ctx }, hint: 'check the clocks of this host and the KDC (NTP)',
       });
     }
-    const credential: Credential = {
-      client,
-      server,
-      key: { enctype: enc.key.keytype, keyvalue: enc.key.keyvalue },
-      authtime: enc.authtime,
-      ...(enc.starttime !== undefined ? { starttime: enc.starttime } : {}),
-      endtime: enc.endtime,
-      ...(enc.renewTill !== undefined ? { renewTill: enc.renewTill } : {}),
-      isSkey: false,
-      ticketFlags: enc.flags >>> 0,
-      addresses: (enc.caddr ?? []).map((a) => ({ addrType: a.addrType, address: a.address })),
-      authdata: [],
-      ticket: Ticket.encode(rep.ticket),
-      secondTicket: new Uint8Array(0),
-    };
+    const credential = credentialFromReply(client, server, enc, rep.ticket);
     return { credential, paType: this.#preauth === undefined ? PA_NONE : PaType.PA_ENC_TIMESTAMP, offset: this.#offset };
   }
 }

@@ -4,8 +4,8 @@
  * (PrincipalName + realm, RFC 4120 §5.2.2).
  */
 
-import { principalEquals, principalToString, parsePrincipal, type Principal } from '../files/index.js';
-import { NameType, type PrincipalName } from '../messages/index.js';
+import { principalEquals, principalToString, parsePrincipal, type Credential, type Principal } from '../files/index.js';
+import { NameType, Ticket, type EncKdcRepPart, type PrincipalName } from '../messages/index.js';
 
 export function toPrincipalName(p: Principal): PrincipalName {
   return { nameType: p.nameType, nameString: [...p.components] };
@@ -34,4 +34,23 @@ export const showPrincipal = principalToString;
 /** Parses `name[@REALM]`, using `defaultRealm` when the text has none. */
 export function principal(text: string, defaultRealm: string | undefined): Principal {
   return parsePrincipal(text, defaultRealm === undefined ? {} : { defaultRealm });
+}
+
+/** The credential-cache form of a validated AS or TGS reply (RFC 4120 §5.4.2). */
+export function credentialFromReply(client: Principal, server: Principal, enc: EncKdcRepPart, ticket: Ticket): Credential {
+  return {
+    client,
+    server,
+    key: { enctype: enc.key.keytype, keyvalue: enc.key.keyvalue },
+    authtime: enc.authtime,
+    ...(enc.starttime !== undefined ? { starttime: enc.starttime } : {}),
+    endtime: enc.endtime,
+    ...(enc.renewTill !== undefined ? { renewTill: enc.renewTill } : {}),
+    isSkey: false,
+    ticketFlags: enc.flags >>> 0,
+    addresses: (enc.caddr ?? []).map((a) => ({ addrType: a.addrType, address: a.address })),
+    authdata: [],
+    ticket: Ticket.encode(ticket),
+    secondTicket: new Uint8Array(0),
+  };
 }

@@ -17,7 +17,7 @@ import {
 import type { Credential, Principal } from '../files/index.js';
 import { BadKdcReplyError, RenewLimitReachedError, TicketExpiredError } from './errors.js';
 import { errorFromKrbError, measuredOffset, type KrbErrorContext } from './kdc-errors.js';
-import { fromPrincipalName, samePrincipal, showPrincipal, toPrincipalName } from './names.js';
+import { credentialFromReply, fromPrincipalName, samePrincipal, showPrincipal, toPrincipalName } from './names.js';
 
 export interface TgsRequestOptions {
   /** The TGT to present (for a renewal: the ticket to renew). */
@@ -192,20 +192,6 @@ export class TgsExchange {
     if (enc.endtime.getTime() <= this.#kdcNow()) {
       throw new BadKdcReplyError(`the KDC issued a ticket for ${this.#ctx.service} that has already expired`, { detail: { ...this.#ctx }, hint: 'check the clocks (NTP)' });
     }
-    return {
-      client,
-      server,
-      key: { enctype: enc.key.keytype, keyvalue: enc.key.keyvalue },
-      authtime: enc.authtime,
-      ...(enc.starttime !== undefined ? { starttime: enc.starttime } : {}),
-      endtime: enc.endtime,
-      ...(enc.renewTill !== undefined ? { renewTill: enc.renewTill } : {}),
-      isSkey: false,
-      ticketFlags: enc.flags >>> 0,
-      addresses: (enc.caddr ?? []).map((a) => ({ addrType: a.addrType, address: a.address })),
-      authdata: [],
-      ticket: Ticket.encode(rep.ticket),
-      secondTicket: new Uint8Array(0),
-    };
+    return credentialFromReply(client, server, enc, rep.ticket);
   }
 }

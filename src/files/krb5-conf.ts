@@ -313,3 +313,31 @@ export function formatKrb5Conf(conf: SimpleKrb5Conf): string {
   }
   return formatProfile(sections);
 }
+
+/**
+ * A krb5.conf that sends clients of `realm` to a fixed KDC address with no DNS
+ * or reverse-DNS lookups: what a test realm, a demo realm or `realm init`
+ * hands to MIT tools and to kerbside's client.
+ */
+export function clientKrb5Conf(options: {
+  readonly realm: string;
+  /** 'host:port' ('[::1]:88' for IPv6). */
+  readonly kdc: string;
+  /** Further [libdefaults] relations; they override the defaults here. */
+  readonly libdefaults?: ProfileInput;
+  /** Extra host → realm mappings besides localhost. */
+  readonly domainRealm?: Readonly<Record<string, string>>;
+}): string {
+  return formatKrb5Conf({
+    defaultRealm: options.realm,
+    libdefaults: {
+      dns_lookup_kdc: false,
+      dns_lookup_realm: false,
+      dns_canonicalize_hostname: false,
+      rdns: false,
+      ...options.libdefaults,
+    },
+    realms: { [options.realm]: { kdc: options.kdc } },
+    domainRealm: { localhost: options.realm, ...options.domainRealm },
+  });
+}

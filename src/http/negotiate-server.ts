@@ -11,7 +11,7 @@
 
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
-import { createEmitter, nullSink, type Emitter, type EventSink, type EventSeverity } from '../events/index.js';
+import { createEmitter, nullSink, type EventSink, type EventSeverity } from '../events/index.js';
 import {
   AcceptorKeyError, AuthenticatorReplayError, BadBindingsError, BadMechError, BadMicError, ClockSkewError,
   ContextExpiredError, CredentialsExpiredError, DefectiveTokenError, GssError, keytabKeys, NtlmNotEnabledError,

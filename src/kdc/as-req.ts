@@ -15,11 +15,10 @@ import {
 import type { LockoutState, PrincipalRecord } from '../store/index.js';
 import { KdcRequestError } from './errors.js';
 import {
-  EMPTY_TRANSITED, checkServer, lastReq, lookupService, sealReply, sealTicket, storeName, type ExchangeContext,
+  EMPTY_TRANSITED, checkServer, chooseTicketEncryption, lastReq, lookupService, sealReply, sealTicket, storeName,
+  type ExchangeContext,
 } from './exchange.js';
-import {
-  chooseReplyKey, chooseSessionEnctype, chooseTicketKey, serviceEnctypes, ticketEndtime, ticketRenewTill,
-} from './policy.js';
+import { chooseReplyKey, ticketEndtime, ticketRenewTill } from './policy.js';
 import type { AsPreauthContext, PreauthOutcome } from './preauth.js';
 
 /** KDC options that make no sense in an AS-REQ (MIT AS_INVALID_OPTIONS). */
@@ -79,15 +78,7 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
     });
   }
   ctx.log.replyEnctype = replyKey.enctype;
-  const sessionEnctype = chooseSessionEnctype(body.etype, serviceEnctypes(server), ctx.policy);
-  const ticketKey = chooseTicketKey(server.keys, ctx.policy);
-  if (sessionEnctype === undefined || ticketKey === undefined) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_ETYPE_NOSUPP, 'KDC has no support for encryption type', {
-      reason: sessionEnctype === undefined
-        ? `no requested enctype (${body.etype.join(', ')}) is supported by ${server.name} and permitted by the realm`
-        : `${server.name} has no current key in an enctype the realm permits`,
-    });
-  }
+  const { sessionEnctype, ticketKey } = chooseTicketEncryption(body.etype, server, ctx.policy);
 
   const pctx: AsPreauthContext = {
     request: req, clientName: client.name, client, replyKey, now: ctx.now, policy: ctx.policy,

@@ -11,6 +11,7 @@ import {
 } from '../messages/index.js';
 import type { PrincipalRecord, StoredKey } from '../store/index.js';
 import type { RealmPolicy } from './config.js';
+import { chooseSessionEnctype, chooseTicketKey, serviceEnctypes } from './policy.js';
 import { KdcRequestError } from './errors.js';
 import type { KeyProtector } from './keys.js';
 import type { LockoutGate } from './lockout.js';
@@ -138,4 +139,24 @@ export function lastReq(passwordExpiry?: number): { lrType: number; lrValue: Dat
   return passwordExpiry === undefined
     ? [{ lrType: LastReqType.NONE, lrValue: new Date(0) }]
     : [{ lrType: LastReqType.PASSWORD_EXPIRATION, lrValue: new Date(passwordExpiry) }];
+}
+
+/**
+ * The session key enctype (the client's first choice the realm permits and the
+ * service supports) and the service key the ticket is encrypted in; both AS
+ * and TGS refuse with KDC_ERR_ETYPE_NOSUPP when either is missing.
+ */
+export function chooseTicketEncryption(
+  requestedEnctypes: readonly number[], server: PrincipalRecord, policy: RealmPolicy,
+): { readonly sessionEnctype: number; readonly ticketKey: StoredKey } {
+  const sessionEnctype = chooseSessionEnctype(requestedEnctypes, serviceEnctypes(server), policy);
+  const ticketKey = chooseTicketKey(server.keys, policy);
+  if (sessionEnctype === undefined || ticketKey === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_ETYPE_NOSUPP, 'KDC has no support for encryption type', {
+      reason: sessionEnctype === undefined
+        ? `no requested enctype (${requestedEnctypes.join(', ')}) is supported by ${server.name} and permitted by the realm`
+        : `${server.name} has no current key in an enctype the realm permits`,
+    });
+  }
+  return { sessionEnctype, ticketKey };
 }

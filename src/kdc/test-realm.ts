@@ -15,7 +15,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { utf8 } from '../core/bytes.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
 import type { EventSink } from '../events/index.js';
-import { formatKrb5Conf, writeFileAtomic, type KeytabEntry, type ProfileInput } from '../files/index.js';
+import { clientKrb5Conf, writeFileAtomic, type KeytabEntry, type ProfileInput } from '../files/index.js';
 import { MemoryStore } from '../store/index.js';
 import type { LockoutStore, PrincipalRecord, PrincipalStore } from '../store/index.js';
 import {
@@ -99,19 +99,8 @@ export async function startTestRealm(options: TestRealmOptions = {}): Promise<Te
     server = await serveKdc(kdc, { listen: [{ host, port: 0 }], clock });
     const port = server.addresses[0]!.port;
     const kdcAddress = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const confWith = (libdefaults: ProfileInput): string => formatKrb5Conf({
-      defaultRealm: realm,
-      libdefaults: {
-        dns_lookup_kdc: false,
-        dns_lookup_realm: false,
-        dns_canonicalize_hostname: false,
-        rdns: false,
-        forwardable: true,
-        ...libdefaults,
-      },
-      realms: { [realm]: { kdc: kdcAddress } },
-      domainRealm: { localhost: realm, '.localhost': realm },
-    });
+    const confWith = (libdefaults: ProfileInput): string =>
+      clientKrb5Conf({ realm, kdc: kdcAddress, libdefaults: { forwardable: true, ...libdefaults } });
     const krb5Conf = confWith({});
     const running = server;
     let stopped: Promise<void> | undefined;

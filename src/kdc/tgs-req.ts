@@ -16,11 +16,12 @@ import {
 import type { PrincipalRecord } from '../store/index.js';
 import { KdcRequestError } from './errors.js';
 import {
-  checkServer, lastReq, isTgsName, lookupService, sealReply, sealTicket, storeName, type ExchangeContext,
+  checkServer, chooseTicketEncryption, lastReq, isTgsName, lookupService, sealReply, sealTicket, storeName,
+  type ExchangeContext,
 } from './exchange.js';
 import { findKey } from './keys.js';
 import {
-  chooseSessionEnctype, chooseTicketKey, renewedEndtime, serviceEnctypes, ticketEndtime, ticketRenewTill, withinSkew,
+  renewedEndtime, ticketEndtime, ticketRenewTill, withinSkew,
 } from './policy.js';
 import { formatDuration } from './preauth.js';
 
@@ -96,15 +97,7 @@ export async function handleTgsReq(ctx: ExchangeContext, req: TgsReq): Promise<U
   ctx.log.service = server.name;
   checkServer(server, ctx.now);
 
-  const sessionEnctype = chooseSessionEnctype(body.etype, serviceEnctypes(server), ctx.policy);
-  const ticketKey = chooseTicketKey(server.keys, ctx.policy);
-  if (sessionEnctype === undefined || ticketKey === undefined) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_ETYPE_NOSUPP, 'KDC has no support for encryption type', {
-      reason: sessionEnctype === undefined
-        ? `no requested enctype (${body.etype.join(', ')}) is supported by ${server.name} and permitted by the realm`
-        : `${server.name} has no current key in an enctype the realm permits`,
-    });
-  }
+  const { sessionEnctype, ticketKey } = chooseTicketEncryption(body.etype, server, ctx.policy);
 
   const part = renew ? renewedTicket(ctx, tgt) : newTicket(ctx, req, header, server, client, isTgsName(sname, ctx.realm));
   const sessionKey = generateKey(sessionEnctype, ctx.random, { allowWeak: ctx.policy.allowWeakCrypto });

@@ -17,8 +17,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatKrb5Conf } from '../files/krb5-conf.js';
-import { formatProfile, type ProfileInput } from '../files/profile.js';
+import { clientKrb5Conf, formatProfile, type ProfileInput } from '../files/index.js';
 import { baseEnvironment, checkRun, mitTool, runProgram, type RunResult } from './mit-tools.js';
 
 export interface MitPrincipalSpec {
@@ -144,19 +143,15 @@ function writeKdcConf(dir: string, realm: string, port: number, o: StartMitRealm
 }
 
 function writeKrb5Conf(dir: string, realm: string, port: number, o: StartMitRealmOptions): string {
-  const text = formatKrb5Conf({
-    defaultRealm: realm,
+  const text = clientKrb5Conf({
+    realm,
+    kdc: `127.0.0.1:${port}`,
     libdefaults: {
-      dns_lookup_kdc: false,
-      dns_lookup_realm: false,
-      dns_canonicalize_hostname: false,
-      rdns: false,
       default_ccache_name: `FILE:${join(dir, 'ccache')}`,
       default_keytab_name: `FILE:${join(dir, 'keytab')}`,
       ...o.libdefaults,
     },
-    realms: { [realm]: { kdc: `127.0.0.1:${port}` } },
-    domainRealm: { localhost: realm, '127.0.0.1': realm },
+    domainRealm: { '127.0.0.1': realm },
   });
   return text + (o.extraKrb5Conf === undefined ? '' : `\n${o.extraKrb5Conf}\n`);
 }

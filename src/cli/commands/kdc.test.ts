@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientKrb5Conf } from '../kdc-conf.js';
+import { clientKrb5Conf } from '../../files/index.js';
 import { runCli, runCliInProcess, spawnCli, type CliProcess } from '../../testing/kerbside-cli.js';
 import { baseEnvironment, mitTool, parseKlistCache, parseKlistKeytab, runProgram, type RunResult } from '../../testing/mit-tools.js';
 
@@ -54,9 +54,9 @@ before(async () => {
   const m = await kdc.waitFor(/ready on udp 127\.0\.0\.1:(\d+), tcp 127\.0\.0\.1:\d+, udp \[::1\]:(\d+)/);
   const [v4, v6] = [`127.0.0.1:${m[1]!}`, `[::1]:${m[2]!}`];
   conf = { v4: join(work, 'krb5.conf'), tcp: join(work, 'krb5-tcp.conf'), v6: join(work, 'krb5-v6.conf') };
-  await writeFile(conf.v4, clientKrb5Conf(REALM, { kdc: v4 }));
-  await writeFile(conf.tcp, clientKrb5Conf(REALM, { kdc: v4 }).replace('[libdefaults]\n', '[libdefaults]\n\tudp_preference_limit = 1\n'));
-  await writeFile(conf.v6, clientKrb5Conf(REALM, { kdc: v6 }));
+  await writeFile(conf.v4, clientKrb5Conf({ realm: REALM, kdc: v4 }));
+  await writeFile(conf.tcp, clientKrb5Conf({ realm: REALM, kdc: v4 }).replace('[libdefaults]\n', '[libdefaults]\n\tudp_preference_limit = 1\n'));
+  await writeFile(conf.v6, clientKrb5Conf({ realm: REALM, kdc: v6 }));
 });
 
 after(async () => {

@@ -6,7 +6,7 @@
 
 import { join } from 'node:path';
 import { enctypeName } from '../../crypto/index.js';
-import { formatDuration } from '../../files/index.js';
+import { clientKrb5Conf, formatDuration } from '../../files/index.js';
 import { principalNameFromString, principalNameToString } from '../../messages/index.js';
 import { listAll } from '../../store/index.js';
 import {
@@ -15,7 +15,7 @@ import {
 import { UsageError, type CliIO, type Command } from '../io.js';
 import { addPrincipal, generatePassword } from '../realm-admin.js';
 import {
-  REALM_FILES, clientAddress, clientKrb5Conf, formatListenAddress, readRealmSettings,
+  REALM_FILES, clientAddress, formatListenAddress, readRealmSettings,
 } from '../kdc-conf.js';
 import { createRealmDirectory, openRealm, removeRealmFiles, writeClientKrb5Conf, type OpenRealm } from '../realm-dir.js';
 
@@ -87,7 +87,7 @@ async function init(io: CliIO, argv: readonly string[]): Promise<number> {
 
 function clientConf(realm: OpenRealm): string {
   const first = realm.settings.listen[0]!;
-  return clientKrb5Conf(realm.settings.realm, { kdc: clientAddress(first) });
+  return clientKrb5Conf({ realm: realm.settings.realm, kdc: clientAddress(first) });
 }
 
 /** 'admin' → 'admin@REALM' (before the realm exists, for prompts). */

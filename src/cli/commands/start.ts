@@ -10,14 +10,14 @@
 
 import { join, resolve } from 'node:path';
 import { fromUtf8, utf8 } from '../../core/bytes.js';
-import { readFileIfExists, writeFileAtomic } from '../../files/index.js';
+import { clientKrb5Conf, readFileIfExists, writeFileAtomic } from '../../files/index.js';
 import type { ListenAddress } from '../../kdc/index.js';
 import { parseCommandLine, portOption, positionals } from '../args.js';
 import { KdcListenError } from '../errors.js';
 import type { CliIO, Command } from '../io.js';
 import { describeAddresses, startRealmKdc, stopRequested, type RunningKdc } from '../kdc-runner.js';
 import { addPrincipal, exportKeytab, generatePassword } from '../realm-admin.js';
-import { clientKrb5Conf, formatListenAddress } from '../kdc-conf.js';
+import { formatListenAddress } from '../kdc-conf.js';
 import { createRealmDirectory, openRealm, realmExists, writeClientKrb5Conf, type OpenRealm } from '../realm-dir.js';
 
 export const DEMO_REALM = 'DEMO.TEST';
@@ -90,7 +90,7 @@ export const command: Command = {
     try {
       const name = realm.settings.realm;
       const kdc = formatListenAddress(running.addresses[0]!);
-      const conf = await writeClientKrb5Conf(dir, clientKrb5Conf(name, { kdc, ccache: `FILE:${join(dir, DEMO_FILES.ccache)}` }));
+      const conf = await writeClientKrb5Conf(dir, clientKrb5Conf({ realm: name, kdc, libdefaults: { default_ccache_name: `FILE:${join(dir, DEMO_FILES.ccache)}` } }));
       const stored = await readFileIfExists(join(dir, DEMO_FILES.password), 'demo password file');
       const password = stored === undefined ? `(not stored; set one with: kerbside principal set-password ${DEMO_USER} --dir ${sh(dir)})` : fromUtf8(stored).trim();
       const env = `KRB5_CONFIG=${sh(conf)}`;
