@@ -38,7 +38,9 @@ export type SessionSource =
   | { readonly kind: 'keytab'; readonly keytab: string }
   | { readonly kind: 'keys'; readonly keys: readonly ClientKey[] }
   /** Someone else's cache: its TGT is renewed, never re-acquired. It is read, never written. */
-  | { readonly kind: 'ccache'; readonly ccache: string };
+  | { readonly kind: 'ccache'; readonly ccache: string }
+  /** A TGT a client delegated (GSS delegation, RFC 4121 §4.1.1): renewed while it can be, never re-acquired. */
+  | { readonly kind: 'delegated'; readonly credential: Credential };
 
 export interface LogonSessionOptions {
   readonly client: KerberosClient;
@@ -104,6 +106,19 @@ export class LogonSession {
   static async open(options: LogonSessionOptions): Promise<LogonSession> {
     const client = options.client;
     const src = options.source;
+    if (src.kind === 'delegated') {
+      const tgt = src.credential;
+      if (!isTgsPrincipal(tgt.server)) {
+        throw new NoCredentialsError(`the credential delegated by ${showPrincipal(tgt.client)} is a ticket for ${showPrincipal(tgt.server)}, not a TGT`, {
+          hint: 'the client must forward its TGT (for example curl --delegation always, with a forwardable TGT from kinit -f)',
+        });
+      }
+      return new LogonSession(options, tgt.client, tgt, {
+        description: `credentials delegated by ${showPrincipal(tgt.client)}`,
+        unattended: false,
+        renew: (current) => client.renew(current),
+      });
+    }
     if (src.kind === 'ccache') {
       const borrowed = await readCcache(src.ccache);
       const principal = options.principal === undefined ? borrowed.defaultPrincipal : client.principal(options.principal);
@@ -284,6 +299,7 @@ function describeSource(src: SessionSource): string {
     case 'keytab': return `keytab ${src.keytab}`;
     case 'keys': return 'stored keys';
     case 'ccache': return `external cache ${src.ccache}`;
+    case 'delegated': return `credentials delegated by ${showPrincipal(src.credential.client)}`;
   }
 }
 

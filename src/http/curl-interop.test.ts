@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { KerberosClient, LogonSession, loadClientConfig } from '../client/index.js';
+import { principalToString } from '../files/index.js';
 import { memorySink } from '../events/index.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
 import { baseEnvironment, checkRun, mitTool, requireTool, runProgram } from '../testing/mit-tools.js';
@@ -46,7 +48,11 @@ before(async () => {
   curl = requireTool('curl', 'curl');
   dir = await mkdtemp(join(tmpdir(), 'kerbside-http-curl-'));
   realm = await startTestRealm({
-    principals: [{ name: 'alice', password: 'alice-password' }, { name: 'HTTP/localhost', randomKey: true }],
+    principals: [
+      { name: 'alice', password: 'alice-password' },
+      { name: 'HTTP/localhost', randomKey: true, okAsDelegate: true },
+      { name: 'HTTP/backend.test', randomKey: true },
+    ],
   });
   await realm.writeKrb5Conf(join(dir, 'krb5.conf'));
   await realm.exportKeytab('HTTP/localhost', join(dir, 'http.keytab'));
@@ -115,5 +121,25 @@ describe('curl --negotiate against kerbside', () => {
     });
     assert.equal(noTicket.stdout, '401', noTicket.stderr);
     assert.ok(events.ofType('http.auth_refused').some((e) => e.fields['cause'] === 'no-header'));
+  });
+
+  test('delegation: curl --delegation always forwards alice\'s TGT; the app opens a logon session from it and gets a ticket for a back-end service', async () => {
+    const client = new KerberosClient({ config: await loadClientConfig(join(dir, 'krb5.conf')) });
+    const server = newServer();
+    const port = await listen(createServer(negotiateListener(server, (req, res) => {
+      void (async () => {
+        const delegated = req.auth.delegated;
+        if (delegated === undefined) { res.statusCode = 500; res.end('no delegated credential\n'); return; }
+        const session = await LogonSession.open({ client, source: { kind: 'delegated', credential: delegated } });
+        try {
+          const ticket = await session.serviceTicket(`HTTP/backend.test@${realm.realm}`);
+          res.end(`${principalToString(ticket.client)} -> ${principalToString(ticket.server)} (${session.status().source})\n`);
+        } finally {
+          await session.close();
+        }
+      })().catch((err: unknown) => { res.statusCode = 500; res.end(`${String(err)}\n`); });
+    })));
+    const r = await runCurl(port, ['/'], ['--delegation', 'always']);
+    assertCurlOk(r, `alice@${realm.realm} -> HTTP/backend.test@${realm.realm} (credentials delegated by alice@${realm.realm})\n`);
   });
 });
