@@ -91,7 +91,7 @@ test('unreachable KDCs: failover in order, then KdcUnreachableError naming every
     realms: { 'EXAMPLE.TEST': { kdc: [`127.0.0.1:${dead1}`, realm.kdcAddress] } },
   });
   const ok = await new KerberosClient({ config, clock: systemClock() }).getInitialCredentials({ client: 'alice', password: 'alice-pw' });
-  assert.ok(ok.credential.endtime.getTime() > Date.now(), 'the second KDC answered');
+  assert.ok(ok.credential.endtime.getTime() > systemClock().now(), 'the second KDC answered');
   const none = new KerberosClient({
     config: clientConfig({ defaultRealm: 'EXAMPLE.TEST', kdcTimeout: 500, realms: { 'EXAMPLE.TEST': { kdc: [`127.0.0.1:${dead1}`, `tcp/127.0.0.1:${dead2}`] } } }),
     clock: systemClock(),

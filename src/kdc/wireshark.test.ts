@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestRealm, type TestRealm } from './index.js';
 import { baseEnvironment, mitTool, requireTool, runProgram } from '../testing/mit-tools.js';
+import { systemClock } from '../core/clock.js';
 
 let realm: TestRealm;
 let dir: string;
@@ -47,7 +48,7 @@ async function startCapture(tshark: string, port: number, file: string): Promise
 async function stopCapture(child: ChildProcess): Promise<void> {
   // dumpcap hands packets to the file asynchronously; a stop right after the
   // last exchange can lose them.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await systemClock().sleep(1000);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGINT');
   await exited;

@@ -121,8 +121,8 @@ export function spawnCli(args: readonly string[], options: { cwd?: string; env?:
             reject(new Error(`kerbside ${args.join(' ')} exited (${child.exitCode ?? child.signalCode}) before printing ${re}:\n${out}\n${err}`));
           }
         };
-        const timer = setTimeout(() => { done(); reject(new Error(`kerbside ${args.join(' ')} did not print ${re} within ${timeoutMs} ms:\n${out}\n${err}`)); }, timeoutMs);
-        const done = (): void => { clearTimeout(timer); waiters.delete(check); };
+        const timer = systemClock().setTimer(timeoutMs, () => { done(); reject(new Error(`kerbside ${args.join(' ')} did not print ${re} within ${timeoutMs} ms:\n${out}\n${err}`)); });
+        const done = (): void => { timer.cancel(); waiters.delete(check); };
         waiters.add(check);
         check();
       });
@@ -130,10 +130,9 @@ export function spawnCli(args: readonly string[], options: { cwd?: string; env?:
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill(signal);
-        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        force.unref();
+        const force = systemClock().setTimer(10_000, () => child.kill('SIGKILL'));
         const result = await exited;
-        clearTimeout(force);
+        force.cancel();
         return result;
       }
       return exited;

@@ -11,7 +11,6 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientKrb5Conf, formatProfile, type ProfileInput } from '../files/index.js';
 import { baseEnvironment, checkRun, mitTool, runProgram, type RunResult } from './mit-tools.js';
+import { systemClock } from '../core/clock.js';
+import { systemRandom } from '../core/random.js';
 
 export interface MitPrincipalSpec {
   /** Principal name, realm optional (the realm's is used). */
@@ -169,8 +170,9 @@ async function startKdc(dir: string, realm: string, env: Record<string, string>)
   let exited = false;
   child.once('exit', () => { exited = true; });
   trackKdc(child);
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  const clock = systemClock();
+  const deadline = clock.now() + 15_000;
+  while (clock.now() < deadline) {
     if (exited) {
       liveKdcs.delete(child);
       return undefined;
@@ -182,7 +184,7 @@ async function startKdc(dir: string, realm: string, env: Record<string, string>)
       liveKdcs.delete(child);
       return undefined;
     }
-    await new Promise((r) => setTimeout(r, 25));
+    await clock.sleep(25);
   }
   child.kill('SIGKILL');
   liveKdcs.delete(child);
@@ -220,7 +222,7 @@ export async function startMitRealm(options: StartMitRealmOptions = {}): Promise
     port = await freeLoopbackPort();
     await writeFile(kdcConfPath, writeKdcConf(dir, realm, port, options), { mode: 0o600 });
     await writeFile(krb5ConfPath, writeKrb5Conf(dir, realm, port, options));
-    const masterPassword = randomBytes(24).toString('base64');
+    const masterPassword = Buffer.from(systemRandom().bytes(24)).toString('base64');
     checkRun('kdb5_util create', await run(mitTool('kdb5_util'), ['-r', realm, 'create', '-s', '-P', masterPassword]));
 
     for (let attempt = 0; kdc === undefined; attempt++) {
@@ -272,7 +274,7 @@ export async function startMitRealm(options: StartMitRealmOptions = {}): Promise
         await new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
           child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+          systemClock().setTimer(3_000, () => child.kill('SIGKILL'));
         });
       }
       if (child !== undefined) liveKdcs.delete(child);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { clientKrb5Conf } from '../../files/index.js';
 import { runCli, runCliInProcess, spawnCli, type CliProcess } from '../../testing/kerbside-cli.js';
 import { baseEnvironment, mitTool, parseKlistCache, parseKlistKeytab, runProgram, type RunResult } from '../../testing/mit-tools.js';
+import { systemClock } from '../../core/clock.js';
 
 const REALM = 'EXAMPLE.TEST';
 let work: string;
@@ -40,7 +41,7 @@ async function eventually(what: string, attempt: () => Promise<RunResult>): Prom
   for (let i = 0; i < 40; i++) {
     last = await attempt();
     if (last.code === 0) return last;
-    await new Promise((r) => setTimeout(r, 250));
+    await systemClock().sleep(250);
   }
   assert.fail(`${what} never succeeded:\n${last?.stderr}${last?.stdout}\nKDC log:\n${kdc.stderr()}`);
 }

@@ -142,7 +142,7 @@ function cliSuite(startRealm: PeerRealmFactory): void {
     assert.equal((await kerbside(['kinit', '-r', '2d', '-l', '1h', 'alice'], { ccache, secret: ALICE_PW })).code, 0);
     const before = ticketsOf(await readCcache(ccache))[0]!;
     assert.ok(before.renewTill !== undefined);
-    await new Promise((r) => setTimeout(r, 1100)); // a renewed ticket starts at a later whole second
+    await systemClock().sleep(1100); // a renewed ticket starts at a later whole second
     const r = await kerbside(['kinit', '-R'], { ccache });
     assert.equal(r.code, 0, r.err);
     const cache = await readCcache(ccache);
