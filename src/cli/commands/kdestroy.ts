@@ -3,22 +3,18 @@
  * kdestroy(1)). A missing cache is reported but is not a failure, as in MIT.
  */
 
-import { parseArgs } from 'node:util';
 import { destroyCcache, parseCcacheName } from '../../files/index.js';
 import { comErr, defaultCcacheName, loadClientConfig, readCcacheIfExists } from '../../client/index.js';
-import { UsageError, type CliIO, type Command } from '../io.js';
+import { parseCommandLine, positionals } from '../args.js';
+import { type CliIO, type Command } from '../io.js';
 
 export const command: Command = {
   name: 'kdestroy',
   summary: 'destroy a Kerberos credential cache (MIT kdestroy)',
   usage: 'kdestroy [-q] [-c cache_name]',
   async run(io: CliIO): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...io.argv], options: { c: { type: 'string' }, q: { type: 'boolean' } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandLine(io.argv, { c: { type: 'string' }, q: { type: 'boolean' } });
+    positionals(parsed.positionals, []);
     const quiet = parsed.values.q === true;
     const config = await loadClientConfig(undefined, { env: io.env }).catch(() => undefined);
     const name = parsed.values.c ?? defaultCcacheName(config, io.env);

@@ -6,12 +6,12 @@
  */
 
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { parseDuration, principalToString, ticketsOf, writeCcache, principalEquals, type Principal } from '../../files/index.js';
 import {
   buildCache, cachedPaType, clientFromEnvironment, comErr, NoCredentialsError, offsetFromHeader, readCcacheIfExists, tgsPrincipal,
 } from '../../client/index.js';
 import { DEFAULT_REFRESH_POLICY, refreshTime } from '../../lifecycle/index.js';
+import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
 
 const USAGE = 'kinit [-V] [-l lifetime] [-r renewable_life] [-f | -F] [-p | -P] [-R] [-k [-t keytab]] [-c cache] [-S service] [principal]';
@@ -109,20 +109,11 @@ interface KinitArgs {
 }
 
 function parse(argv: readonly string[]): KinitArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        V: { type: 'boolean' }, l: { type: 'string' }, r: { type: 'string' }, f: { type: 'boolean' }, F: { type: 'boolean' },
-        p: { type: 'boolean' }, P: { type: 'boolean' }, R: { type: 'boolean' }, k: { type: 'boolean' }, t: { type: 'string' },
-        c: { type: 'string' }, S: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine(argv, {
+    V: { type: 'boolean' }, l: { type: 'string' }, r: { type: 'string' }, f: { type: 'boolean' }, F: { type: 'boolean' },
+    p: { type: 'boolean' }, P: { type: 'boolean' }, R: { type: 'boolean' }, k: { type: 'boolean' }, t: { type: 'string' },
+    c: { type: 'string' }, S: { type: 'string' },
+  });
   const v = parsed.values;
   if (parsed.positionals.length > 1) throw new UsageError(`extra arguments: ${parsed.positionals.slice(1).join(' ')}`);
   if (v.f === true && v.F === true) throw new UsageError('only one of -f and -F may be given');

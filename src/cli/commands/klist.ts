@@ -6,7 +6,6 @@
  * MIT does in the C locale (MM/DD/YY HH:MM:SS) in the time zone of TZ.
  */
 
-import { parseArgs } from 'node:util';
 import { enctypeName } from '../../crypto/index.js';
 import {
   isConfigEntry, parseCcacheName, parseKeytabName, principalEquals, principalToString, readCcache, readKeytab,
@@ -15,6 +14,7 @@ import {
 import { Ticket, TicketFlags } from '../../messages/index.js';
 import { comErr, defaultCcacheName, defaultKeytabName, loadClientConfig } from '../../client/index.js';
 import { toHex } from '../../core/bytes.js';
+import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
 
 const USAGE = 'klist [-e] [[-c] [-f] [-s] [-C] [cache_name]] | [-k [-t] [-K] [keytab_name]]';
@@ -24,18 +24,10 @@ export const command: Command = {
   summary: 'list cached Kerberos tickets or keytab entries (MIT klist)',
   usage: USAGE,
   async run(io: CliIO): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...io.argv], allowPositionals: true,
-        options: {
-          c: { type: 'boolean' }, k: { type: 'boolean' }, e: { type: 'boolean' }, f: { type: 'boolean' }, t: { type: 'boolean' },
-          K: { type: 'boolean' }, s: { type: 'boolean' }, C: { type: 'boolean' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandLine(io.argv, {
+      c: { type: 'boolean' }, k: { type: 'boolean' }, e: { type: 'boolean' }, f: { type: 'boolean' }, t: { type: 'boolean' },
+      K: { type: 'boolean' }, s: { type: 'boolean' }, C: { type: 'boolean' },
+    });
     const v = parsed.values;
     if (parsed.positionals.length > 1) throw new UsageError(`extra arguments: ${parsed.positionals.slice(1).join(' ')}`);
     if (v.k === true && v.c === true) throw new UsageError('-c and -k are mutually exclusive');

@@ -9,7 +9,6 @@
  *   ktutil merge  -k keytab source_keytab…
  */
 
-import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '../../core/bytes.js';
 import { enctypeFromName, enctypeName, getEnctype } from '../../crypto/index.js';
 import {
@@ -17,6 +16,7 @@ import {
   removeKeytabEntries, updateKeytab, type KeytabEntry,
 } from '../../files/index.js';
 import { clientFromEnvironment, comErr } from '../../client/index.js';
+import { parseCommandLine, positionals } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
 import { timeFormatter } from './klist.js';
 
@@ -36,21 +36,14 @@ export const command: Command = {
     if (sub === undefined || !['list', 'add', 'remove', 'merge'].includes(sub)) {
       throw new UsageError(sub === undefined ? 'name a subcommand: list, add, remove or merge' : `unknown subcommand "${sub}"`);
     }
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: rest, allowPositionals: sub === 'merge',
-        // In `list`, -e is a switch (show enctypes), elsewhere it names enctypes.
-        options: sub === 'list'
-          ? { k: { type: 'string' }, t: { type: 'boolean' }, e: { type: 'boolean' }, K: { type: 'boolean' } }
-          : {
-            k: { type: 'string' }, p: { type: 'string' }, V: { type: 'string' }, e: { type: 'string', multiple: true },
-            s: { type: 'string' }, password: { type: 'boolean' }, key: { type: 'boolean' },
-          },
+    // In `list`, -e is a switch (show enctypes), elsewhere it names enctypes.
+    const parsed = parseCommandLine(rest, sub === 'list'
+      ? { k: { type: 'string' }, t: { type: 'boolean' }, e: { type: 'boolean' }, K: { type: 'boolean' } }
+      : {
+        k: { type: 'string' }, p: { type: 'string' }, V: { type: 'string' }, e: { type: 'string', multiple: true },
+        s: { type: 'string' }, password: { type: 'boolean' }, key: { type: 'boolean' },
       });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    if (sub !== 'merge') positionals(parsed.positionals, []);
     const v = parsed.values as Values;
     const keytab = v['k'];
     if (typeof keytab !== 'string') throw new UsageError('-k keytab is required');

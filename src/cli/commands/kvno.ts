@@ -6,7 +6,6 @@
  * host names). A cached, unexpired ticket for the service is used as is.
  */
 
-import { parseArgs } from 'node:util';
 import { enctypeFromName } from '../../crypto/index.js';
 import {
   principalEquals, principalToString, storeCredential, ticketsOf, writeCcache, type CredentialCache, type Principal,
@@ -15,6 +14,7 @@ import { Ticket } from '../../messages/index.js';
 import {
   KerberosClient, NoCredentialsError, clientFromEnvironment, comErr, offsetFromHeader, offsetToHeader, readCcacheIfExists, tgsPrincipal,
 } from '../../client/index.js';
+import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
 
 export const command: Command = {
@@ -22,15 +22,9 @@ export const command: Command = {
   summary: 'get service tickets and print their key version numbers (MIT kvno)',
   usage: 'kvno [-c ccache] [-e etype] [-q] [-S sname] service1 service2 ...',
   async run(io: CliIO): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...io.argv], allowPositionals: true,
-        options: { c: { type: 'string' }, e: { type: 'string' }, q: { type: 'boolean' }, S: { type: 'string' } },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandLine(io.argv, {
+      c: { type: 'string' }, e: { type: 'string' }, q: { type: 'boolean' }, S: { type: 'string' },
+    });
     const v = parsed.values;
     if (parsed.positionals.length === 0) throw new UsageError('name at least one service');
     const env = await clientFromEnvironment(io);
