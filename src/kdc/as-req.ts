@@ -12,7 +12,7 @@ import {
   AsRep, EncAsRepPart, ErrorCode, KdcOptions, MethodData, NameType, TicketFlags,
   flagNames, principalNameFromString, type AsReq, type EncTicketPart, type PaData, type PrincipalName,
 } from '../messages/index.js';
-import type { LockoutState, PrincipalRecord } from '../store/index.js';
+import type { LockoutState } from '../store/index.js';
 import { KdcRequestError } from './errors.js';
 import {
   EMPTY_TRANSITED, checkServer, chooseTicketEncryption, lastReq, lookupService, sealReply, sealTicket, storeName,
@@ -20,6 +20,7 @@ import {
 } from './exchange.js';
 import { chooseReplyKey, ticketEndtime, ticketRenewTill } from './policy.js';
 import type { AsPreauthContext, PreauthOutcome } from './preauth.js';
+import { checkClientRecord } from './validate-client.js';
 
 /** KDC options that make no sense in an AS-REQ (MIT AS_INVALID_OPTIONS). */
 const AS_INVALID_OPTIONS = (KdcOptions.forwarded | KdcOptions.proxy | KdcOptions.validate | KdcOptions.renew
@@ -56,7 +57,7 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
     });
   }
   const server = found.record;
-  checkClient(client, server, ctx.now);
+  checkClientRecord(client, ctx.now, { exchange: 'AS', server });
   checkServer(server, ctx.now);
   const lockoutState = ctx.lockout === undefined ? undefined : await ctx.lockout.check(client.name, ctx.now);
 
@@ -179,31 +180,6 @@ function clientLookupName(cname: PrincipalName, realm: string): string {
     return storeName(parsed.name, realm);
   }
   return storeName(cname, realm);
-}
-
-/** MIT validate_as_request: refusals that depend only on the records, checked before pre-authentication. */
-function checkClient(client: PrincipalRecord, server: PrincipalRecord, now: number): void {
-  if (client.principalExpiry !== undefined && now >= client.principalExpiry) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_NAME_EXP, 'Client\'s entry in database has expired', {
-      reason: `${client.name} expired at ${new Date(client.principalExpiry).toISOString()}`,
-    });
-  }
-  const toChangePw = server.passwordChangeService;
-  if (client.passwordExpiry !== undefined && now >= client.passwordExpiry && !toChangePw) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
-      reason: `the password of ${client.name} expired at ${new Date(client.passwordExpiry).toISOString()}`,
-    });
-  }
-  if (client.requiresPasswordChange && !toChangePw) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
-      reason: `${client.name} must change its password first (requiresPasswordChange)`,
-    });
-  }
-  if (client.disabled || !client.allowTickets) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_CLIENT_REVOKED, 'Client\'s credentials have been revoked', {
-      reason: `${client.name} is ${client.disabled ? 'disabled' : 'not allowed to obtain tickets (allowTickets is off)'}`,
-    });
-  }
 }
 
 /**

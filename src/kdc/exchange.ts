@@ -37,6 +37,8 @@ export interface RequestLog {
   preauth?: string;
   /** Option names such as 'renew', 'forwarded' that shaped the ticket. */
   options?: string[];
+  /** ad-types of client-supplied authorization data left out of the ticket (authdata.ts). */
+  droppedAuthorizationData?: number[];
 }
 
 export interface ExchangeContext {

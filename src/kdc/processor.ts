@@ -216,6 +216,7 @@ function report(emitter: Emitter, log: RequestLog, peer: KdcPeer, refusal: KdcRe
     errorCode: refusal?.errorCode, reason: refusal?.reason,
     sessionEnctype: nameOfEnctype(log.sessionEnctype), ticketEnctype: nameOfEnctype(log.ticketEnctype),
     replyEnctype: nameOfEnctype(log.replyEnctype), preauth: log.preauth, options: log.options,
+    droppedAuthorizationData: log.droppedAuthorizationData?.map(String),
     address: peer.address, port: peer.port, transport: peer.transport,
   };
   const message = refusal === undefined

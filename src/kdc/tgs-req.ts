@@ -4,7 +4,8 @@
  * key of its kvno, authenticator with usage 7, checksum over the exact
  * req-body bytes with usage 6, skew, replay), then issue a service ticket —
  * or renew the presented one (§3.3.3.1). Lifetimes never pass the TGT's;
- * enc-authorization-data is carried into the ticket. Not supported: user-to-
+ * enc-authorization-data is carried into the ticket without the elements
+ * only a KDC may issue (authdata.ts). Not supported: user-to-
  * user (ENC-TKT-IN-SKEY), postdating/VALIDATE, S4U, cross-realm.
  */
 
@@ -23,7 +24,9 @@ import { findKey } from './keys.js';
 import {
   renewedEndtime, ticketEndtime, ticketRenewTill, withinSkew,
 } from './policy.js';
+import { filterClientAuthorizationData, refuseMandatoryForKdc } from './authdata.js';
 import { formatDuration } from './preauth.js';
+import { validateTgsClient } from './validate-client.js';
 
 /** A verified PA-TGS-REQ. */
 interface Header {
@@ -65,12 +68,8 @@ export async function handleTgsReq(ctx: ExchangeContext, req: TgsReq): Promise<U
       reason: `${requestedService} is in another realm; cross-realm is not supported`,
     });
   }
-  const client = tgt.crealm === ctx.realm ? await ctx.principals.get(header.clientName) : undefined;
-  if (client !== undefined && (client.disabled || !client.allowTickets)) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_CLIENT_REVOKED, 'Client\'s credentials have been revoked', {
-      reason: `${client.name} is ${client.disabled ? 'disabled' : 'not allowed to obtain tickets'}`,
-    });
-  }
+  // Deleted, expired, disabled or locked-out clients get nothing more with their TGT (validate-client.ts).
+  const client = await validateTgsClient(ctx, header.clientName, tgt.crealm);
 
   const renew = (options & KdcOptions.renew) !== 0;
   let server: PrincipalRecord;
@@ -139,7 +138,27 @@ function renewedTicket(ctx: ExchangeContext, tgt: EncTicketPart): Omit<EncTicket
   }
   const oldStart = (tgt.starttime ?? tgt.authtime).getTime();
   const endtime = renewedEndtime({ starttime: oldStart, endtime: tgt.endtime.getTime(), renewTill }, ctx.now);
-  return { ...tgt, starttime: new Date(ctx.now), endtime: new Date(endtime) };
+  const { authorizationData: _old, ...rest } = tgt;
+  const authorizationData = ticketAuthorizationData(ctx, tgt, []);
+  return { ...rest, starttime: new Date(ctx.now), endtime: new Date(endtime), ...(authorizationData.length > 0 ? { authorizationData } : {}) };
+}
+
+/**
+ * The new ticket's authorization data: the TGT's and the request's, without
+ * KDC-issued elements (authdata.ts, MIT copy_tgt_authdata and
+ * copy_request_authdata). kerbside issues none, so any in a TGT came from a
+ * client through a KDC without this filter; MIT copies a renewed ticket's
+ * data unchanged because its own PAC is in it, we have nothing to keep.
+ */
+function ticketAuthorizationData(ctx: ExchangeContext, tgt: EncTicketPart, requested: AuthorizationDataEntry[]): AuthorizationDataEntry[] {
+  const inherited = tgt.authorizationData ?? [];
+  refuseMandatoryForKdc(inherited, 'the presented ticket');
+  refuseMandatoryForKdc(requested, 'the request\'s enc-authorization-data');
+  const fromTicket = filterClientAuthorizationData(inherited);
+  const fromRequest = filterClientAuthorizationData(requested);
+  const dropped = [...fromTicket.dropped, ...fromRequest.dropped];
+  if (dropped.length > 0) ctx.log.droppedAuthorizationData = dropped;
+  return [...fromTicket.kept, ...fromRequest.kept];
 }
 
 function newTicket(
@@ -192,7 +211,7 @@ function newTicket(
   if (renewTill !== undefined) flags |= TicketFlags.renewable;
   if (server.okAsDelegate) flags |= TicketFlags.okAsDelegate;
 
-  const authorizationData = [...(tgt.authorizationData ?? []), ...requestAuthorizationData(req, header)];
+  const authorizationData = ticketAuthorizationData(ctx, tgt, requestAuthorizationData(req, header));
   return {
     flags: flags >>> 0,
     crealm: tgt.crealm,

@@ -91,6 +91,16 @@ export const AuthorizationData: Codec<AuthorizationData> = seqOf(AuthorizationDa
 export type AdIfRelevant = AuthorizationData;
 export const AdIfRelevant: Codec<AdIfRelevant> = seqOf(AuthorizationDataEntry, 'AD-IF-RELEVANT');
 
+/** §5.2.6.3 AD-AND-OR (the ad-data of ad-type 5): elements of which condition-count must be satisfied. */
+export interface AdAndOr {
+  conditionCount: number;
+  elements: AuthorizationData;
+}
+export const AdAndOr: Codec<AdAndOr> = seq({
+  conditionCount: ctx(0, int32),
+  elements: ctx(1, AuthorizationData),
+}, 'AD-AND-OR');
+
 // ---------------------------------------------------------------- §5.2.7 PA-DATA
 
 export interface PaData {

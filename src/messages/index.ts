@@ -5,7 +5,7 @@
  * `.offset` and `.path`).
  */
 export {
-  PrincipalName, HostAddress, HostAddresses, AuthorizationDataEntry, AuthorizationData, AdIfRelevant, PaData,
+  PrincipalName, HostAddress, HostAddresses, AuthorizationDataEntry, AuthorizationData, AdIfRelevant, AdAndOr, PaData,
   MethodData, TypedDataEntry, TypedData, EncryptedData, EncryptionKey, Checksum, TransitedEncoding, LastReqEntry,
   LastReq, Realm, KerberosTime, Kvno, Nonce, SeqNumber, Microseconds, Pvno, msgType,
 } from './basic.js';

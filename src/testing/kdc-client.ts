@@ -167,6 +167,8 @@ export interface TgsReqOptions {
   readonly tgt: Ticket;
   readonly sessionKey: Key;
   readonly client?: string;
+  /** The authenticator's crealm (default the realm). */
+  readonly clientRealm?: string;
   readonly service?: string;
   readonly sname?: PrincipalName;
   readonly options?: number;
@@ -209,7 +211,7 @@ export function tgsReq(o: TgsReqOptions): Uint8Array {
   const ctime = o.ctime ?? o.now;
   const authenticator = Authenticator.encode({
     authenticatorVno: 5,
-    crealm: REALM,
+    crealm: o.clientRealm ?? REALM,
     cname: name(o.client ?? 'alice'),
     ...(o.noChecksum === true ? {} : {
       cksum: {

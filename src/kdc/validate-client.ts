@@ -1,0 +1,81 @@
+/**
+ * The client checks both exchanges share (MIT src/kdc/kdc_util.c
+ * validate_as_request, src/kdc/tgs_policy.c validate_tgs_request; Heimdal
+ * kdc/kerberos5.c kdc_check_flags, which both of its exchanges call). A TGT
+ * is only as good as its client's record: a client deleted, disabled,
+ * expired or locked out after its AS exchange gets no more service tickets
+ * or renewals.
+ *
+ *   check             AS                       TGS (local client)
+ *   deleted           C_PRINCIPAL_UNKNOWN (6)  C_PRINCIPAL_UNKNOWN (6)
+ *   expired entry     NAME_EXP (1)             NAME_EXP (1)
+ *   password expired  KEY_EXPIRED (23)         not checked (as MIT)
+ *   must change pw    KEY_EXPIRED (23)         not checked (as MIT)
+ *   disabled / no tix CLIENT_REVOKED (18)      CLIENT_REVOKED (18)
+ *   locked out        CLIENT_REVOKED (18)      CLIENT_REVOKED (18)
+ *
+ * Password expiry is an AS matter in MIT: validate_as_request refuses an
+ * expired password except for the password-changing service, and
+ * validate_tgs_request does not look at it, so a TGT obtained before the
+ * password expired works until its end time, and the next AS exchange sends
+ * the user to change it. We follow MIT there.
+ *
+ * A client of another realm (a cross-realm TGT) is not in our database and
+ * is not looked up: its own realm vouches for it.
+ */
+
+import { ErrorCode } from '../messages/index.js';
+import type { PrincipalRecord } from '../store/index.js';
+import { KdcRequestError } from './errors.js';
+import type { ExchangeContext } from './exchange.js';
+
+export type ClientExchange =
+  | { readonly exchange: 'AS'; readonly server: PrincipalRecord }
+  | { readonly exchange: 'TGS' };
+
+/** The record checks, in MIT validate_as_request's order (expiry before revocation). */
+export function checkClientRecord(client: PrincipalRecord, now: number, use: ClientExchange): void {
+  if (client.principalExpiry !== undefined && now >= client.principalExpiry) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_NAME_EXP, 'Client\'s entry in database has expired', {
+      reason: `${client.name} expired at ${new Date(client.principalExpiry).toISOString()}`,
+    });
+  }
+  if (use.exchange === 'AS') {
+    const toChangePw = use.server.passwordChangeService;
+    if (client.passwordExpiry !== undefined && now >= client.passwordExpiry && !toChangePw) {
+      throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
+        reason: `the password of ${client.name} expired at ${new Date(client.passwordExpiry).toISOString()}`,
+      });
+    }
+    if (client.requiresPasswordChange && !toChangePw) {
+      throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
+        reason: `${client.name} must change its password first (requiresPasswordChange)`,
+      });
+    }
+  }
+  if (client.disabled || !client.allowTickets) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_CLIENT_REVOKED, 'Client\'s credentials have been revoked', {
+      reason: `${client.name} is ${client.disabled ? 'disabled' : 'not allowed to obtain tickets (allowTickets is off)'}`,
+    });
+  }
+}
+
+/**
+ * TGS: the record of the TGT's client when it is of this realm (undefined for
+ * a foreign client), after the record and lockout checks.
+ */
+export async function validateTgsClient(
+  ctx: ExchangeContext, clientName: string, clientRealm: string,
+): Promise<PrincipalRecord | undefined> {
+  if (clientRealm !== ctx.realm) return undefined;
+  const client = await ctx.principals.get(clientName);
+  if (client === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN, 'Client not found in Kerberos database', {
+      reason: `${clientName} presented a TGT but is no longer in the database (deleted after its AS exchange)`,
+    });
+  }
+  checkClientRecord(client, ctx.now, { exchange: 'TGS' });
+  // Throws KDC_ERR_CLIENT_REVOKED while locked (lockout.ts); TGS only reads the state, it never counts.
+  if (ctx.lockout !== undefined) await ctx.lockout.check(client.name, ctx.now);
+  return client;
+}
