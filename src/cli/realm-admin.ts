@@ -74,10 +74,11 @@ export async function changeKeys(
  * Adds the principal's keys (current kvno, `kvno`, or all) to the keytab
  * `out`, created with mode 0600 if missing. Entries of the same principal,
  * kvno and enctype are replaced; other entries are kept, as MIT ktadd does.
+ * The principal becomes a service (`madeService` says whether it was not one).
  */
 export async function exportKeytab(
   realm: OpenRealm, name: string, out: string, options: { readonly kvno?: number; readonly allKvnos?: boolean },
-): Promise<KeytabEntry[]> {
+): Promise<{ readonly entries: KeytabEntry[]; readonly madeService: boolean }> {
   const record = await requirePrincipal(realm, name);
   const kvno = options.kvno ?? record.kvno;
   const entries = (await realm.admin.keytabEntries(record.name, { allKvnos: true }))
@@ -90,7 +91,9 @@ export async function exportKeytab(
     ...existing.filter((e) => !entries.some((n) => principalEquals(n.principal, e.principal) && n.kvno === e.kvno && n.enctype === e.enctype)),
     ...entries,
   ]);
-  return entries;
+  // A keytab is what an acceptor holds: the principal is a service from now on (clears DISALLOW_SVR).
+  const madeService = await realm.admin.markService(record.name);
+  return { entries, madeService };
 }
 
 /** A random password people can type: 20 characters from an unambiguous alphabet (about 115 bits). */

@@ -38,7 +38,12 @@ export interface KeyOptions {
 }
 
 export interface AddPrincipalOptions extends PrincipalSettings, KeyOptions {
-  /** Derive the keys from this password. Without it the keys are random (MIT addprinc -randkey). */
+  /**
+   * Derive the keys from this password. Without it the keys are random (MIT
+   * addprinc -randkey). A password principal is a user: unless allowService
+   * is given it may not be the server of a ticket (MIT DISALLOW_SVR), so its
+   * password key cannot be attacked through service tickets (Kerberoasting).
+   */
   readonly password?: string;
 }
 
@@ -67,8 +72,14 @@ export interface RealmAdmin {
   randkey(name: string, options?: RekeyOptions): Promise<PrincipalRecord>;
   /** Keytab entries for a principal's keys (key bytes in the clear). */
   keytabEntries(name: string, options?: KeytabOptions): Promise<KeytabEntry[]>;
-  /** Writes the keys of one or more principals to a keytab file (replacing it, mode 0600). */
+  /**
+   * Writes the keys of one or more principals to a keytab file (replacing it,
+   * mode 0600). A keytab is what an acceptor holds, so each principal becomes
+   * a service (markService).
+   */
   exportKeytab(names: string | readonly string[], path: string, options?: KeytabOptions): Promise<KeytabEntry[]>;
+  /** Lets the principal be the server of service tickets (allowService, MIT -allow_svr off); true when it changed. */
+  markService(name: string): Promise<boolean>;
 }
 
 export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
@@ -127,6 +138,15 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
     });
   }
 
+  /** Lets the principal be the server of service tickets (clears MIT's DISALLOW_SVR); true when it changed. */
+  async function markService(name: string): Promise<boolean> {
+    const full = principalName(name);
+    const record = await store.get(full);
+    if (record === undefined || record.allowService) return false;
+    await store.update(full, { allowService: true });
+    return true;
+  }
+
   const admin: RealmAdmin = {
     realm,
     store,
@@ -141,7 +161,10 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
       const { password, enctypes, ...settings } = opts;
       const keyOptions = enctypes === undefined ? {} : { enctypes };
       const keys = password === undefined ? randomKeys(full, keyOptions) : await passwordKeys(full, password, keyOptions);
-      return store.create({ ...settings, name: full, keys });
+      // Active Directory's model against Kerberoasting: a principal with a password is a user, and tickets
+      // for it would be sealed in a key anyone can guess at offline. It is a service only when made one.
+      const allowService = settings.allowService ?? password === undefined;
+      return store.create({ ...settings, allowService, name: full, keys });
     },
     async setPassword(name, password, opts = {}) {
       const full = principalName(name);
@@ -154,10 +177,13 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
     keytabEntries,
     async exportKeytab(names, path, opts = {}) {
       const entries: KeytabEntry[] = [];
-      for (const name of typeof names === 'string' ? [names] : names) entries.push(...await keytabEntries(name, opts));
+      const list = typeof names === 'string' ? [names] : names;
+      for (const name of list) entries.push(...await keytabEntries(name, opts));
       await writeKeytab(path, entries);
+      for (const name of list) await markService(name);
       return entries;
     },
+    markService,
   };
   return Object.freeze(admin);
 }

@@ -99,9 +99,12 @@ export function checkServer(server: PrincipalRecord, now: number): void {
       reason: `service ${serviceName} is disabled`,
     });
   }
+  // MIT DISALLOW_SVR, the default for password (user) principals: tickets sealed in a user's password key
+  // would let any TGT holder guess the password offline (Kerberoasting). The code is MIT's
+  // (tgs_policy.c check_tgs_svc_deny_all; validate_as_request in AS).
   if (!server.allowService) {
     throw new KdcRequestError(ErrorCode.KDC_ERR_MUST_USE_USER2USER, 'Server principal valid for user2user only', {
-      reason: `${serviceName} may not be the server of a ticket (allowService is off)`,
+      reason: `${serviceName} may not be the server of a ticket (allowService is off: a user principal; make it a service with principal modify --allow-svr)`,
     });
   }
   if (server.principalExpiry !== undefined && now >= server.principalExpiry) {

@@ -109,6 +109,19 @@ test('MIT kvno gets a service ticket; kinit -R renews the TGT', async () => {
   assert.equal(after.credentials[0]?.service, 'krbtgt/EXAMPLE.TEST@EXAMPLE.TEST');
 });
 
+test('Kerberoasting refused: MIT kvno for a user principal gets KDC_ERR_MUST_USE_USER2USER; an allowService user is served', async () => {
+  await realm.addPrincipal('bob', { password: 'bob secret' });
+  await realm.addPrincipal('svc/shared', { password: 'shared secret', allowService: true });
+  const e = await env();
+  await kinitAlice(e);
+  const r = await run(tools.kvno, [`bob@${realm.realm}`], e);
+  assert.notEqual(r.code, 0, 'a ticket sealed in bob\'s password key was issued');
+  assert.match(r.stderr, /Server principal valid for user2user only/);
+  const last = events.ofType('kdc.request').filter((ev) => ev.fields['exchange'] === 'TGS').at(-1);
+  assert.equal(last?.fields['result'], 'KDC_ERR_MUST_USE_USER2USER');
+  assert.match(ok(await run(tools.kvno, ['svc/shared'], e), 'kvno svc/shared').stdout, /svc\/shared@EXAMPLE\.TEST: kvno = 1/);
+});
+
 test('MIT kinit -k -t with an exported keytab', async () => {
   const e = await env();
   const keytab = join(dir, 'svc.keytab');

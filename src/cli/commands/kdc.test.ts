@@ -131,7 +131,8 @@ test('randkey adds a kvno that MIT kvno sees, and keeps the old kvno unless --pu
 
 test('set-password on a service keeps the old kvno: a ticket issued before decrypts with the old key from the exported keytab, a new one with the new key', async () => {
   const service = `HTTP/rotate.example.test@${REALM}`;
-  await cli('principal', 'add', 'HTTP/rotate.example.test', '--password', 'svc-pw-1');
+  // A service account with a password (as in AD): a service only because it is declared one.
+  await cli('principal', 'add', 'HTTP/rotate.example.test', '--password', 'svc-pw-1', '--allow-svr');
   await cli('principal', 'add', 'rot-user', '--password', 'user-pw');
   const before = join(work, 'rotate-before.cc');
   const after = join(work, 'rotate-after.cc');

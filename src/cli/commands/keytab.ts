@@ -13,7 +13,8 @@ import { exportKeytab } from '../realm-admin.js';
 import { openRealm } from '../realm-dir.js';
 
 const USAGE = `kerbside keytab export [--dir DIR] --principal NAME --out FILE [--kvno N | --all-kvnos]
-  Adds NAME's keys to FILE (created with mode 0600; other entries are kept).`;
+  Adds NAME's keys to FILE (created with mode 0600; other entries are kept).
+  NAME becomes a service (may be the server of tickets) if it was not one.`;
 
 export const command: Command = {
   name: 'keytab',
@@ -39,11 +40,15 @@ export const command: Command = {
 
     const realm = await openRealm(realmDirOption(io, values.dir), io);
     try {
-      const entries = await exportKeytab(realm, values.principal, out, {
+      const { entries, madeService } = await exportKeytab(realm, values.principal, out, {
         ...(kvno === undefined ? {} : { kvno }), allKvnos: values['all-kvnos'] === true,
       });
       for (const e of entries) {
         io.out(`Entry for principal ${realm.admin.principalName(values.principal)} with kvno ${e.kvno}, encryption type ${enctypeName(e.enctype)} added to keytab FILE:${out}.`);
+      }
+      if (madeService) {
+        const full = realm.admin.principalName(values.principal);
+        io.out(`Principal ${full} may now be the server of service tickets (it has a keytab); undo with: kerbside principal modify ${full} --no-allow-svr`);
       }
     } finally {
       await realm.close();

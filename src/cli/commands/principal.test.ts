@@ -110,7 +110,9 @@ test('principal list (with a glob) and show (no key bytes)', async () => {
   assert.match(shown, /^Principal: alice@EXAMPLE\.TEST$/m);
   assert.match(shown, /^Expiration date: 2030-01-31T00:00:00Z$/m);
   assert.match(shown, /^Maximum ticket life: 2h$/m);
-  assert.match(shown, /^Attributes: DISALLOW_FORWARDABLE DISALLOW_PROXIABLE DISALLOW_POSTDATED$/m);
+  assert.match(shown, /^Attributes: DISALLOW_FORWARDABLE DISALLOW_PROXIABLE DISALLOW_POSTDATED DISALLOW_SVR$/m);
+  assert.match(shown, /^Service: no \(DISALLOW_SVR: a user; --allow-svr makes it a service\)$/m);
+  assert.match(await ok('principal', 'show', 'HTTP/www.example.test'), /^Service: yes/m);
   assert.match(shown, /^Key: vno 1, aes256-cts-hmac-sha1-96$/m);
   assert.doesNotMatch(shown, /[0-9a-f]{32}/);
   await fails(1, ['principal', 'show', 'nobody'], /nobody@EXAMPLE\.TEST does not exist/);
@@ -127,6 +129,22 @@ test('principal modify: flags, clearing limits with "never", --unlock', async ()
   await ok('principal', 'modify', 'alice', '--enabled', '--unlock');
   assert.equal((await record('alice@EXAMPLE.TEST'))?.disabled, false);
   await fails(2, ['principal', 'modify', 'alice'], /nothing to modify/);
+});
+
+test('--allow-svr / --no-allow-svr: a password principal is a user until made a service; a keytab export makes it one', async () => {
+  await ok('principal', 'add', 'svcacct', '--password', 'Svc-account-pw1', '--allow-svr');
+  assert.equal((await record('svcacct@EXAMPLE.TEST'))?.allowService, true);
+  await ok('principal', 'modify', 'svcacct', '--no-allow-svr');
+  assert.equal((await record('svcacct@EXAMPLE.TEST'))?.allowService, false);
+  await fails(2, ['principal', 'modify', 'svcacct', '--allow-svr', '--no-allow-svr'], /either --allow-svr or --no-allow-svr/);
+  await ok('principal', 'add', 'eve', '--password', 'Eve-password-1');
+  assert.equal((await record('eve@EXAMPLE.TEST'))?.allowService, false);
+  const exported = await ok('keytab', 'export', '--principal', 'eve', '--out', join(work, 'eve.keytab'));
+  assert.match(exported, /eve@EXAMPLE\.TEST may now be the server of service tickets/);
+  assert.equal((await record('eve@EXAMPLE.TEST'))?.allowService, true);
+  assert.doesNotMatch(await ok('keytab', 'export', '--principal', 'eve', '--out', join(work, 'eve.keytab')), /may now be/);
+  await ok('principal', 'delete', 'eve');
+  await ok('principal', 'delete', 'svcacct');
 });
 
 test('set-password and randkey add a kvno and keep the old ones unless --purge-old', async () => {

@@ -18,6 +18,8 @@ import { addPrincipal, changeKeys, requirePrincipal, type KeySource } from '../r
 import { openRealm, type OpenRealm } from '../realm-dir.js';
 
 const ATTRIBUTE_USAGE = `attributes: --requires-preauth | --no-requires-preauth (default on)
+            --allow-svr | --no-allow-svr (may be the server of service tickets; default: on with --randkey,
+              off with a password, so nobody can get a ticket sealed in a user's password key to guess it offline)
             --allow-forwardable | --no-allow-forwardable   --allow-renewable | --no-allow-renewable
             --disabled | --enabled   --expiry DATE|never   --password-expiry DATE|never
             --max-life 10h   --max-renewable-life 7d   (DATE: YYYY-MM-DD or ISO 8601)`;
@@ -39,6 +41,8 @@ const COMMON = { dir: { type: 'string' } } as const;
 const ATTRIBUTES = {
   'requires-preauth': { type: 'boolean' },
   'no-requires-preauth': { type: 'boolean' },
+  'allow-svr': { type: 'boolean' },
+  'no-allow-svr': { type: 'boolean' },
   'allow-forwardable': { type: 'boolean' },
   'no-allow-forwardable': { type: 'boolean' },
   'allow-renewable': { type: 'boolean' },
@@ -62,6 +66,7 @@ function flag(values: AttributeValues, on: keyof AttributeValues, off: keyof Att
 function attributePatch(values: AttributeValues): PrincipalPatch {
   const patch: Record<string, unknown> = {
     requiresPreauth: flag(values, 'requires-preauth', 'no-requires-preauth'),
+    allowService: flag(values, 'allow-svr', 'no-allow-svr'),
     allowForwardable: flag(values, 'allow-forwardable', 'no-allow-forwardable'),
     allowRenewable: flag(values, 'allow-renewable', 'no-allow-renewable'),
     disabled: flag(values, 'disabled', 'enabled'),
@@ -128,6 +133,7 @@ async function show(io: CliIO, realm: OpenRealm, name: string): Promise<void> {
     `Created: ${time(r.createdAt)}`,
     `Last modified: ${time(r.modifiedAt)}`,
     `Attributes: ${attributeNames(r).join(' ')}`,
+    `Service: ${r.allowService ? 'yes, tickets for it can be issued' : 'no (DISALLOW_SVR: a user; --allow-svr makes it a service)'}`,
     `Current kvno: ${r.kvno}`,
     `Number of keys: ${r.keys.length}`,
     ...r.keys.map((k) => `Key: vno ${k.kvno}, ${enctypeName(k.enctype)}`),
