@@ -6,7 +6,7 @@
 
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseDuration } from '../files/index.js';
+import { parseDuration, readFileIfExists } from '../files/index.js';
 import { UsageError, type CliIO } from './io.js';
 import { PrincipalCommandError } from './errors.js';
 import type { ListenAddress } from '../kdc/index.js';
@@ -82,6 +82,37 @@ export function positionals(list: readonly string[], names: readonly string[]): 
       : `unexpected argument "${list[names.length]!}"`);
   }
   return [...list];
+}
+
+/** Printed when a password is given as an argument: other local users can read it. */
+export const PASSWORD_ARGUMENT_WARNING = 'warning: a password given on the command line is visible to other users of this machine '
+  + '(process list) and stays in shell history; use --password-file FILE (- for one line of standard input), '
+  + 'or leave both out to be prompted';
+
+/**
+ * The new password of a command: --password (with a warning), --password-file
+ * (its first line; "-" = one line of standard input), else a prompt (twice).
+ */
+export async function newPasswordOption(
+  io: CliIO, values: { readonly password?: string | undefined; readonly 'password-file'?: string | undefined }, principal: string,
+): Promise<string> {
+  if (values.password !== undefined && values['password-file'] !== undefined) throw new UsageError('give either --password or --password-file');
+  if (values.password !== undefined) {
+    io.err(PASSWORD_ARGUMENT_WARNING);
+    return values.password;
+  }
+  const file = values['password-file'];
+  if (file === undefined) return promptNewPassword(io, principal);
+  let line: string;
+  if (file === '-') {
+    line = await io.readSecret('');
+  } else {
+    const bytes = await readFileIfExists(resolve(io.cwd, file), 'password file');
+    if (bytes === undefined) throw new PrincipalCommandError(`password file ${file} does not exist; nothing was changed`);
+    line = new TextDecoder('utf-8', { fatal: false }).decode(bytes).split(/\r?\n/)[0] ?? '';
+  }
+  if (line === '') throw new PrincipalCommandError(`the password read from ${file === '-' ? 'standard input' : file} for ${principal} is empty; nothing was changed`);
+  return line;
 }
 
 /** Reads a new password twice (as kadmin does); refuses an empty or mismatched one. */

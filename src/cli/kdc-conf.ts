@@ -13,7 +13,7 @@ import { readFileIfExists } from '../files/index.js';
 import {
   Profile, formatDuration, formatProfile, parseDuration, parseProfile, splitList,
 } from '../files/index.js';
-import type { ListenAddress, RealmPolicyInput } from '../kdc/index.js';
+import { checkPasswordQualityPolicy, type ListenAddress, type PasswordQualityPolicy, type RealmPolicyInput } from '../kdc/index.js';
 import { RealmDirectoryError } from './errors.js';
 
 export const REALM_FILES = Object.freeze({
@@ -37,6 +37,12 @@ export interface RealmSettings {
   readonly clockSkew: number;
   /** Enctypes of new keys and of issued tickets, most preferred first. */
   readonly supportedEnctypes: readonly number[];
+  /**
+   * Checked whenever an admin command sets a password (kdc.conf
+   * `password_quality = { minlength minclasses history }` in the realm, MIT's
+   * kadm5 policy names). Absent in a kdc.conf written before it existed: no checks.
+   */
+  readonly passwordQuality?: PasswordQualityPolicy;
 }
 
 export const DEFAULT_REALM_SETTINGS = Object.freeze({
@@ -126,6 +132,13 @@ export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 's
         max_life: formatDuration(s.maxLife),
         max_renewable_life: formatDuration(s.maxRenewableLife),
         supported_enctypes: enctypes,
+        ...(s.passwordQuality === undefined ? {} : {
+          password_quality: {
+            minlength: s.passwordQuality.minLength,
+            minclasses: s.passwordQuality.minClasses,
+            history: s.passwordQuality.history,
+          },
+        }),
       },
     },
   })}`;
@@ -155,6 +168,26 @@ function duration(profile: Profile, path: string[], fallback: number, file: stri
     return parseDuration(value);
   } catch (err) {
     throw new RealmDirectoryError(`${file}: ${path.join('.')} = "${value}" is not a duration`, { hint: 'e.g. 10h, 7d, 5m', cause: err });
+  }
+}
+
+/** The realm's `password_quality` subsection, or undefined when kdc.conf has none. */
+function passwordQuality(profile: Profile, realm: string, file: string): PasswordQualityPolicy | undefined {
+  const path = ['realms', realm, 'password_quality'];
+  if (!profile.subsectionNames(['realms', realm]).includes('password_quality')) return undefined;
+  const number = (name: string, fallback: number): number => {
+    const value = profile.getValue([...path, name]);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value.trim())) {
+      throw new RealmDirectoryError(`${file}: ${[...path, name].join('.')} = "${value}" is not a whole number`);
+    }
+    return Number(value.trim());
+  };
+  const policy = { minLength: number('minlength', 0), minClasses: number('minclasses', 1), history: number('history', 1) };
+  try {
+    return checkPasswordQualityPolicy(policy);
+  } catch (err) {
+    throw new RealmDirectoryError(`${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -193,7 +226,12 @@ export async function readRealmSettings(dir: string): Promise<RealmSettings> {
     supportedEnctypes: enctypes === undefined
       ? [...DEFAULT_REALM_SETTINGS.supportedEnctypes]
       : parseEnctypeList(enctypes, `${file}: supported_enctypes`),
+    ...optional('passwordQuality', passwordQuality(profile, realm, file)),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** The KDC's realm policy from the settings. */

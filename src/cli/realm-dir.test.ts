@@ -69,6 +69,19 @@ test('separate UDP and TCP listen lists are kept apart', async () => {
   assert.deepEqual(s.supportedEnctypes, [18, 17, 20, 19]);
 });
 
+test('password_quality in kdc.conf: MIT policy names; absent = no checks; bad values name the file and relation', async () => {
+  const dir = await tempDir();
+  const conf = (quality: string): string => `[realms]\n  R.TEST = {\n    supported_enctypes = aes\n${quality}  }\n`;
+  await writeFile(join(dir, REALM_FILES.config), conf(''));
+  assert.equal((await readRealmSettings(dir)).passwordQuality, undefined, 'a kdc.conf from before the policy keeps working unchanged');
+  await writeFile(join(dir, REALM_FILES.config), conf('    password_quality = {\n      minlength = 12\n      minclasses = 3\n      history = 5\n    }\n'));
+  assert.deepEqual((await readRealmSettings(dir)).passwordQuality, { minLength: 12, minClasses: 3, history: 5 });
+  await writeFile(join(dir, REALM_FILES.config), conf('    password_quality = {\n      minlength = twelve\n    }\n'));
+  await assert.rejects(readRealmSettings(dir), /kdc\.conf: realms\.R\.TEST\.password_quality\.minlength = "twelve" is not a whole number/);
+  await writeFile(join(dir, REALM_FILES.config), conf('    password_quality = {\n      minclasses = 9\n    }\n'));
+  await assert.rejects(readRealmSettings(dir), /minclasses must be a whole number from 1 to 5/);
+});
+
 test('a directory without kdc.conf is named in the error with how to create a realm', async () => {
   const dir = await tempDir();
   await assert.rejects(readRealmSettings(dir), (err: RealmDirectoryError) => {

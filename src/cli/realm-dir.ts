@@ -20,7 +20,10 @@ import { fromUtf8, utf8 } from '../core/bytes.js';
 import type { RandomSource } from '../core/random.js';
 import { decrypt, encrypt, generateKey, type Key } from '../crypto/index.js';
 import { NT_PRINCIPAL, readKeytab, writeFileAtomic, writeKeytab } from '../files/index.js';
-import { masterKeyProtector, realmAdmin, type KeyProtector, type ListenAddress, type RealmAdmin } from '../kdc/index.js';
+import {
+  DEFAULT_PASSWORD_QUALITY, masterKeyProtector, realmAdmin, type KeyProtector, type ListenAddress, type PasswordQualityPolicy,
+  type RealmAdmin,
+} from '../kdc/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/index.js';
 import { RealmDirectoryError } from './errors.js';
 import {
@@ -48,7 +51,10 @@ export interface OpenRealm {
 
 function opened(settings: RealmSettings, store: SqliteStore, masterKey: Key, env: { clock: Clock; random: RandomSource }): OpenRealm {
   const keys = masterKeyProtector(masterKey, env.random);
-  const admin = realmAdmin({ realm: settings.realm, store, policy: realmPolicy(settings), clock: env.clock, random: env.random, keys });
+  const admin = realmAdmin({
+    realm: settings.realm, store, policy: realmPolicy(settings), clock: env.clock, random: env.random, keys,
+    ...(settings.passwordQuality === undefined ? {} : { passwordQuality: settings.passwordQuality }),
+  });
   return { settings, store, keys, admin, close: () => store.close() };
 }
 
@@ -111,6 +117,8 @@ export interface InitRealmOptions {
   readonly maxRenewableLife?: number;
   readonly clockSkew?: number;
   readonly supportedEnctypes?: readonly number[];
+  /** Default DEFAULT_PASSWORD_QUALITY (minlength 8, minclasses 2, history 1). */
+  readonly passwordQuality?: PasswordQualityPolicy;
   readonly clock: Clock;
   readonly random: RandomSource;
 }
@@ -152,6 +160,7 @@ export async function createRealmDirectory(o: InitRealmOptions): Promise<OpenRea
     maxRenewableLife: o.maxRenewableLife ?? DEFAULT_REALM_SETTINGS.maxRenewableLife,
     clockSkew: o.clockSkew ?? DEFAULT_REALM_SETTINGS.clockSkew,
     supportedEnctypes: o.supportedEnctypes ?? DEFAULT_REALM_SETTINGS.supportedEnctypes,
+    passwordQuality: o.passwordQuality ?? DEFAULT_PASSWORD_QUALITY,
   };
   try {
     const masterKey = generateKey(18, o.random);

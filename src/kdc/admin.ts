@@ -17,6 +17,9 @@ import type { KeyMaterial, NewPrincipal, PrincipalRecord, PrincipalStore } from 
 import { resolveRealmPolicy, type RealmPolicy, type RealmPolicyInput } from './config.js';
 import { defaultSalt, plainKeys, storedSalt, type KeyProtector } from './keys.js';
 import { currentKeys, isPermittedEnctype } from './policy.js';
+import {
+  checkPasswordHistory, checkPasswordQualityPolicy, checkPasswordStrength, type PasswordQualityPolicy,
+} from './password-quality.js';
 
 export interface RealmAdminOptions {
   readonly realm: string;
@@ -27,6 +30,8 @@ export interface RealmAdminOptions {
   readonly random?: RandomSource;
   /** How key bytes are stored (default: in the clear; see masterKeyProtector). */
   readonly keys?: KeyProtector;
+  /** Checked whenever a password is set (password-quality.ts); default: none. */
+  readonly passwordQuality?: PasswordQualityPolicy;
 }
 
 /** Attributes of a new principal (store defaults for whatever is left out). */
@@ -88,6 +93,7 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
   const clock = options.clock ?? systemClock();
   const random = options.random ?? systemRandom();
   const protector = options.keys ?? plainKeys;
+  const quality = options.passwordQuality === undefined ? undefined : checkPasswordQualityPolicy(options.passwordQuality);
   if (realm.length === 0) throw new InvalidArgumentError('a realm name must not be empty');
 
   function principalName(name: string): string {
@@ -160,6 +166,7 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
       const full = principalName(name);
       const { password, enctypes, ...settings } = opts;
       const keyOptions = enctypes === undefined ? {} : { enctypes };
+      if (password !== undefined && quality !== undefined) checkPasswordStrength(quality, full, password);
       const keys = password === undefined ? randomKeys(full, keyOptions) : await passwordKeys(full, password, keyOptions);
       // Active Directory's model against Kerberoasting: a principal with a password is a user, and tickets
       // for it would be sealed in a key anyone can guess at offline. It is a service only when made one.
@@ -168,6 +175,11 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
     },
     async setPassword(name, password, opts = {}) {
       const full = principalName(name);
+      if (quality !== undefined) {
+        checkPasswordStrength(quality, full, password);
+        const current = await store.get(full);
+        if (current !== undefined) await checkPasswordHistory(quality, current, password, protector, allowWeak);
+      }
       return store.setKeys(full, await passwordKeys(full, password, opts), { purgeOld: opts.keepOld === false, fromPassword: true });
     },
     async randkey(name, opts = {}) {

@@ -29,4 +29,8 @@ export {
   type RealmAdmin, type RealmAdminOptions, type AddPrincipalOptions, type RekeyOptions, type KeytabOptions,
   type KeyOptions, type PrincipalSettings,
 } from './admin.js';
+export {
+  DEFAULT_PASSWORD_QUALITY, PasswordQualityError, characterClasses, checkPasswordQualityPolicy,
+  type PasswordQualityPolicy, type PasswordRule,
+} from './password-quality.js';
 export { startTestRealm, type TestRealm, type TestRealmOptions, type TestRealmPrincipal } from './test-realm.js';

@@ -133,16 +133,16 @@ test('set-password on a service keeps the old kvno: a ticket issued before decry
   const service = `HTTP/rotate.example.test@${REALM}`;
   // A service account with a password (as in AD): a service only because it is declared one.
   await cli('principal', 'add', 'HTTP/rotate.example.test', '--password', 'svc-pw-1', '--allow-svr');
-  await cli('principal', 'add', 'rot-user', '--password', 'user-pw');
+  await cli('principal', 'add', 'rot-user', '--password', 'user-pw-1');
   const before = join(work, 'rotate-before.cc');
   const after = join(work, 'rotate-after.cc');
-  await eventually('kinit rot-user', () => mit('kinit', [`rot-user@${REALM}`], { ccache: before, input: 'user-pw\n' }));
+  await eventually('kinit rot-user', () => mit('kinit', [`rot-user@${REALM}`], { ccache: before, input: 'user-pw-1\n' }));
   const old = await eventually('kvno before the change', () => mit('kvno', [service], { ccache: before }));
   assert.match(old.stdout, /kvno = 1/);
 
   await cli('principal', 'set-password', 'HTTP/rotate.example.test', '--password', 'svc-pw-2');
   await eventually('kvno 2 after set-password', async () => {
-    await mit('kinit', [`rot-user@${REALM}`], { ccache: after, input: 'user-pw\n' });
+    await mit('kinit', [`rot-user@${REALM}`], { ccache: after, input: 'user-pw-1\n' });
     const r = await mit('kvno', [service], { ccache: after });
     return r.code === 0 && /kvno = 2/.test(r.stdout) ? r : { ...r, code: 1 };
   });

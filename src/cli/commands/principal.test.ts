@@ -7,13 +7,14 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../core/clock.js';
 import { systemRandom } from '../../core/random.js';
 import { bytesEqual } from '../../core/bytes.js';
 import { readKeytab } from '../../files/index.js';
+import { stringToKey } from '../../crypto/index.js';
 import { openRealm } from '../realm-dir.js';
 import { runCliInProcess } from '../../testing/kerbside-cli.js';
 
@@ -61,13 +62,13 @@ test('realm init --prompt-password reads the password twice', async () => {
   const mismatch = await runCliInProcess(['realm', 'init', '--realm', 'P.TEST', '--dir', other, '--prompt-password'], { secrets: ['a', 'b'] });
   assert.equal(mismatch.code, 1);
   assert.match(mismatch.stderr, /do not match/);
-  const r = await runCliInProcess(['realm', 'init', '--realm', 'P.TEST', '--dir', other, '--prompt-password'], { secrets: ['pw', 'pw'] });
+  const r = await runCliInProcess(['realm', 'init', '--realm', 'P.TEST', '--dir', other, '--prompt-password'], { secrets: ['Admin-pw-1', 'Admin-pw-1'] });
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /shown only now/);
 });
 
 test('principal add: attributes from flags, keys in the realm enctypes or --enctypes', async () => {
-  await ok('principal', 'add', 'alice', '--password', 'pw', '--no-requires-preauth', '--max-life', '2h',
+  await ok('principal', 'add', 'alice', '--password', 'Alice-pw-1', '--no-requires-preauth', '--max-life', '2h',
     '--max-renewable-life', '1d', '--expiry', '2030-01-31', '--password-expiry', '2029-12-31T12:00:00Z', '--no-allow-forwardable');
   const alice = await record('alice@EXAMPLE.TEST');
   assert.ok(alice !== undefined);
@@ -87,7 +88,7 @@ test('principal add: attributes from flags, keys in the realm enctypes or --enct
   assert.equal(http?.requiresPreauth, true, 'pre-authentication is required by default');
 
   await fails(1, ['principal', 'add', 'alice', '--password', 'x'], /alice@EXAMPLE\.TEST already exists/);
-  await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--randkey'], /either --password or --randkey/);
+  await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--randkey'], /either --password \/ --password-file or --randkey/);
   await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--disabled', '--enabled'], /either --disabled or --enabled/);
   await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--expiry', 'soon'], /not a date/);
   await fails(2, ['principal', 'add', 'carol', '--password', 'x', '--max-life', 'ten hours'], /not a duration/);
@@ -97,7 +98,7 @@ test('principal add: attributes from flags, keys in the realm enctypes or --enct
 });
 
 test('principal add without --password prompts twice', async () => {
-  const r = await runCliInProcess(['principal', 'add', 'dave', '--dir', dir], { secrets: ['pw', 'pw'] });
+  const r = await runCliInProcess(['principal', 'add', 'dave', '--dir', dir], { secrets: ['Dave-pw-1', 'Dave-pw-1'] });
   assert.equal(r.code, 0, r.stderr);
   assert.ok((await record('dave@EXAMPLE.TEST')) !== undefined);
 });
@@ -147,14 +148,68 @@ test('--allow-svr / --no-allow-svr: a password principal is a user until made a 
   await ok('principal', 'delete', 'svcacct');
 });
 
+test('warnings: --no-requires-preauth names AS-REP roasting, --password the process list; --password-file reads a file or stdin', async () => {
+  const noPreauth = await runCliInProcess(['principal', 'add', 'legacy', '--randkey', '--no-requires-preauth', '--dir', dir]);
+  assert.equal(noPreauth.code, 0, noPreauth.stderr);
+  assert.match(noPreauth.stderr, /warning: legacy@EXAMPLE\.TEST will not need pre-authentication: .*AS-REP roasting/);
+  const modified = await runCliInProcess(['principal', 'modify', 'legacy', '--no-requires-preauth', '--dir', dir]);
+  assert.match(modified.stderr, /AS-REP roasting/);
+  assert.doesNotMatch((await runCliInProcess(['principal', 'modify', 'legacy', '--requires-preauth', '--dir', dir])).stderr, /warning/);
+
+  const onCommandLine = await runCliInProcess(['principal', 'set-password', 'legacy', '--password', 'Legacy-pw-1', '--dir', dir]);
+  assert.equal(onCommandLine.code, 0, onCommandLine.stderr);
+  assert.match(onCommandLine.stderr, /visible to other users of this machine \(process list\).*--password-file/);
+  assert.doesNotMatch(onCommandLine.stderr, /Legacy-pw-1/);
+
+  const file = join(work, 'legacy.pw');
+  await writeFile(file, 'Legacy-pw-2\nignored second line\n', { mode: 0o600 });
+  const fromFile = await runCliInProcess(['principal', 'set-password', 'legacy', '--password-file', file, '--dir', dir]);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.equal(fromFile.stderr, '', 'no warning for a password file');
+  const fromStdin = await runCliInProcess(['principal', 'set-password', 'legacy', '--password-file', '-', '--dir', dir], { secrets: ['Legacy-pw-3'] });
+  assert.equal(fromStdin.code, 0, fromStdin.stderr);
+  const realm = await openRealm(dir, { clock: systemClock(), random: systemRandom() });
+  try {
+    const stored = (await realm.store.get('legacy@EXAMPLE.TEST'))!.keys.find((k) => k.kvno === 4 && k.enctype === 18)!;
+    const derived = await stringToKey(18, 'Legacy-pw-3', 'EXAMPLE.TESTlegacy');
+    assert.ok(bytesEqual(realm.keys.open(stored, 'legacy@EXAMPLE.TEST').keyvalue, derived.keyvalue), 'the stdin line is the password');
+  } finally {
+    await realm.close();
+  }
+  await fails(2, ['principal', 'set-password', 'legacy', '--password', 'A-pw-12345', '--password-file', file], /either --password or --password-file/);
+  await fails(1, ['principal', 'set-password', 'legacy', '--password-file', join(work, 'missing.pw')], /missing\.pw does not exist/);
+  await ok('principal', 'delete', 'legacy');
+});
+
+test('password quality from kdc.conf (realm init writes minlength 8, minclasses 2, history 1): the error names the rule, never the password', async () => {
+  assert.match(await ok('realm', 'show'), /^Password quality:\s+minlength 8, minclasses 2, history 1$/m);
+  const conf = await readFile(join(dir, 'kdc.conf'), 'utf8');
+  assert.match(conf, /password_quality = \{\n\t+minlength = 8\n\t+minclasses = 2\n\t+history = 1\n\t+\}/);
+  const short = await runCliInProcess(['principal', 'add', 'frank', '--password-file', '-', '--dir', dir], { secrets: ['Fr4nk!'] });
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, /refused by the realm's password policy \(minlength\): it is shorter than 8 characters/);
+  assert.doesNotMatch(short.stderr + short.stdout, /Fr4nk!/);
+  assert.equal(await record('frank@EXAMPLE.TEST'), undefined);
+  const oneClass = await runCliInProcess(['principal', 'add', 'frank', '--password-file', '-', '--dir', dir], { secrets: ['frankfrankfrank'] });
+  assert.match(oneClass.stderr, /\(minclasses\): it uses fewer than 2 of the character classes/);
+  const file = join(work, 'frank.pw');
+  await writeFile(file, 'Frank-pw-1\n', { mode: 0o600 });
+  await ok('principal', 'add', 'frank', '--password-file', file);
+  const same = await runCliInProcess(['principal', 'set-password', 'frank', '--password-file', file, '--dir', dir]);
+  assert.equal(same.code, 1);
+  assert.match(same.stderr, /\(history\): it was the password of one of the last 1 key versions/);
+  assert.equal((await record('frank@EXAMPLE.TEST'))?.kvno, 1, 'nothing was changed');
+  await ok('principal', 'delete', 'frank');
+});
+
 test('set-password and randkey add a kvno and keep the old ones unless --purge-old', async () => {
-  assert.match(await ok('principal', 'set-password', 'alice', '--password', 'pw2'), /kvno 2; older kvnos kept: 1/);
+  assert.match(await ok('principal', 'set-password', 'alice', '--password', 'Alice-pw-2'), /kvno 2; older kvnos kept: 1/);
   let alice = await record('alice@EXAMPLE.TEST');
   assert.deepEqual(alice?.keys.map((k) => [k.kvno, k.enctype]), [[2, 18], [2, 17], [1, 18], [1, 17]], 'same enctypes as before');
   assert.match(await ok('principal', 'randkey', 'alice', '--purge-old'), /kvno 3; no older kvnos kept/);
   alice = await record('alice@EXAMPLE.TEST');
   assert.deepEqual(alice?.keys.map((k) => k.kvno), [3, 3]);
-  await ok('principal', 'set-password', 'alice', '--password', 'pw4', '--enctypes', 'aes256-cts-hmac-sha1-96');
+  await ok('principal', 'set-password', 'alice', '--password', 'Alice-pw-4', '--enctypes', 'aes256-cts-hmac-sha1-96');
   alice = await record('alice@EXAMPLE.TEST');
   assert.deepEqual(alice?.keys.map((k) => [k.kvno, k.enctype]), [[4, 18], [3, 18], [3, 17]]);
 });

@@ -10,7 +10,7 @@ import { formatDuration } from '../../files/index.js';
 import type { PrincipalSettings } from '../../kdc/index.js';
 import { listAll, type PrincipalPatch, type PrincipalRecord } from '../../store/index.js';
 import {
-  dateOption, durationOption, enctypesOption, parseCommandLine, positionals, promptNewPassword, realmDirOption,
+  dateOption, durationOption, enctypesOption, newPasswordOption, parseCommandLine, positionals, realmDirOption,
 } from '../args.js';
 import { PrincipalCommandError } from '../errors.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
@@ -25,14 +25,18 @@ const ATTRIBUTE_USAGE = `attributes: --requires-preauth | --no-requires-preauth 
             --max-life 10h   --max-renewable-life 7d   (DATE: YYYY-MM-DD or ISO 8601)`;
 
 const USAGE = `kerbside principal <subcommand> [--dir DIR] …
-  add NAME [--password PW | --randkey] [--enctypes LIST] [attributes]   (prompts for a password without either)
+  add NAME [--password-file FILE | --password PW | --randkey] [--enctypes LIST] [attributes]
   list [PATTERN]                       glob such as 'HTTP/*'
   show NAME
   delete NAME
-  set-password NAME [--password PW] [--purge-old] [--enctypes LIST]
+  set-password NAME [--password-file FILE | --password PW] [--purge-old] [--enctypes LIST]
   randkey NAME [--purge-old] [--enctypes LIST]
   modify NAME [attributes] [--unlock]
 ${ATTRIBUTE_USAGE}
+  Passwords: without --password-file or --password, add and set-password prompt twice (from a terminal,
+  or two lines of standard input); --password-file FILE reads its first line, - one line of standard input.
+  --password PW works but is visible in the process list and shell history (a warning says so).
+  New passwords must meet kdc.conf's password_quality (minlength, minclasses, history).
   Old key versions are kept on set-password/randkey (tickets already issued stay usable) unless --purge-old.
   NAME without @REALM is in the realm of DIR ($KERBSIDE_REALM_DIR or ./realm).`;
 
@@ -77,6 +81,14 @@ function attributePatch(values: AttributeValues): PrincipalPatch {
   };
   for (const k of Object.keys(patch)) if (patch[k] === undefined) delete patch[k];
   return patch as PrincipalPatch;
+}
+
+/** AS-REP roasting: without pre-authentication anyone may ask for an AS reply sealed in the principal's key. */
+function warnNoPreauth(io: CliIO, patch: PrincipalPatch, name: string): void {
+  if (patch.requiresPreauth !== false) return;
+  io.err(`warning: ${name} will not need pre-authentication: anyone can ask the KDC for an AS reply encrypted in its key `
+    + 'and guess the password offline (AS-REP roasting). Use it only for random-key principals or clients that cannot '
+    + 'pre-authenticate, and give such principals long random passwords.');
 }
 
 /** A new principal's settings: the patch without the nulls ("never" is the default anyway). */
@@ -154,19 +166,23 @@ async function run(io: CliIO): Promise<number> {
   switch (sub) {
     case 'add': {
       const { values, positionals: rest } = parseCommandLine(argv, {
-        ...COMMON, ...ATTRIBUTES, password: { type: 'string' }, randkey: { type: 'boolean' }, enctypes: { type: 'string' },
+        ...COMMON, ...ATTRIBUTES, password: { type: 'string' }, 'password-file': { type: 'string' }, randkey: { type: 'boolean' },
+        enctypes: { type: 'string' },
       });
       const [name] = positionals(rest, ['NAME']);
-      if (values.password !== undefined && values.randkey === true) throw new UsageError('give either --password or --randkey');
+      if ((values.password !== undefined || values['password-file'] !== undefined) && values.randkey === true) {
+        throw new UsageError('give either --password / --password-file or --randkey');
+      }
       const settings = newSettings(values);
       const enctypes = values.enctypes === undefined ? undefined : enctypesOption('enctypes', values.enctypes);
       return withRealm(io, values.dir, async (realm) => {
         const full = realm.admin.principalName(name!);
         if (await realm.store.get(full) !== undefined) throw new PrincipalCommandError(`principal ${full} already exists`);
-        const source: KeySource = values.randkey === true ? { randkey: true }
-          : { password: values.password ?? await promptNewPassword(io, full) };
+        warnNoPreauth(io, settings, full);
+        const source: KeySource = values.randkey === true ? { randkey: true } : { password: await newPasswordOption(io, values, full) };
         const r = await addPrincipal(realm, full, source, settings, { clock: io.clock, ...(enctypes === undefined ? {} : { enctypes }) });
         io.out(`Principal "${r.name}" created (kvno ${r.kvno}, ${r.keys.map((k) => enctypeName(k.enctype)).join(' ')}).`);
+        if (!r.allowService) io.out(`It is a user: no service tickets are issued for it (principal modify ${r.name} --allow-svr makes it a service).`);
         return 0;
       });
     }
@@ -206,14 +222,16 @@ async function run(io: CliIO): Promise<number> {
     case 'randkey': {
       const { values, positionals: rest } = parseCommandLine(argv, {
         ...COMMON, 'purge-old': { type: 'boolean' }, enctypes: { type: 'string' }, password: { type: 'string' },
+        'password-file': { type: 'string' },
       });
       const [name] = positionals(rest, ['NAME']);
-      if (sub === 'randkey' && values.password !== undefined) throw new UsageError('randkey takes no --password (use set-password)');
+      if (sub === 'randkey' && (values.password !== undefined || values['password-file'] !== undefined)) {
+        throw new UsageError('randkey takes no password (use set-password)');
+      }
       const enctypes = values.enctypes === undefined ? undefined : enctypesOption('enctypes', values.enctypes);
       return withRealm(io, values.dir, async (realm) => {
         const current = await requirePrincipal(realm, name!);
-        const source: KeySource = sub === 'randkey' ? { randkey: true }
-          : { password: values.password ?? await promptNewPassword(io, current.name) };
+        const source: KeySource = sub === 'randkey' ? { randkey: true } : { password: await newPasswordOption(io, values, current.name) };
         const r = await changeKeys(realm, current.name, source, {
           purgeOld: values['purge-old'] === true, ...(enctypes === undefined ? {} : { enctypes }),
         });
@@ -230,6 +248,7 @@ async function run(io: CliIO): Promise<number> {
       if (Object.keys(patch).length === 0 && values.unlock !== true) throw new UsageError('nothing to modify: give at least one attribute or --unlock');
       return withRealm(io, values.dir, async (realm) => {
         const current = await requirePrincipal(realm, name!);
+        warnNoPreauth(io, patch, current.name);
         const r = Object.keys(patch).length === 0 ? current : await realm.store.update(current.name, patch);
         if (values.unlock === true) await realm.store.lockout.unlock(r.name);
         io.out(`Principal "${r.name}" modified.`);

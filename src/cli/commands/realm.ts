@@ -10,7 +10,8 @@ import { clientKrb5Conf, formatDuration } from '../../files/index.js';
 import { principalNameFromString, principalNameToString } from '../../messages/index.js';
 import { listAll } from '../../store/index.js';
 import {
-  durationOption, enctypesOption, listenOption, parseCommandLine, positionals, promptNewPassword, realmDirOption,
+  PASSWORD_ARGUMENT_WARNING, durationOption, enctypesOption, listenOption, parseCommandLine, positionals, promptNewPassword,
+  realmDirOption,
 } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
 import { addPrincipal, generatePassword } from '../realm-admin.js';
@@ -24,7 +25,9 @@ const USAGE = `kerbside realm init --realm REALM [--dir DIR] [--admin NAME] [--a
                    [--enctypes aes256-cts-hmac-sha1-96,…]
        kerbside realm show [--dir DIR]
   DIR defaults to $KERBSIDE_REALM_DIR or ./realm. Without --admin-password or
-  --prompt-password a random admin password is generated and printed once.`;
+  --prompt-password a random admin password is generated and printed once
+  (--admin-password is visible in the process list; prefer --prompt-password).
+  kdc.conf gets a password_quality policy: minlength 8, minclasses 2, history 1.`;
 
 async function init(io: CliIO, argv: readonly string[]): Promise<number> {
   const { values, positionals: rest } = parseCommandLine(argv, {
@@ -56,6 +59,7 @@ async function init(io: CliIO, argv: readonly string[]): Promise<number> {
     ...(values.clockskew === undefined ? {} : { clockSkew: durationOption('clockskew', values.clockskew) }),
     ...(values.enctypes === undefined ? {} : { supportedEnctypes: enctypesOption('enctypes', values.enctypes) }),
   };
+  if (values['admin-password'] !== undefined) io.err(PASSWORD_ARGUMENT_WARNING);
   const given = values['admin-password']
     ?? (values['prompt-password'] === true ? await promptNewPassword(io, adminName) : undefined);
   const password = given ?? generatePassword(io.random);
@@ -116,7 +120,9 @@ Listens on:          ${s.listen.map((a) => `${formatListenAddress(a)}${a.transpo
 Maximum ticket life: ${formatDuration(s.maxLife)}
 Maximum renewable:   ${formatDuration(s.maxRenewableLife)}
 Clock skew:          ${formatDuration(s.clockSkew)}
-Enctypes:            ${s.supportedEnctypes.map(enctypeName).join(' ')}`);
+Enctypes:            ${s.supportedEnctypes.map(enctypeName).join(' ')}
+Password quality:    ${s.passwordQuality === undefined ? 'none (no password_quality in kdc.conf)'
+    : `minlength ${s.passwordQuality.minLength}, minclasses ${s.passwordQuality.minClasses}, history ${s.passwordQuality.history}`}`);
   return 0;
 }
 
