@@ -40,7 +40,7 @@ function field(event: KerbsideEvent, name: string): string | undefined {
 
 /**
  * One line per request: `TIME AS client=… service=… result=… enctype=…
- * from=ADDR/udp reason="…"`; other events as `TIME severity type: message`.
+ * from=ADDR/udp reason="…" dropped_authdata=128,4`; other events as `TIME severity type: message`.
  * Never secrets: events pass the redaction guard first.
  */
 export function formatLogLine(event: KerbsideEvent): string {
@@ -63,6 +63,9 @@ export function formatLogLine(event: KerbsideEvent): string {
   const reason = field(e, 'reason');
   const result = field(e, 'result');
   if (reason !== undefined && result !== 'issued' && result !== 'KDC_ERR_PREAUTH_REQUIRED') parts.push(`reason="${reason}"`);
+  // ad-types a client tried to get into its ticket that only a KDC may issue (kdc/authdata.ts).
+  const dropped = field(e, 'droppedAuthorizationData');
+  if (dropped !== undefined && dropped !== '') parts.push(`dropped_authdata=${dropped}`);
   return parts.join(' ');
 }
 
