@@ -168,7 +168,8 @@ export function buildRecord(
 ): PrincipalRecord {
   sortKeys(keys);
   return {
-    ...attributesOf(attributes),
+    // A record stored before a flag existed has that flag's default (e.g. allowService: every principal was a service).
+    ...attributesOf({ ...DEFAULT_PRINCIPAL_FLAGS, ...attributes }),
     name,
     realm: realmOf(name),
     kvno: kvno ?? keys[0]?.kvno ?? 0,

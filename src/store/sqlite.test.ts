@@ -58,6 +58,27 @@ test('sqlite: a database written by a newer schema is refused with StoreUnavaila
   });
 });
 
+test('sqlite: a record written before a flag existed reads with that flag\'s default (no migration surprise)', async () => {
+  const path = freshPath();
+  const store = await openSqliteStore({ path });
+  await store.create({ name: 'old@EXAMPLE.TEST', keys: [{ enctype: 18, keyvalue: new Uint8Array(32) }], allowService: false });
+  await store.close();
+  const Driver = await loadBetterSqlite3();
+  type Statement = { get(...args: unknown[]): unknown; run(...args: unknown[]): unknown };
+  const db = new Driver(path) as unknown as { prepare(sql: string): Statement; close(): void };
+  const row = db.prepare('SELECT attributes FROM principals WHERE name = ?').get('old@EXAMPLE.TEST') as { attributes: string };
+  const attributes = JSON.parse(row.attributes) as Record<string, unknown>;
+  delete attributes['allowService'];
+  db.prepare('UPDATE principals SET attributes = ? WHERE name = ?').run(JSON.stringify(attributes), 'old@EXAMPLE.TEST');
+  db.close();
+  const reopened = await openSqliteStore({ path });
+  try {
+    assert.equal((await reopened.get('old@EXAMPLE.TEST'))?.allowService, true, 'every principal was a service before DISALLOW_SVR was the user default');
+  } finally {
+    await reopened.close();
+  }
+});
+
 test('sqlite: a file that is not a database is refused with StoreUnavailableError naming the path', async () => {
   const path = freshPath();
   const store = await openSqliteStore({ path });
