@@ -20,7 +20,7 @@ import {
 } from './exchange.js';
 import { chooseReplyKey, ticketEndtime, ticketRenewTill } from './policy.js';
 import type { AsPreauthContext, PreauthOutcome } from './preauth.js';
-import { checkClientRecord } from './validate-client.js';
+import { checkClientRecord, requireClient } from './validate-client.js';
 
 /** KDC options that make no sense in an AS-REQ (MIT AS_INVALID_OPTIONS). */
 const AS_INVALID_OPTIONS = (KdcOptions.forwarded | KdcOptions.proxy | KdcOptions.validate | KdcOptions.renew
@@ -44,12 +44,7 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
   const serviceName = storeName(body.sname, ctx.realm);
   ctx.log.service = serviceName;
 
-  const client = await ctx.principals.get(requested);
-  if (client === undefined) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN, 'Client not found in Kerberos database', {
-      reason: `no principal ${requested}`,
-    });
-  }
+  const client = await requireClient(ctx, requested, `no principal ${requested}`);
   const found = await lookupService(ctx, body.sname, ctx.realm);
   if (found === undefined) {
     throw new KdcRequestError(ErrorCode.KDC_ERR_S_PRINCIPAL_UNKNOWN, 'Server not found in Kerberos database', {

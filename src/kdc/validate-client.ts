@@ -60,6 +60,15 @@ export function checkClientRecord(client: PrincipalRecord, now: number, use: Cli
   }
 }
 
+/** The client's record, or KDC_ERR_C_PRINCIPAL_UNKNOWN (AS: the requested name; TGS: the TGT's client). */
+export async function requireClient(ctx: ExchangeContext, name: string, reason: string): Promise<PrincipalRecord> {
+  const client = await ctx.principals.get(name);
+  if (client === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN, 'Client not found in Kerberos database', { reason });
+  }
+  return client;
+}
+
 /**
  * TGS: the record of the TGT's client when it is of this realm (undefined for
  * a foreign client), after the record and lockout checks.
@@ -68,12 +77,7 @@ export async function validateTgsClient(
   ctx: ExchangeContext, clientName: string, clientRealm: string,
 ): Promise<PrincipalRecord | undefined> {
   if (clientRealm !== ctx.realm) return undefined;
-  const client = await ctx.principals.get(clientName);
-  if (client === undefined) {
-    throw new KdcRequestError(ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN, 'Client not found in Kerberos database', {
-      reason: `${clientName} presented a TGT but is no longer in the database (deleted after its AS exchange)`,
-    });
-  }
+  const client = await requireClient(ctx, clientName, `${clientName} presented a TGT but is no longer in the database (deleted after its AS exchange)`);
   checkClientRecord(client, ctx.now, { exchange: 'TGS' });
   // Throws KDC_ERR_CLIENT_REVOKED while locked (lockout.ts); TGS only reads the state, it never counts.
   if (ctx.lockout !== undefined) await ctx.lockout.check(client.name, ctx.now);
