@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from '../core/clock.js';
 import { formatKrb5Conf } from '../files/index.js';
 import { KerberosClient, LogonSession, loadClientConfig } from '../client/index.js';
-import { baseEnvironment, checkRun, mitTool, runProgram, type RunResult } from './mit-tools.js';
+import { baseEnvironment, checkRun, mitTool, requireTool, runProgram, type RunResult } from './mit-tools.js';
 
 /** What `.ci/install-samba` installs (with --no-install-recommends). */
 export const SAMBA_PACKAGES = Object.freeze(['samba', 'samba-ad-dc', 'samba-ad-provision', 'winbind', 'smbclient', 'ldb-tools'] as const);
@@ -107,6 +107,8 @@ export interface SambaAd {
   sambaTool(args: readonly string[]): Promise<RunResult>;
   /** The argv of smbclient against //dc1.ad.test/SHARE with the private client config (run it with netnsCommand). */
   smbclientArgs(share: string, args: readonly string[]): string[];
+  /** How long the start took, ms: provisioning, until samba answered, creating the accounts. */
+  readonly timings: { readonly provisionMs: number; readonly startMs: number; readonly usersMs: number };
   /** Samba's output so far (all daemons log to it). */
   log(): Promise<string>;
   stop(): Promise<void>;
@@ -260,7 +262,11 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
   const env: Record<string, string> = { ...baseEnvironment(), HOME: dir, KRB5_CONFIG: krb5ConfPath, KRB5RCACHEDIR: dir };
   const users = new Map<string, string>();
 
-  const netnsCommand = (argv: readonly string[]): string[] => ['ip', 'netns', 'exec', netns, '/bin/sh', '-c', WRAPPER, dir, ...argv];
+  const ipTool = requireTool('ip', 'iproute2');
+  const sambaToolPath = requireTool('samba-tool', 'samba-common-bin');
+  const smbclientPath = requireTool('smbclient', 'smbclient');
+  // Absolute paths: a caller's child may run with a PATH of its own.
+  const netnsCommand = (argv: readonly string[]): string[] => [ipTool, 'netns', 'exec', netns, '/bin/sh', '-c', WRAPPER, dir, ...argv];
   const netnsExec = (cmd: string, args: readonly string[], o: NetnsRunOptions = {}): Promise<RunResult> => {
     const [c, ...a] = netnsCommand([cmd, ...args]);
     return runProgram(c!, a, {
@@ -270,10 +276,11 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
     });
   };
   const sambaTool = async (args: readonly string[]): Promise<RunResult> =>
-    checkRun(`samba-tool ${args[0] ?? ''} ${args[1] ?? ''}`, await netnsExec('samba-tool', [...args, '-s', smbConfPath]));
+    checkRun(`samba-tool ${args[0] ?? ''} ${args[1] ?? ''}`, await netnsExec(sambaToolPath, [...args, '-s', smbConfPath]));
   const baseDn = AD_DNS_DOMAIN.split('.').map((p) => `DC=${p}`).join(',');
 
   let child: ChildProcess | undefined;
+  let timings = { provisionMs: 0, startMs: 0, usersMs: 0 };
   const pidFile = join(dcDir, 'run', 'samba.pid');
 
   const stop = async (): Promise<void> => {
@@ -297,7 +304,7 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
     users.set(name, password);
     if (o.aes === true) {
       const ldif = `dn: CN=${name},CN=Users,${baseDn}\nchangetype: modify\nreplace: msDS-SupportedEncryptionTypes\nmsDS-SupportedEncryptionTypes: 24\n`;
-      checkRun(`ldbmodify ${name}`, await netnsExec('ldbmodify', ['-H', join(dcDir, 'private', 'sam.ldb')], { input: ldif }));
+      checkRun(`ldbmodify ${name}`, await netnsExec(requireTool('ldbmodify', 'ldb-tools'), ['-H', join(dcDir, 'private', 'sam.ldb')], { input: ldif }));
     }
     for (const spn of o.spns ?? []) await addSpn(spn, name);
   };
@@ -326,7 +333,8 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
     ].join('\n'));
 
     const logLevel = options.logLevel ?? 1;
-    const provision = await netnsExec('samba-tool', [
+    const t0 = clock.now();
+    const provision = await netnsExec(sambaToolPath, [
       'domain', 'provision', '--use-rfc2307', `--realm=${AD_REALM}`, `--domain=${AD_DOMAIN}`, '--server-role=dc',
       '--dns-backend=SAMBA_INTERNAL', `--adminpass=${ADMIN_PASSWORD}`, '--host-name=dc1', `--host-ip=${kdcAddress}`,
       `--targetdir=${dcDir}`,
@@ -341,10 +349,11 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
     ], { timeoutMs: 120_000 });
     await writeFile(join(dir, 'provision.log'), provision.stdout + provision.stderr);
     checkRun('samba-tool domain provision', provision);
+    const t1 = clock.now();
 
     const out = openSync(samba, 'a');
     try {
-      const [c, ...a] = netnsCommand(['samba', '-s', smbConfPath, '-F', '--debug-stdout', `-d${logLevel}`, '-M', 'single']);
+      const [c, ...a] = netnsCommand([requireTool('samba', 'samba'), '-s', smbConfPath, '-F', '--debug-stdout', `-d${logLevel}`, '-M', 'single']);
       // The DC reads its own krb5.conf, never the host's /etc/krb5.conf.
       child = spawn(c!, a, { env: { ...env, KRB5_CONFIG: join(dcDir, 'private', 'krb5.conf') }, cwd: dir, stdio: ['ignore', out, out] });
     } finally {
@@ -371,10 +380,12 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
       await clock.sleep(200);
     }
 
+    const t2 = clock.now();
     await sambaTool(['domain', 'passwordsettings', 'set', '--complexity=off', '--max-pwd-age=0', '--min-pwd-age=0']);
     for (const u of options.users ?? DEFAULT_AD_USERS) {
       await addUser(u.name, u.password, { ...(u.aes === undefined ? {} : { aes: u.aes }), ...(u.spns === undefined ? {} : { spns: u.spns }) });
     }
+    timings = { provisionMs: t1 - t0, startMs: t2 - t1, usersMs: clock.now() - t2 };
   } catch (err) {
     await stop();
     throw err;
@@ -390,7 +401,8 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
       return target;
     },
     netnsExec, netnsCommand, sambaTool,
-    smbclientArgs: (share, args) => ['smbclient', `//${AD_DC_HOSTNAME}/${share}`, '-s', smbClientConfPath, ...args],
+    smbclientArgs: (share, args) => [smbclientPath, `//${AD_DC_HOSTNAME}/${share}`, '-s', smbClientConfPath, ...args],
+    timings,
     log: () => readFile(samba, 'utf8').catch(() => ''),
     stop,
   };
@@ -465,4 +477,41 @@ export async function logonAsAdUser(ad: Pick<SambaAd, 'realm' | 'krb5ConfPath' |
 /** Files in a logon's folder (tests check nothing but the cache is there). */
 export async function logonFolderEntries(logon: AdUserLogon): Promise<string[]> {
   return (await readdir(logon.dir)).sort();
+}
+
+/**
+ * Everything a scheduler test needs to define a task that runs as an AD user
+ * with a stored password against this DC (issue 9, acceptance 3): the
+ * principal and password, the krb5.conf to give the daemon and its children,
+ * and the two commands a run executes. The runner supplies the cache:
+ * `environment(ccache, home)` is the child's environment for a run whose
+ * own logon wrote `ccache`.
+ */
+export interface AdUserTask {
+  readonly principal: string;
+  readonly password: string;
+  readonly krb5ConfPath: string;
+  /** MIT `kvno cifs/dc1.ad.test` (runs on the host: the KDC is named by address). */
+  readonly kvnoCifs: readonly string[];
+  /** `smbclient //dc1.ad.test/netlogon --use-kerberos=required -N -c ls`, inside the namespace (the name resolves there). */
+  readonly smbclientLs: readonly string[];
+  environment(ccache: string, home: string): Record<string, string>;
+}
+
+export function adUserTask(ad: SambaAd, user: string): AdUserTask {
+  const password = ad.users.get(user);
+  if (password === undefined) throw new Error(`no password known for AD user ${user}`);
+  return {
+    principal: `${user}@${ad.realm}`,
+    password,
+    krb5ConfPath: ad.krb5ConfPath,
+    kvnoCifs: [mitTool('kvno'), `cifs/${ad.dcHostname}`],
+    smbclientLs: ad.netnsCommand(ad.smbclientArgs('netlogon', ['--use-kerberos=required', '-N', '-c', 'ls'])),
+    environment: (ccache, home) => userEnvironment(ad.krb5ConfPath, ccache, home),
+  };
+}
+
+/** True when smbclient's `ls` output is a directory listing (it ends with the share's free-space line). */
+export function isSmbListing(stdout: string): boolean {
+  return /^\s+\.\s+D\s+0\s/m.test(stdout) && /blocks of size \d+\. \d+ blocks available/.test(stdout);
 }
