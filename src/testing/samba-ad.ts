@@ -26,7 +26,7 @@
  */
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -166,37 +166,49 @@ function requireRoot(): void {
   }
 }
 
-/** Live DCs, torn down if the test process exits without stop(). */
-const live = new Map<string, { pidFile: string; child: ChildProcess }>();
+/** Live DCs (namespace → the spawned `ip netns exec`), torn down if the test process exits without stop(). */
+const live = new Map<string, { readonly child: ChildProcess; readonly dir: string }>();
 let exitHookInstalled = false;
-function trackDc(netns: string, pidFile: string, child: ChildProcess): void {
-  live.set(netns, { pidFile, child });
+function trackDc(netns: string, child: ChildProcess, dir: string): void {
+  live.set(netns, { child, dir });
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => {
       for (const [ns, dc] of live) {
-        for (const pid of netnsPids(ns)) spawnSync('kill', ['-KILL', String(pid)], { stdio: 'ignore' });
+        signalNetns(ns, 'SIGKILL');
         dc.child.kill('SIGKILL');
-        spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+        ip(['netns', 'del', ns]);
+        rmSync(dc.dir, { recursive: true, force: true });
       }
     });
   }
 }
 
-/** Processes living in the namespace (only ones this harness started there). */
+/** Processes living in the namespace: only ones this harness started there. */
 function netnsPids(netns: string): number[] {
-  const r = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number) : [];
+  const r = ip(['netns', 'pids', netns]);
+  return r.ok ? r.out.split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number) : [];
 }
 
-function ip(args: readonly string[]): { ok: boolean; err: string } {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  return { ok: r.status === 0, err: `${r.stderr ?? ''}${r.error?.message ?? ''}` };
+function signalNetns(netns: string, signal: NodeJS.Signals, only?: number): void {
+  for (const pid of netnsPids(netns)) {
+    if (only !== undefined && pid !== only) continue;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function ip(args: readonly string[]): { ok: boolean; out: string; err: string } {
+  const r = spawnSync(requireTool('ip', 'iproute2'), args, { encoding: 'utf8' });
+  return { ok: r.status === 0, out: r.stdout ?? '', err: `${r.stderr ?? ''}${r.error?.message ?? ''}` };
 }
 
 /** Claims a free 10.99.N.0/24 by creating namespace kerbside-ad-N; sets up the veth pair. */
 function claimNetwork(clock: Clock): { netns: string; n: number; hostIf: string; nsIf: string } {
-  const used = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  const used = ip(['-o', '-4', 'addr', 'show']).out;
   // Start somewhere depending on the time so parallel runs rarely race for the same N.
   const start = clock.now() % 254;
   for (let i = 0; i < 254; i++) {
@@ -240,6 +252,11 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
   requireRoot();
   await ensureSambaInstalled();
   for (const t of ['kinit', 'kvno'] as const) mitTool(t);
+  const ipTool = requireTool('ip', 'iproute2');
+  const sambaPath = requireTool('samba', 'samba');
+  const sambaToolPath = requireTool('samba-tool', 'samba-common-bin');
+  const smbclientPath = requireTool('smbclient', 'smbclient');
+  const ldbmodifyPath = requireTool('ldbmodify', 'ldb-tools');
   const clock = options.clock ?? systemClock();
   if (!existsSync('/run/samba')) mkdirSync('/run/samba', { recursive: true });
 
@@ -262,9 +279,6 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
   const env: Record<string, string> = { ...baseEnvironment(), HOME: dir, KRB5_CONFIG: krb5ConfPath, KRB5RCACHEDIR: dir };
   const users = new Map<string, string>();
 
-  const ipTool = requireTool('ip', 'iproute2');
-  const sambaToolPath = requireTool('samba-tool', 'samba-common-bin');
-  const smbclientPath = requireTool('smbclient', 'smbclient');
   // Absolute paths: a caller's child may run with a PATH of its own.
   const netnsCommand = (argv: readonly string[]): string[] => [ipTool, 'netns', 'exec', netns, '/bin/sh', '-c', WRAPPER, dir, ...argv];
   const netnsExec = (cmd: string, args: readonly string[], o: NetnsRunOptions = {}): Promise<RunResult> => {
@@ -284,12 +298,13 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
   const pidFile = join(dcDir, 'run', 'samba.pid');
 
   const stop = async (): Promise<void> => {
+    // The pid file names the samba root process (ip netns exec forks, so it is not child.pid).
     const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-    if (pid > 0) spawnSync('kill', ['-TERM', String(pid)], { stdio: 'ignore' });
+    if (pid > 0) signalNetns(netns, 'SIGTERM', pid);
     // samba's children (smbd, winbindd) exit with it; give them a moment, then kill what is left in the namespace.
     const deadline = clock.now() + 5_000;
     while (netnsPids(netns).length > 0 && clock.now() < deadline) await clock.sleep(100);
-    for (const p of netnsPids(netns)) spawnSync('kill', ['-KILL', String(p)], { stdio: 'ignore' });
+    signalNetns(netns, 'SIGKILL');
     if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     live.delete(netns);
     ip(['netns', 'del', netns]); // deletes the veth pair with it
@@ -304,7 +319,7 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
     users.set(name, password);
     if (o.aes === true) {
       const ldif = `dn: CN=${name},CN=Users,${baseDn}\nchangetype: modify\nreplace: msDS-SupportedEncryptionTypes\nmsDS-SupportedEncryptionTypes: 24\n`;
-      checkRun(`ldbmodify ${name}`, await netnsExec(requireTool('ldbmodify', 'ldb-tools'), ['-H', join(dcDir, 'private', 'sam.ldb')], { input: ldif }));
+      checkRun(`ldbmodify ${name}`, await netnsExec(ldbmodifyPath, ['-H', join(dcDir, 'private', 'sam.ldb')], { input: ldif }));
     }
     for (const spn of o.spns ?? []) await addSpn(spn, name);
   };
@@ -353,13 +368,13 @@ export async function startSambaAd(options: StartSambaAdOptions = {}): Promise<S
 
     const out = openSync(samba, 'a');
     try {
-      const [c, ...a] = netnsCommand([requireTool('samba', 'samba'), '-s', smbConfPath, '-F', '--debug-stdout', `-d${logLevel}`, '-M', 'single']);
+      const [c, ...a] = netnsCommand([sambaPath, '-s', smbConfPath, '-F', '--debug-stdout', `-d${logLevel}`, '-M', 'single']);
       // The DC reads its own krb5.conf, never the host's /etc/krb5.conf.
       child = spawn(c!, a, { env: { ...env, KRB5_CONFIG: join(dcDir, 'private', 'krb5.conf') }, cwd: dir, stdio: ['ignore', out, out] });
     } finally {
       closeSync(out);
     }
-    trackDc(netns, pidFile, child);
+    trackDc(netns, child, dir);
 
     // Up when the KDC issues a TGT, smbd listens and winbindd (SID → uid mapping for smbd) has its socket.
     const timeout = options.startTimeoutMs ?? 60_000;
