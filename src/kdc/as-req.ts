@@ -12,13 +12,13 @@ import {
   AsRep, EncAsRepPart, ErrorCode, KdcOptions, MethodData, NameType, TicketFlags,
   flagNames, principalNameFromString, type AsReq, type EncTicketPart, type PaData, type PrincipalName,
 } from '../messages/index.js';
-import type { LockoutState } from '../store/index.js';
 import { KdcRequestError } from './errors.js';
 import {
   EMPTY_TRANSITED, checkServer, chooseTicketEncryption, lastReq, lookupService, sealReply, sealTicket, storeName,
   type ExchangeContext,
 } from './exchange.js';
 import { chooseReplyKey, ticketEndtime, ticketRenewTill } from './policy.js';
+import type { LockoutAssessment } from './lockout.js';
 import type { AsPreauthContext, PreauthOutcome } from './preauth.js';
 import { checkClientRecord, requireClient } from './validate-client.js';
 
@@ -54,7 +54,8 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
   const server = found.record;
   checkClientRecord(client, ctx.now, { exchange: 'AS', server });
   checkServer(server, ctx.now);
-  const lockoutState = ctx.lockout === undefined ? undefined : await ctx.lockout.check(client.name, ctx.now);
+  // A lock is not answered here: until the client proves its key it looks like any other account (docs/lockout.md).
+  const lockout = ctx.lockout === undefined ? undefined : await ctx.lockout.assess(client.name, ctx.peer?.address, ctx.now);
 
   if ((options & AS_INVALID_OPTIONS) !== 0) {
     throw new KdcRequestError(ErrorCode.KDC_ERR_BADOPTION, 'KDC option not valid in an AS request', {
@@ -80,7 +81,7 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
     request: req, clientName: client.name, client, replyKey, now: ctx.now, policy: ctx.policy,
     openKey: (stored) => ctx.keys.open(stored, client.name),
   };
-  const outcome = await preauthenticate(ctx, pctx, lockoutState);
+  const outcome = await preauthenticate(ctx, pctx, lockout);
 
   // Times and flags (RFC 4120 §3.1.3).
   const start = ctx.now;
@@ -148,7 +149,7 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
     crealm: ctx.realm, cname, ticket,
     encPart: sealReply(ctx, clientKey, KeyUsage.AS_REP_ENCPART, encPart, outcome?.replyKey === undefined ? replyKey.kvno : undefined),
   });
-  if (lockoutState !== undefined && outcome !== undefined) ctx.lockout?.succeeded(client.name, lockoutState);
+  if (lockout !== undefined && outcome !== undefined) ctx.lockout?.succeeded(lockout);
   return reply;
 }
 
@@ -181,21 +182,30 @@ function clientLookupName(cname: PrincipalName, realm: string): string {
  * Runs the first registered mechanism whose padata the client sent. Returns
  * its outcome, or undefined when the client is not required to
  * pre-authenticate and did not. Failures count towards lockout and carry the
- * METHOD-DATA hints so the client can retry (as MIT sends them).
+ * METHOD-DATA hints so the client can retry (as MIT sends them). A locked
+ * client gets KDC_ERR_CLIENT_REVOKED only once its pre-authentication is
+ * correct (or, past the guess budget, for any; docs/lockout.md).
  */
-async function preauthenticate(ctx: ExchangeContext, pctx: AsPreauthContext, lockoutState: LockoutState | undefined): Promise<PreauthOutcome | undefined> {
+async function preauthenticate(ctx: ExchangeContext, pctx: AsPreauthContext, lockout: LockoutAssessment | undefined): Promise<PreauthOutcome | undefined> {
+  const locked = lockout?.lock === undefined ? undefined : lockout;
   for (const pa of pctx.request.padata ?? []) {
     const mechanism = ctx.preauth.byType[pa.padataType];
     if (mechanism?.verify === undefined) continue; // informational padata (PAC request, …) or unknown
     ctx.log.preauth = mechanism.name;
+    if (locked?.exhausted === true) throw ctx.lockout!.refusal(locked);
+    let outcome: PreauthOutcome;
     try {
-      return await mechanism.verify(pctx, pa);
+      outcome = await mechanism.verify(pctx, pa);
     } catch (err) {
       if (!(err instanceof KdcRequestError)) throw err;
-      if (err.errorCode === ErrorCode.KDC_ERR_PREAUTH_FAILED && lockoutState !== undefined) ctx.lockout?.failed(pctx.clientName);
+      if (err.errorCode === ErrorCode.KDC_ERR_PREAUTH_FAILED && lockout !== undefined) ctx.lockout?.failed(lockout, ctx.now);
       throw new KdcRequestError(err.errorCode, err.message, { reason: err.reason, eData: methodData(ctx, pctx) });
     }
+    if (locked !== undefined) throw ctx.lockout!.refusal(locked);
+    return outcome;
   }
+  // Without pre-authentication the AS-REP is open to offline guessing anyway: a lock hides nothing here.
+  if (locked !== undefined && !pctx.client.requiresPreauth) throw ctx.lockout!.refusal(locked);
   if (!pctx.client.requiresPreauth) return undefined;
   throw new KdcRequestError(ErrorCode.KDC_ERR_PREAUTH_REQUIRED, 'Additional pre-authentication required', {
     reason: `${pctx.clientName} requires pre-authentication`,

@@ -8,8 +8,12 @@
 
 import { InvalidArgumentError } from '../core/errors.js';
 import type { LockoutPolicy } from '../store/index.js';
+import type { KdcLockoutPolicy } from './lockout.js';
 
-export type { LockoutPolicy };
+export type { LockoutPolicy, KdcLockoutPolicy };
+
+/** Without an explicit principal-wide threshold: this many sources at maxFailures each (docs/lockout.md). */
+export const DEFAULT_LOCKOUT_SOURCES_FACTOR = 5;
 
 /** The lookaside cache answering UDP retransmits (MIT replay.c). */
 export interface LookasidePolicy {
@@ -35,15 +39,15 @@ export interface RealmPolicy {
   readonly allowProxiable: boolean;
   /** A UDP reply larger than this becomes KRB_ERR_RESPONSE_TOO_BIG (MIT: 1465). */
   readonly maxUdpReply: number;
-  /** Lockout after repeated pre-authentication failures; maxFailures 0 = off. */
-  readonly lockout: LockoutPolicy;
+  /** Lockout after repeated pre-authentication failures, per source and per principal; maxFailures 0 = off. */
+  readonly lockout: KdcLockoutPolicy;
   readonly lookaside: LookasidePolicy;
   /** Entries in the TGS authenticator replay cache before the oldest are dropped. */
   readonly replayCacheEntries: number;
 }
 
 export type RealmPolicyInput = Partial<Omit<RealmPolicy, 'lockout' | 'lookaside'>> & {
-  readonly lockout?: Partial<LockoutPolicy>;
+  readonly lockout?: Partial<KdcLockoutPolicy>;
   readonly lookaside?: Partial<LookasidePolicy>;
 };
 
@@ -63,7 +67,7 @@ export const DEFAULT_REALM_POLICY: RealmPolicy = Object.freeze({
   allowForwardable: true,
   allowProxiable: true,
   maxUdpReply: 1465,
-  lockout: Object.freeze({ maxFailures: 0, failureWindowMs: 0, lockoutDurationMs: 0 }),
+  lockout: Object.freeze({ maxFailures: 0, failureWindowMs: 0, lockoutDurationMs: 0, maxFailuresAllSources: 0 }),
   lookaside: Object.freeze({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, lifetimeMs: 120_000 }),
   replayCacheEntries: 100_000,
 });
@@ -92,6 +96,8 @@ export function resolveRealmPolicy(input: RealmPolicyInput = {}): RealmPolicy {
     });
   }
   const lockout = { ...d.lockout, ...input.lockout };
+  const maxFailures = lockout.maxFailures === 0 ? 0 : positiveInt('lockout.maxFailures', lockout.maxFailures);
+  const allSources = input.lockout?.maxFailuresAllSources ?? DEFAULT_LOCKOUT_SOURCES_FACTOR * maxFailures;
   const lookaside = { ...d.lookaside, ...input.lookaside };
   const maxLife = nonNegative('maxLife', input.maxLife ?? d.maxLife);
   if (maxLife < 1) throw new InvalidArgumentError('realm policy maxLife must be at least one second');
@@ -105,9 +111,10 @@ export function resolveRealmPolicy(input: RealmPolicyInput = {}): RealmPolicy {
     allowProxiable: input.allowProxiable ?? d.allowProxiable,
     maxUdpReply: positiveInt('maxUdpReply', input.maxUdpReply ?? d.maxUdpReply),
     lockout: Object.freeze({
-      maxFailures: lockout.maxFailures === 0 ? 0 : positiveInt('lockout.maxFailures', lockout.maxFailures),
+      maxFailures,
       failureWindowMs: nonNegative('lockout.failureWindowMs', lockout.failureWindowMs),
       lockoutDurationMs: nonNegative('lockout.lockoutDurationMs', lockout.lockoutDurationMs),
+      maxFailuresAllSources: allSources === 0 ? 0 : positiveInt('lockout.maxFailuresAllSources', allSources),
     }),
     lookaside: Object.freeze({
       maxEntries: positiveInt('lookaside.maxEntries', lookaside.maxEntries),

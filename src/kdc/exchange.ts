@@ -17,6 +17,7 @@ import type { KeyProtector } from './keys.js';
 import type { LockoutGate } from './lockout.js';
 import type { PreauthRegistry } from './preauth.js';
 import type { ReplayCache } from '../store/index.js';
+import type { KdcPeer } from './transport.js';
 
 /** Where the exchanges read principals: the store itself or its cache (only `get` is used). */
 export interface PrincipalLookup {
@@ -54,6 +55,8 @@ export interface ExchangeContext {
   readonly preauth: PreauthRegistry;
   readonly lockout: LockoutGate | undefined;
   readonly replay: ReplayCache;
+  /** Who sent the request (lockout counts failures per source address). */
+  readonly peer?: KdcPeer;
   readonly log: RequestLog;
 }
 

@@ -10,8 +10,9 @@ export { serveKdc, type ServeOptions, type ListenAddress, type BoundAddress, typ
 export type { KdcPeer, KdcRequestHandler, KdcTransportKind } from './transport.js';
 export {
   resolveRealmPolicy, DEFAULT_REALM_POLICY, DEFAULT_PERMITTED_ENCTYPES,
-  type RealmPolicy, type RealmPolicyInput, type LockoutPolicy, type LookasidePolicy,
+  type RealmPolicy, type RealmPolicyInput, type LockoutPolicy, type KdcLockoutPolicy, type LookasidePolicy,
 } from './config.js';
+export { lockoutSource, type LockoutScope } from './lockout.js';
 export { KdcRequestError, type KdcRequestErrorOptions } from './errors.js';
 export {
   preauthRegistry, DEFAULT_PREAUTH, etypeInfo2Mechanism, encryptedTimestampMechanism,

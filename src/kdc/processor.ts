@@ -70,9 +70,11 @@ export function createKdc(config: KdcConfig): Kdc {
   const lookaside = new LookasideCache(clock, policy.lookaside);
   const replay = config.replayCache ?? new MemoryReplayCache({ clockSkewSeconds: policy.clockSkew, maxEntries: policy.replayCacheEntries });
   const lockout = config.lockout === undefined ? undefined : new LockoutGate(config.lockout, policy.lockout, {
-    locked: (principal, state) => emitter.emit('kdc.lockout', `${principal} locked out after ${state.failures} pre-authentication failures`, {
-      principal, failures: state.failures, lockedUntil: state.lockedUntil === undefined || state.lockedUntil === Infinity ? null : state.lockedUntil,
-    }),
+    locked: (principal, scope, source, state) => emitter.emit('kdc.lockout',
+      `${principal} locked out ${scope === 'source' ? `for ${source ?? '?'}` : 'for every address'} after ${state.failures} pre-authentication failures${source === undefined ? '' : ` (the last from ${source})`}`, {
+        principal, scope, address: source ?? null, failures: state.failures,
+        lockedUntil: state.lockedUntil === undefined || state.lockedUntil === Infinity ? null : state.lockedUntil,
+      }),
     storeFailed: (principal, err) => emitter.emit('kdc.request', `lockout store write for ${principal} failed: ${err instanceof Error ? err.message : String(err)}`, { principal, result: 'lockout_store_error' }, 'error'),
   }, { ...(config.recordLastSuccess === undefined ? {} : { recordLastSuccess: config.recordLastSuccess }) });
   /** Replies to failures on our side (database down, bugs): a retransmit should be processed again. */
@@ -89,7 +91,7 @@ export function createKdc(config: KdcConfig): Kdc {
 
   async function handle(request: Uint8Array, peer: KdcPeer): Promise<Uint8Array | undefined> {
     const nowMs = clock.now();
-    const ctx: ExchangeContext = { ...base, now: kerberosTime(nowMs), usec: (nowMs % 1000) * 1000, log: {} };
+    const ctx: ExchangeContext = { ...base, now: kerberosTime(nowMs), usec: (nowMs % 1000) * 1000, log: {}, peer };
     let names: { cname?: PrincipalName; sname?: PrincipalName } = {};
     try {
       let message: ReturnType<typeof decodeMessage>;

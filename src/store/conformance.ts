@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { PrincipalCache } from './cache.js';
 import { PrincipalExistsError, PrincipalNotFoundError, StoreClosedError } from './errors.js';
 import { listAll } from './list.js';
-import { isLockedOut } from './lockout.js';
+import { isLockedOut, sourceLockoutKey } from './lockout.js';
 import type { KeyMaterial, LockoutStore, PrincipalPatch, PrincipalStore } from './types.js';
 
 export interface ConformanceEnv {
@@ -462,6 +462,38 @@ export function runStoreConformance(name: string, open: (env: ConformanceEnv) =>
       const ok = await lockout.recordSuccess(who);
       assert.deepEqual(ok, { failures: 0, lastFailure: clock.now(), lastSuccess: clock.now() });
       assert.deepEqual(await lockout.get(who), ok);
+    });
+
+    withStore('lockout: a lock is not extended by failures during it; source rows are listed, unlocked and forgotten with their principal', async ({ lockout }, clock) => {
+      assert.ok(lockout, `${name} must offer a lockout store`);
+      const policy = { maxFailures: 2, failureWindowMs: 60_000, lockoutDurationMs: 600_000 };
+      const who = `src@${REALM}`;
+      await lockout.recordFailure(who, policy);
+      const locked = await lockout.recordFailure(who, policy);
+      assert.equal(locked.lockedUntil, T0 + 600_000);
+      await clock.advance(120_000);
+      const during = await lockout.recordFailure(who, policy);
+      assert.equal(during.lockedUntil, T0 + 600_000, 'not extended');
+      assert.equal(during.failures, 3, 'counted, and not restarted by the window');
+      const a = sourceLockoutKey(who, '192.0.2.1');
+      const v6 = sourceLockoutKey(who, '2001:db8::/64');
+      await lockout.recordFailure(a, policy);
+      await lockout.recordFailure(v6, policy);
+      await lockout.recordFailure(v6, policy);
+      await lockout.recordFailure(sourceLockoutKey(`src2@${REALM}`, '192.0.2.1'), policy);
+      await lockout.recordFailure(`src@${REALM}x`, policy);
+      const rows = await lockout.sources(who);
+      assert.deepEqual(rows.map((r) => [r.source, r.state.failures]), [['192.0.2.1', 1], ['2001:db8::/64', 2]]);
+      assert.equal(isLockedOut(rows[1]!.state, clock.now()), true);
+      assert.deepEqual(await lockout.sources(`nobody@${REALM}`), []);
+      await lockout.unlock(who);
+      assert.deepEqual(await lockout.sources(who), [], 'unlock clears the source rows');
+      assert.equal(isLockedOut(await lockout.get(who), clock.now()), false);
+      assert.equal((await lockout.sources(`src2@${REALM}`)).length, 1, 'another principal keeps its rows');
+      await lockout.recordFailure(a, policy);
+      await lockout.forget(who);
+      assert.deepEqual(await lockout.sources(who), []);
+      assert.equal((await lockout.get(`src@${REALM}x`)).failures, 1, 'a longer name is not a source row');
     });
 
     withStore('lockout: duration 0 locks until an administrator unlocks; forget erases', async ({ lockout }, clock) => {

@@ -8,14 +8,14 @@
 export type {
   KeySalt, KeyMaterial, StoredKey, PrincipalFlags, PrincipalLimits, PrincipalAttributes, PrincipalRecord,
   PrincipalPatch, NewPrincipal, SetKeysOptions, PurgeKeysOptions, ListOptions, ListPage, MetaValue, ChangeBatch,
-  PrincipalStore, LockoutPolicy, LockoutState, LockoutStore,
+  PrincipalStore, LockoutPolicy, LockoutState, LockoutStore, SourceLockoutState,
 } from './types.js';
 export {
   StoreError, PrincipalExistsError, PrincipalNotFoundError, StoreUnavailableError, StoreClosedError,
   StoreDependencyMissingError,
 } from './errors.js';
 export { DEFAULT_PRINCIPAL_FLAGS, MAX_KVNO, realmOf, globToRegExp, compareNames } from './records.js';
-export { isLockedOut, MemoryLockoutStore } from './lockout.js';
+export { isLockedOut, MemoryLockoutStore, sourceLockoutKey } from './lockout.js';
 export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './memory.js';
 export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { PrincipalCache, type PrincipalCacheOptions, type PrincipalCacheStats } from './cache.js';

@@ -8,9 +8,24 @@
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { StoreClosedError } from './errors.js';
-import type { LockoutPolicy, LockoutState, LockoutStore } from './types.js';
+import type { LockoutPolicy, LockoutState, LockoutStore, SourceLockoutState } from './types.js';
 
 export const NO_LOCKOUT_STATE: LockoutState = Object.freeze({ failures: 0 });
+
+/**
+ * The key of the failures of `principal` from one source (an address, or an
+ * IPv6 /64). Store names end in '@REALM' and realm names have no '|', so a
+ * source key never equals a principal's key.
+ */
+export function sourceLockoutKey(principal: string, source: string): string {
+  return `${principal}|${source}`;
+}
+
+/** The source part of a source key of `principal`, or undefined for any other key. */
+export function sourceOfKey(principal: string, key: string): string | undefined {
+  const prefix = `${principal}|`;
+  return key.startsWith(prefix) && key.length > prefix.length ? key.slice(prefix.length) : undefined;
+}
 
 /** True while the principal is locked out at `now`. */
 export function isLockedOut(state: LockoutState, now: number): boolean {
@@ -26,14 +41,15 @@ function checkPolicy(p: LockoutPolicy): void {
 /** The state after one more failure at `now`. */
 export function afterFailure(state: LockoutState, policy: LockoutPolicy, now: number): LockoutState {
   checkPolicy(policy);
+  const active = isLockedOut(state, now);
   const windowOver = policy.failureWindowMs > 0 && state.lastFailure !== undefined && now - state.lastFailure >= policy.failureWindowMs;
   const lockOver = state.lockedUntil !== undefined && now >= state.lockedUntil;
-  const fresh = windowOver || lockOver || state.failures === 0;
+  const fresh = !active && (windowOver || lockOver || state.failures === 0);
   const failures = fresh ? 1 : state.failures + 1;
   const locked = policy.maxFailures > 0 && failures >= policy.maxFailures;
-  const lockedUntil = locked
-    ? (policy.lockoutDurationMs > 0 ? now + policy.lockoutDurationMs : Number.POSITIVE_INFINITY)
-    : (lockOver ? undefined : state.lockedUntil);
+  const lockedUntil = active ? state.lockedUntil
+    : locked ? (policy.lockoutDurationMs > 0 ? now + policy.lockoutDurationMs : Number.POSITIVE_INFINITY)
+      : undefined;
   return withOptional({
     failures,
     firstFailure: fresh ? now : state.firstFailure,
@@ -96,11 +112,23 @@ export class MemoryLockoutStore implements LockoutStore {
 
   async unlock(principal: string): Promise<void> {
     this.#set(principal, afterUnlock(await this.get(principal)));
+    for (const key of [...this.#states.keys()]) if (sourceOfKey(principal, key) !== undefined) this.#states.delete(key);
   }
 
   async forget(principal: string): Promise<void> {
     this.#check();
     this.#states.delete(principal);
+    for (const key of [...this.#states.keys()]) if (sourceOfKey(principal, key) !== undefined) this.#states.delete(key);
+  }
+
+  async sources(principal: string): Promise<readonly SourceLockoutState[]> {
+    this.#check();
+    const out: SourceLockoutState[] = [];
+    for (const [key, state] of this.#states) {
+      const source = sourceOfKey(principal, key);
+      if (source !== undefined) out.push({ source, state });
+    }
+    return out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
   }
 
   /** Marks this handle closed (the memory store does this when it closes). */

@@ -22,7 +22,7 @@ import { KerbsideError } from '../core/errors.js';
 import {
   PrincipalExistsError, PrincipalNotFoundError, StoreClosedError, StoreDependencyMissingError, StoreUnavailableError,
 } from './errors.js';
-import { NO_LOCKOUT_STATE, afterFailure, afterSuccess, afterUnlock, withOptional } from './lockout.js';
+import { NO_LOCKOUT_STATE, afterFailure, afterSuccess, afterUnlock, sourceOfKey, withOptional } from './lockout.js';
 import {
   DEFAULT_CHANGE_LOG_LIMIT, applyPatch, buildRecord, checkChangeLogLimit, checkMetaKey, globToRegExp, initialAttributes,
   keysForVersion, kvnosToPurge, listLimit, nextKvno, passwordChanged, realmOf,
@@ -208,6 +208,10 @@ function prepareStatements(db: Database) {
       ON CONFLICT (principal) DO UPDATE SET failures = excluded.failures, first_failure = excluded.first_failure,
       last_failure = excluded.last_failure, locked_until = excluded.locked_until, last_success = excluded.last_success`),
     lockoutDelete: p('DELETE FROM lockout WHERE principal = ?'),
+    // Source rows of a principal: keys from 'name|' up to (not including) 'name}' ('}' follows '|' in ASCII).
+    lockoutSources: p<LockoutRow & { principal: string }>(`SELECT principal, failures, first_failure, last_failure, locked_until, last_success
+      FROM lockout WHERE principal >= ? AND principal < ? ORDER BY principal`),
+    lockoutDeleteSources: p('DELETE FROM lockout WHERE principal >= ? AND principal < ?'),
   };
 }
 
@@ -423,14 +427,19 @@ class SqliteStoreImpl implements SqliteStore {
       get: async (principal) => this.#run(() => this.#lockoutRead(principal)),
       recordFailure: async (principal, policy) => this.#lockoutUpdate(principal, (st, now) => afterFailure(st, policy, now)),
       recordSuccess: async (principal) => this.#lockoutUpdate(principal, (st, now) => afterSuccess(st, now)),
-      unlock: async (principal) => { this.#lockoutUpdate(principal, (st) => afterUnlock(st)); },
-      forget: async (principal) => { this.#lockoutUpdate(principal, () => undefined); },
+      unlock: async (principal) => { this.#lockoutUpdate(principal, (st) => afterUnlock(st), true); },
+      forget: async (principal) => { this.#lockoutUpdate(principal, () => undefined, true); },
+      sources: async (principal) => this.#run(() => this.#sql.lockoutSources.all(`${principal}|`, `${principal}}`).flatMap((r) => {
+        const source = sourceOfKey(principal, r.principal);
+        return source === undefined ? [] : [{ source, state: lockoutState(r) }];
+      })),
     };
   }
 
   /** Read-modify-write of one lockout row in one transaction; undefined deletes the row. */
-  #lockoutUpdate(principal: string, next: (state: LockoutState, now: number) => LockoutState | undefined): LockoutState {
+  #lockoutUpdate(principal: string, next: (state: LockoutState, now: number) => LockoutState | undefined, withSources = false): LockoutState {
     return this.#write(() => {
+      if (withSources) this.#sql.lockoutDeleteSources.run(`${principal}|`, `${principal}}`);
       const state = next(this.#lockoutRead(principal), this.#clock.now());
       if (state === undefined) {
         this.#sql.lockoutDelete.run(principal);
@@ -444,13 +453,16 @@ class SqliteStoreImpl implements SqliteStore {
 
   #lockoutRead(principal: string): LockoutState {
     const r = this.#sql.lockoutGet.get(principal);
-    if (r === undefined) return NO_LOCKOUT_STATE;
-    return withOptional({
-      failures: r.failures,
-      firstFailure: r.first_failure ?? undefined,
-      lastFailure: r.last_failure ?? undefined,
-      lockedUntil: r.locked_until === -1 ? Number.POSITIVE_INFINITY : r.locked_until ?? undefined,
-      lastSuccess: r.last_success ?? undefined,
-    });
+    return r === undefined ? NO_LOCKOUT_STATE : lockoutState(r);
   }
+}
+
+function lockoutState(r: LockoutRow): LockoutState {
+  return withOptional({
+    failures: r.failures,
+    firstFailure: r.first_failure ?? undefined,
+    lastFailure: r.last_failure ?? undefined,
+    lockedUntil: r.locked_until === -1 ? Number.POSITIVE_INFINITY : r.locked_until ?? undefined,
+    lastSuccess: r.last_success ?? undefined,
+  });
 }

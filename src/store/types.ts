@@ -214,6 +214,13 @@ export interface LockoutState {
   readonly lastSuccess?: number;
 }
 
+/** The lockout state of a principal for one source address (docs/lockout.md). */
+export interface SourceLockoutState {
+  /** An IPv4 address or an IPv6 /64 ('2001:db8:1:2::/64'). */
+  readonly source: string;
+  readonly state: LockoutState;
+}
+
 /**
  * Authentication failures and last successes, kept apart from the principal
  * record (the klmdb model, LESSONS.md "KDC") so these frequent writes never
@@ -226,8 +233,10 @@ export interface LockoutStore {
   recordFailure(principal: string, policy: LockoutPolicy): Promise<LockoutState>;
   /** Records a success at now and clears the failure count. */
   recordSuccess(principal: string): Promise<LockoutState>;
-  /** Clears failures and any lock (administrator unlock); keeps last success. */
+  /** Clears failures and any lock (administrator unlock), the principal's source rows included; keeps last success. */
   unlock(principal: string): Promise<void>;
-  /** Forgets everything about a principal (e.g. after it was deleted). */
+  /** Forgets everything about a principal (e.g. after it was deleted), its source rows included. */
   forget(principal: string): Promise<void>;
+  /** The rows kept for `principal` per source address (keys made by `sourceLockoutKey`), sorted by source. */
+  sources(principal: string): Promise<readonly SourceLockoutState[]>;
 }
