@@ -43,7 +43,40 @@ export interface RealmSettings {
    * kadm5 policy names). Absent in a kdc.conf written before it existed: no checks.
    */
   readonly passwordQuality?: PasswordQualityPolicy;
+  /** Account lockout (docs/lockout.md); maxFailure 0 = off. */
+  readonly lockout: RealmLockoutSettings;
 }
+
+/**
+ * Lockout as kdc.conf says it, with the names and units of MIT's kadmin
+ * policy (maxfailure, failurecountinterval, lockoutduration: seconds or
+ * kdc.conf durations; lockoutduration 0 = until an administrator unlocks).
+ * MIT keeps them on a password policy; kerbside reads realm-wide defaults
+ * from [realms] REALM = { … } (or [kdcdefaults]). maxfailure counts per
+ * source address; maxfailure_all_sources (kerbside's own) per principal.
+ */
+export interface RealmLockoutSettings {
+  readonly maxFailure: number;
+  /** Seconds; 0 = failures never expire. */
+  readonly failureCountInterval: number;
+  /** Seconds; 0 = until an administrator unlocks. */
+  readonly lockoutDuration: number;
+  /** Absent: DEFAULT_LOCKOUT_SOURCES_FACTOR × maxFailure. */
+  readonly maxFailureAllSources?: number;
+}
+
+/** No lockout (a kdc.conf without lockout settings, as MIT without a policy). */
+export const NO_LOCKOUT_SETTINGS: RealmLockoutSettings = Object.freeze({ maxFailure: 0, failureCountInterval: 0, lockoutDuration: 0 });
+
+/**
+ * What `realm init` writes. 10 failures from one address within 15 minutes
+ * lock that address out for 15 minutes (the Windows security baseline's
+ * threshold and times; NIST SP 800-63B allows at most 100); 50 failures
+ * from five or more addresses lock the principal everywhere.
+ */
+export const INIT_LOCKOUT_SETTINGS: RealmLockoutSettings = Object.freeze({
+  maxFailure: 10, failureCountInterval: 15 * 60, lockoutDuration: 15 * 60, maxFailureAllSources: 50,
+});
 
 export const DEFAULT_REALM_SETTINGS = Object.freeze({
   maxLife: 10 * 3600,
@@ -115,7 +148,13 @@ function mergeListen(udp: readonly ListenAddress[], tcp: readonly ListenAddress[
 // kdc.conf
 
 /** Writes kdc.conf text for a realm (paths relative to the realm directory). */
-export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 'stashPath'>): string {
+export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 'stashPath' | 'lockout'> & { readonly lockout?: RealmLockoutSettings }): string {
+  const lockout = s.lockout === undefined || s.lockout.maxFailure === 0 ? {} : {
+    maxfailure: String(s.lockout.maxFailure),
+    failurecountinterval: formatDuration(s.lockout.failureCountInterval),
+    lockoutduration: formatDuration(s.lockout.lockoutDuration),
+    ...(s.lockout.maxFailureAllSources === undefined ? {} : { maxfailure_all_sources: String(s.lockout.maxFailureAllSources) }),
+  };
   const listen = s.listen.map(formatListenAddress).join(' ');
   const enctypes = s.supportedEnctypes.map((e) => `${enctypeName(e)}:normal`).join(' ');
   return `# kerbside realm ${s.realm}: MIT kdc.conf(5) syntax; relative paths are relative to this directory.\n${formatProfile({
@@ -139,6 +178,7 @@ export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 's
             history: s.passwordQuality.history,
           },
         }),
+        ...lockout,
       },
     },
   })}`;
@@ -191,6 +231,25 @@ function passwordQuality(profile: Profile, realm: string, file: string): Passwor
   }
 }
 
+function count(value: string | undefined, where: string, file: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new RealmDirectoryError(`${file}: ${where} = "${value}" is not a whole number of failures`, { hint: 'e.g. maxfailure = 10; 0 turns lockout off' });
+  }
+  return Number(value);
+}
+
+function lockoutSettings(tag: (name: string) => string | undefined, profile: Profile, where: (name: string) => string[], file: string): RealmLockoutSettings {
+  const maxFailure = count(tag('maxfailure'), 'maxfailure', file) ?? 0;
+  const allSources = count(tag('maxfailure_all_sources'), 'maxfailure_all_sources', file);
+  return {
+    maxFailure,
+    failureCountInterval: duration(profile, where('failurecountinterval'), 0, file),
+    lockoutDuration: duration(profile, where('lockoutduration'), 0, file),
+    ...(allSources === undefined ? {} : { maxFailureAllSources: allSources }),
+  };
+}
+
 /** Reads `<dir>/kdc.conf`. */
 export async function readRealmSettings(dir: string): Promise<RealmSettings> {
   const abs = resolve(dir);
@@ -214,6 +273,8 @@ export async function readRealmSettings(dir: string): Promise<RealmSettings> {
     return text === undefined ? [...DEFAULT_REALM_SETTINGS.listen] : splitList([text]).flatMap((t) => parseListenAddress(t));
   };
   const enctypes = profile.getValue(['realms', realm, 'supported_enctypes']);
+  const where = (name: string): string[] =>
+    (profile.getValue(['realms', realm, name]) === undefined && profile.getValue(['kdcdefaults', name]) !== undefined ? ['kdcdefaults', name] : ['realms', realm, name]);
   return {
     dir: abs,
     realm,
@@ -227,6 +288,7 @@ export async function readRealmSettings(dir: string): Promise<RealmSettings> {
       ? [...DEFAULT_REALM_SETTINGS.supportedEnctypes]
       : parseEnctypeList(enctypes, `${file}: supported_enctypes`),
     ...optional('passwordQuality', passwordQuality(profile, realm, file)),
+    lockout: lockoutSettings(tag, profile, where, file),
   };
 }
 
@@ -241,6 +303,12 @@ export function realmPolicy(s: RealmSettings): RealmPolicyInput {
     maxRenewableLife: s.maxRenewableLife,
     clockSkew: s.clockSkew,
     permittedEnctypes: s.supportedEnctypes,
+    lockout: {
+      maxFailures: s.lockout.maxFailure,
+      failureWindowMs: s.lockout.failureCountInterval * 1000,
+      lockoutDurationMs: s.lockout.lockoutDuration * 1000,
+      ...(s.lockout.maxFailureAllSources === undefined ? {} : { maxFailuresAllSources: s.lockout.maxFailureAllSources }),
+    },
   };
 }
 

@@ -2,7 +2,8 @@
  * Serving an open realm directory: the SQLite store behind a PrincipalCache
  * (so principals changed by `kerbside principal …` in another process are
  * seen within one poll interval, without a restart), the store's lockout
- * table, the realm policy from kdc.conf, keys unwrapped with the master key,
+ * table (failures kept off the principal records), the realm policy from
+ * kdc.conf with its lockout settings (docs/lockout.md), keys unwrapped with the master key,
  * and one log line per request. Shared by `kerbside kdc` and `kerbside start`.
  */
 
@@ -92,6 +93,13 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
       message: `reading the principal database's change log failed (serving cached principals): ${err instanceof Error ? err.message : String(err)}`,
     }),
   });
+  const policy = realmPolicy(realm.settings);
+  if (policy.lockout?.maxFailures === 0) {
+    events.emit({
+      type: 'kdc.config', time: io.clock.now(), severity: 'warning', fields: { realm: realm.settings.realm },
+      message: `account lockout is off: kdc.conf sets no maxfailure for realm ${realm.settings.realm}, so passwords can be guessed without limit (see docs/lockout.md)`,
+    });
+  }
   const kdc = createKdc({
     realm: realm.settings.realm,
     store: cache,
@@ -99,7 +107,7 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
     clock: io.clock,
     random: io.random,
     events,
-    policy: realmPolicy(realm.settings),
+    policy,
     keys: realm.keys,
   });
   let server: KdcServer;

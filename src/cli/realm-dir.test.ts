@@ -8,7 +8,8 @@ import { seededRandom } from '../core/random.js';
 import { Krb5Config } from '../files/index.js';
 import { RealmDirectoryError } from './errors.js';
 import { clientKrb5Conf } from '../files/index.js';
-import { REALM_FILES, formatKdcConf, parseListenAddress, readRealmSettings } from './kdc-conf.js';
+import { resolveRealmPolicy } from '../kdc/index.js';
+import { REALM_FILES, formatKdcConf, parseListenAddress, readRealmSettings, realmPolicy } from './kdc-conf.js';
 import { createRealmDirectory, openRealm } from './realm-dir.js';
 
 const dirs: string[] = [];
@@ -131,4 +132,47 @@ test('the client krb5.conf parses with the files module and names the KDC', asyn
   assert.equal(conf.libdefaults().dnsLookupKdc, false);
   assert.equal(conf.libdefaults().defaultCcacheName, 'FILE:/tmp/x');
   assert.deepEqual(conf.realm('EXAMPLE.TEST').kdc, ['[::1]:8888']);
+});
+
+test('lockout in kdc.conf: MIT policy names maxfailure, failurecountinterval, lockoutduration (kadmin units) and maxfailure_all_sources', async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, REALM_FILES.config), `[realms]
+  R.TEST = {
+    maxfailure = 4
+    failurecountinterval = 180
+    lockoutduration = 1h 30m
+    maxfailure_all_sources = 12
+  }
+`);
+  const s = await readRealmSettings(dir);
+  assert.deepEqual(s.lockout, { maxFailure: 4, failureCountInterval: 180, lockoutDuration: 5400, maxFailureAllSources: 12 });
+  assert.deepEqual(realmPolicy(s).lockout, { maxFailures: 4, failureWindowMs: 180_000, lockoutDurationMs: 5_400_000, maxFailuresAllSources: 12 });
+
+  // lockoutduration 0 = until an administrator unlocks; without maxfailure_all_sources: five sources' worth.
+  await writeFile(join(dir, REALM_FILES.config), '[realms]\n  R.TEST = {\n    maxfailure = 3\n    lockoutduration = 0\n  }\n');
+  const forever = await readRealmSettings(dir);
+  assert.deepEqual(forever.lockout, { maxFailure: 3, failureCountInterval: 0, lockoutDuration: 0 });
+  assert.deepEqual(resolveRealmPolicy(realmPolicy(forever)).lockout, { maxFailures: 3, failureWindowMs: 0, lockoutDurationMs: 0, maxFailuresAllSources: 15 });
+
+  // No lockout settings: no lockout (as in MIT without a policy).
+  await writeFile(join(dir, REALM_FILES.config), '[realms]\n  R.TEST = {\n  }\n');
+  assert.deepEqual((await readRealmSettings(dir)).lockout, { maxFailure: 0, failureCountInterval: 0, lockoutDuration: 0 });
+  assert.equal(resolveRealmPolicy(realmPolicy(await readRealmSettings(dir))).lockout.maxFailures, 0);
+
+  for (const bad of ['maxfailure = ten', 'maxfailure = -1', 'maxfailure = 2.5', 'lockoutduration = soon', 'maxfailure_all_sources = x']) {
+    await writeFile(join(dir, REALM_FILES.config), `[realms]\n  R.TEST = {\n    ${bad}\n  }\n`);
+    await assert.rejects(readRealmSettings(dir), RealmDirectoryError, bad);
+  }
+});
+
+test('realm init writes lockout on: maxfailure 10, failurecountinterval 15m, lockoutduration 15m, maxfailure_all_sources 50', async () => {
+  const dir = join(await tempDir(), 'realm');
+  await (await createRealmDirectory({ dir, realm: 'EXAMPLE.TEST', ...env })).close();
+  const text = await readFile(join(dir, REALM_FILES.config), 'utf8');
+  assert.match(text, /^\s*maxfailure = 10$/m);
+  assert.match(text, /^\s*failurecountinterval = 15m$/m);
+  assert.match(text, /^\s*lockoutduration = 15m$/m);
+  assert.match(text, /^\s*maxfailure_all_sources = 50$/m);
+  const s = await readRealmSettings(dir);
+  assert.deepEqual(realmPolicy(s).lockout, { maxFailures: 10, failureWindowMs: 900_000, lockoutDurationMs: 900_000, maxFailuresAllSources: 50 });
 });

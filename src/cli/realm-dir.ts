@@ -27,7 +27,8 @@ import {
 import { openSqliteStore, type SqliteStore } from '../store/index.js';
 import { RealmDirectoryError } from './errors.js';
 import {
-  DEFAULT_REALM_SETTINGS, REALM_FILES, formatKdcConf, readRealmSettings, realmPolicy, type RealmSettings,
+  DEFAULT_REALM_SETTINGS, INIT_LOCKOUT_SETTINGS, REALM_FILES, formatKdcConf, readRealmSettings, realmPolicy,
+  type RealmLockoutSettings, type RealmSettings,
 } from './kdc-conf.js';
 
 const MASTER_PRINCIPAL = 'K/M';
@@ -119,6 +120,8 @@ export interface InitRealmOptions {
   readonly supportedEnctypes?: readonly number[];
   /** Default DEFAULT_PASSWORD_QUALITY (minlength 8, minclasses 2, history 1). */
   readonly passwordQuality?: PasswordQualityPolicy;
+  /** Default INIT_LOCKOUT_SETTINGS (on); maxFailure 0 writes none (off). */
+  readonly lockout?: RealmLockoutSettings;
   readonly clock: Clock;
   readonly random: RandomSource;
 }
@@ -161,6 +164,7 @@ export async function createRealmDirectory(o: InitRealmOptions): Promise<OpenRea
     clockSkew: o.clockSkew ?? DEFAULT_REALM_SETTINGS.clockSkew,
     supportedEnctypes: o.supportedEnctypes ?? DEFAULT_REALM_SETTINGS.supportedEnctypes,
     passwordQuality: o.passwordQuality ?? DEFAULT_PASSWORD_QUALITY,
+    lockout: o.lockout ?? INIT_LOCKOUT_SETTINGS,
   };
   try {
     const masterKey = generateKey(18, o.random);

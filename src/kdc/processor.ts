@@ -71,7 +71,9 @@ export function createKdc(config: KdcConfig): Kdc {
   const replay = config.replayCache ?? new MemoryReplayCache({ clockSkewSeconds: policy.clockSkew, maxEntries: policy.replayCacheEntries });
   const lockout = config.lockout === undefined ? undefined : new LockoutGate(config.lockout, policy.lockout, {
     locked: (principal, scope, source, state) => emitter.emit('kdc.lockout',
-      `${principal} locked out ${scope === 'source' ? `for ${source ?? '?'}` : 'for every address'} after ${state.failures} pre-authentication failures${source === undefined ? '' : ` (the last from ${source})`}`, {
+      scope === 'source'
+        ? `${principal} locked out for requests from ${source ?? '?'} after ${state.failures} pre-authentication failures from there`
+        : `${principal} locked out for every address after ${state.failures} pre-authentication failures${source === undefined ? '' : ` (the last from ${source})`}`, {
         principal, scope, address: source ?? null, failures: state.failures,
         lockedUntil: state.lockedUntil === undefined || state.lockedUntil === Infinity ? null : state.lockedUntil,
       }),

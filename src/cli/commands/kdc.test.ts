@@ -15,12 +15,16 @@ import { clientKrb5Conf } from '../../files/index.js';
 import { runCli, runCliInProcess, spawnCli, type CliProcess } from '../../testing/kerbside-cli.js';
 import { baseEnvironment, mitTool, parseKlistCache, parseKlistKeytab, runProgram, type RunResult } from '../../testing/mit-tools.js';
 import { systemClock } from '../../core/clock.js';
+import { createSocket } from 'node:dgram';
+import { ErrorCode } from '../../messages/index.js';
+import { asReq, expectError, methodData } from '../../testing/kdc-client.js';
 
 const REALM = 'EXAMPLE.TEST';
 let work: string;
 let dir: string;
 let kdc: CliProcess;
 let conf: { v4: string; tcp: string; v6: string };
+let udpPort: number;
 
 function mit(tool: 'kinit' | 'klist' | 'kvno', args: readonly string[], o: { config?: string; ccache?: string; input?: string } = {}): Promise<RunResult> {
   return runProgram(mitTool(tool), args, {
@@ -54,6 +58,7 @@ before(async () => {
   kdc = spawnCli(['kdc', '--dir', dir, '--listen', '127.0.0.1:0', '--listen', '[::1]:0', '--poll-interval-ms', '200']);
   const m = await kdc.waitFor(/ready on udp 127\.0\.0\.1:(\d+), tcp 127\.0\.0\.1:\d+, udp \[::1\]:(\d+)/);
   const [v4, v6] = [`127.0.0.1:${m[1]!}`, `[::1]:${m[2]!}`];
+  udpPort = Number(m[1]);
   conf = { v4: join(work, 'krb5.conf'), tcp: join(work, 'krb5-tcp.conf'), v6: join(work, 'krb5-v6.conf') };
   await writeFile(conf.v4, clientKrb5Conf({ realm: REALM, kdc: v4 }));
   await writeFile(conf.tcp, clientKrb5Conf({ realm: REALM, kdc: v4 }).replace('[libdefaults]\n', '[libdefaults]\n\tudp_preference_limit = 1\n'));
@@ -180,6 +185,58 @@ test('the KDC answers over TCP and over IPv6', async () => {
   assert.equal(tcp.code, 0, tcp.stderr);
   const v6 = await mit('kinit', [`admin@${REALM}`], { input: 'admin-pw\n', config: conf.v6 });
   assert.equal(v6.code, 0, v6.stderr);
+});
+
+/** Sends one AS-REQ without pre-authentication over UDP and returns the raw reply. */
+async function bareAsReq(client: string, port: number): Promise<Uint8Array> {
+  const socket = createSocket('udp4');
+  try {
+    const reply = new Promise<Uint8Array>((resolve) => socket.once('message', (m) => resolve(new Uint8Array(m))));
+    socket.send(asReq({ client, nonce: 4242, till: Date.UTC(2037, 0, 1) }), port, '127.0.0.1');
+    return await reply;
+  } finally {
+    socket.close();
+  }
+}
+
+test('lockout (realm init defaults): 10 wrong passwords from MIT kinit lock the user for that address only; locked looks unlocked until the right password', async () => {
+  await cli('principal', 'add', 'locky', '--password', 'locky-pw');
+  await cli('principal', 'add', 'lucky', '--password', 'lucky-pw');
+  const ccache = join(work, 'ccache-locky');
+  await eventually('kinit of new locky', () => mit('kinit', [`locky@${REALM}`], { input: 'locky-pw\n', ccache }));
+  await eventually('kinit of new lucky', () => mit('kinit', [`lucky@${REALM}`], { input: 'lucky-pw\n', ccache }));
+  for (let i = 0; i < 10; i++) {
+    const r = await mit('kinit', [`locky@${REALM}`], { input: 'not-the-password\n', ccache });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Password incorrect/, `attempt ${i + 1}: a locked account must look like any other to a wrong password`);
+  }
+  const revoked = await mit('kinit', [`locky@${REALM}`], { input: 'locky-pw\n', ccache });
+  assert.notEqual(revoked.code, 0, 'the right password is refused while locked');
+  assert.match(revoked.stderr, /revoked/i);
+
+  // Without the password nobody can tell: the same PREAUTH_REQUIRED as for an unlocked user of the same name length.
+  const [locked, unlocked] = [await bareAsReq('locky', udpPort), await bareAsReq('lucky', udpPort)];
+  const [le, ue] = [expectError(locked), expectError(unlocked)];
+  assert.equal(le.errorCode, ErrorCode.KDC_ERR_PREAUTH_REQUIRED);
+  assert.equal(ue.errorCode, ErrorCode.KDC_ERR_PREAUTH_REQUIRED);
+  assert.equal(le.eText, ue.eText);
+  assert.deepEqual(methodData(le).map((p) => [p.padataType, p.padataValue.length]), methodData(ue).map((p) => [p.padataType, p.padataValue.length]));
+  assert.equal(locked.length, unlocked.length);
+
+  // Per source: from ::1 the user is not locked.
+  const v6 = await mit('kinit', [`locky@${REALM}`], { input: 'locky-pw\n', ccache, config: conf.v6 });
+  assert.equal(v6.code, 0, v6.stderr);
+  const show = (await cli('principal', 'show', 'locky')).stdout;
+  assert.match(show, /Locked for 127\.0\.0\.1 until: \d{4}-/);
+  assert.match(show, /Last failed authentication: /);
+
+  await cli('principal', 'modify', 'locky', '--unlock');
+  const after = await mit('kinit', [`locky@${REALM}`], { input: 'locky-pw\n', ccache });
+  assert.equal(after.code, 0, after.stderr);
+  assert.doesNotMatch((await cli('principal', 'show', 'locky')).stdout, /Locked/);
+  const log = kdc.stderr();
+  assert.match(log, /kdc\.lockout: locky@EXAMPLE\.TEST locked out for requests from 127\.0\.0\.1 after 10 pre-authentication failures/);
+  assert.ok(!log.includes('locky-pw') && !log.includes('not-the-password'), 'no password in the log');
 });
 
 test('one log line per request: client, service, result, enctype and address; never a password', async () => {

@@ -8,7 +8,7 @@
 import { enctypeName } from '../../crypto/index.js';
 import { formatDuration } from '../../files/index.js';
 import type { PrincipalSettings } from '../../kdc/index.js';
-import { listAll, type PrincipalPatch, type PrincipalRecord } from '../../store/index.js';
+import { listAll, type LockoutState, type PrincipalPatch, type PrincipalRecord, type SourceLockoutState } from '../../store/index.js';
 import {
   dateOption, durationOption, enctypesOption, newPasswordOption, parseCommandLine, positionals, realmDirOption,
 } from '../args.js';
@@ -152,8 +152,23 @@ async function show(io: CliIO, realm: OpenRealm, name: string): Promise<void> {
     `Failed password attempts: ${lockout.failures}`,
   ];
   if (r.allowedEnctypes !== undefined) lines.push(`Allowed session enctypes: ${r.allowedEnctypes.map(enctypeName).join(' ')}`);
-  if (lockout.lockedUntil !== undefined) lines.push(`Locked until: ${lockout.lockedUntil === Infinity ? 'an administrator unlocks it' : time(lockout.lockedUntil)}`);
+  lines.push(...lockoutLines(lockout, await realm.store.lockout.sources(r.name), io.clock.now()));
   io.out(lines.join('\n'));
+}
+
+/** Last failure, the principal-wide lock and the per-source ones in force (docs/lockout.md). */
+function lockoutLines(lockout: LockoutState, sources: readonly SourceLockoutState[], now: number): string[] {
+  const until = (t: number): string => (t === Infinity ? 'an administrator unlocks it' : time(t));
+  const lines = lockout.lastFailure === undefined ? [] : [`Last failed authentication: ${time(lockout.lastFailure)}`];
+  if (lockout.lockedUntil !== undefined && now < lockout.lockedUntil) lines.push(`Locked until: ${until(lockout.lockedUntil)}`);
+  for (const { source, state } of sources) {
+    if (state.lockedUntil !== undefined && now < state.lockedUntil) {
+      lines.push(`Locked for ${source} until: ${until(state.lockedUntil)} (${state.failures} failures)`);
+    } else if (state.failures > 0) {
+      lines.push(`Failed password attempts from ${source}: ${state.failures}`);
+    }
+  }
+  return lines;
 }
 
 function kvnosKept(r: PrincipalRecord): string {
