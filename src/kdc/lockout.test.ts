@@ -87,6 +87,21 @@ test('per principal: failures from many addresses lock the principal everywhere 
   assert.equal(ev[0]!.fields['scope'], 'principal');
   assert.equal(await code(h, B, 'alice-pw'), ErrorCode.KDC_ERR_CLIENT_REVOKED, 'locked for an address that never failed');
   assert.equal(await code(h, B, undefined), ErrorCode.KDC_ERR_PREAUTH_REQUIRED);
+  // While the principal is locked, maxFailures (3) more guesses are checked in all, whatever their addresses.
+  await fail(h, { transport: 'udp', address: '203.0.113.99', port: 1 }, 1);
+  await fail(h, { transport: 'udp', address: '203.0.113.1', port: 1 }, 2);
+  for (const address of ['203.0.113.100', '203.0.113.1', '198.51.100.20']) {
+    assert.equal(await code(h, { transport: 'udp', address, port: 1 }, 'wrong-guess'), ErrorCode.KDC_ERR_CLIENT_REVOKED, `${address}: refused unchecked`);
+  }
+});
+
+test('while the principal is locked, failures from source-locked addresses count for it too (many addresses get no more guesses)', async () => {
+  const h = await setup();
+  await fail(h, A, 3); // A is locked for alice; the principal has 3
+  for (let i = 0; i < 7; i++) await fail(h, { transport: 'udp', address: `203.0.113.${i + 1}`, port: 1 }, 1);
+  assert.equal(h.events.ofType('kdc.lockout').at(-1)?.fields['scope'], 'principal');
+  await fail(h, A, 3); // A's own budget: counted for the principal now, which exhausts its budget too
+  assert.equal(await code(h, B, 'wrong-guess'), ErrorCode.KDC_ERR_CLIENT_REVOKED);
 });
 
 test('a locked source\'s failures do not count towards the principal-wide lock (one address cannot lock a user out everywhere)', async () => {

@@ -8,12 +8,13 @@
  *    is locked for that principal only; the principal is locked everywhere
  *    at `maxFailuresAllSources`, counting only failures from sources that
  *    were not locked, so one address cannot lock a user out everywhere.
+ *    Once the principal is locked, every failure counts for it.
  *  - A lock is not visible without the password: the AS exchange still
  *    answers PREAUTH_REQUIRED and PREAUTH_FAILED as usual, and only a correct
  *    pre-authentication gets KDC_ERR_CLIENT_REVOKED. So that this is no
- *    password oracle, a locked scope checks at most `maxFailures` more
- *    guesses; past that every pre-authenticated request is refused with
- *    CLIENT_REVOKED without being checked.
+ *    password oracle, a locked source or principal checks at most
+ *    `maxFailures` more guesses (in all); past that every pre-authenticated
+ *    request is refused with CLIENT_REVOKED without being checked.
  *
  * The writes are not awaited by the exchange (they stay off the reply path);
  * a later check for the same principal waits for its pending writes, so
@@ -121,10 +122,10 @@ export class LockoutGate {
     const sourceUntil = sourceState === undefined ? undefined : activeLock(sourceState, now);
     let lock: LockoutAssessment['lock'];
     let exhausted = false;
-    // Checked while locked: the failures up to the lock plus as many again.
+    // Checked while locked: the failures up to the lock plus maxFailures more.
     if (principalUntil !== undefined) {
       lock = { scope: 'principal', until: principalUntil, failures: principalState.failures };
-      exhausted = principalState.failures >= 2 * this.#principalPolicy.maxFailures;
+      exhausted = principalState.failures >= this.#principalPolicy.maxFailures + this.#sourcePolicy.maxFailures;
     }
     if (sourceUntil !== undefined && sourceState !== undefined) {
       lock ??= { scope: 'source', until: sourceUntil, failures: sourceState.failures };
@@ -139,16 +140,20 @@ export class LockoutGate {
     return lockedOut(a.principal, lock.scope, a.source, lock.until, lock.failures);
   }
 
-  /** Counts a pre-authentication failure: for the source, and for the principal unless the source was already locked. */
+  /**
+   * Counts a pre-authentication failure: for the source, and for the
+   * principal unless only the source was already locked.
+   */
   failed(a: LockoutAssessment, now: number): void {
     const sourceLocked = a.sourceState !== undefined && activeLock(a.sourceState, now) !== undefined;
+    const countPrincipal = !sourceLocked || activeLock(a.principalState, now) !== undefined;
     this.#enqueue(a.principal, async () => {
       if (a.source !== undefined) {
         const key = sourceLockoutKey(a.principal, a.source);
         const after = await this.#store.recordFailure(key, this.#sourcePolicy);
         if (newlyLocked(a.sourceState, after, now)) this.#events.locked(a.principal, 'source', a.source, after);
       }
-      if (!sourceLocked) {
+      if (countPrincipal) {
         const after = await this.#store.recordFailure(a.principal, this.#principalPolicy);
         if (newlyLocked(a.principalState, after, now)) this.#events.locked(a.principal, 'principal', a.source, after);
       }
