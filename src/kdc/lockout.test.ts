@@ -143,8 +143,7 @@ test('lockoutduration: the lock lifts by itself after the duration, and a lock i
   assert.equal(await code(h, A, 'alice-pw'), ErrorCode.KDC_ERR_CLIENT_REVOKED);
   await h.clock.advance(1000);
   assert.equal(await code(h, A, 'alice-pw'), 'issued', '15 minutes after the third failure');
-  const [row] = await h.store.lockout.sources(`alice@${REALM}`);
-  assert.equal(row?.state.failures, 0, 'a success clears the source count');
+  assert.deepEqual(await h.store.lockout.sources(`alice@${REALM}`), [], 'a success removes the source row');
 });
 
 test('lockoutduration 0: locked until an administrator unlocks; unlock clears the source locks too', async () => {

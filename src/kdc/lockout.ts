@@ -167,7 +167,8 @@ export class LockoutGate {
     if (!principalDirty && !sourceDirty) return;
     this.#enqueue(a.principal, async () => {
       if (principalDirty) await this.#store.recordSuccess(a.principal);
-      if (sourceDirty) await this.#store.recordSuccess(sourceLockoutKey(a.principal, a.source!));
+      // The source row goes: rows of addresses that log on again do not pile up.
+      if (sourceDirty) await this.#store.forget(sourceLockoutKey(a.principal, a.source!));
     });
   }
 
