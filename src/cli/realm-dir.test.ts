@@ -11,6 +11,7 @@ import { clientKrb5Conf } from '../files/index.js';
 import { resolveRealmPolicy } from '../kdc/index.js';
 import { REALM_FILES, formatKdcConf, parseListenAddress, readRealmSettings, realmPolicy } from './kdc-conf.js';
 import { createRealmDirectory, openRealm } from './realm-dir.js';
+import { runCliInProcess } from '../testing/kerbside-cli.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -175,4 +176,19 @@ test('realm init writes lockout on: maxfailure 10, failurecountinterval 15m, loc
   assert.match(text, /^\s*maxfailure_all_sources = 50$/m);
   const s = await readRealmSettings(dir);
   assert.deepEqual(realmPolicy(s).lockout, { maxFailures: 10, failureWindowMs: 900_000, lockoutDurationMs: 900_000, maxFailuresAllSources: 50 });
+});
+
+test('kerbside kdc warns at start when kdc.conf has no lockout, and not when realm init wrote it', async () => {
+  const run = async (lockout?: { maxFailure: number; failureCountInterval: number; lockoutDuration: number }): Promise<string> => {
+    const dir = join(await tempDir(), 'realm');
+    await (await createRealmDirectory({ dir, realm: 'EXAMPLE.TEST', ...env, ...(lockout === undefined ? {} : { lockout }) })).close();
+    const stop = new AbortController();
+    const r = await runCliInProcess(['kdc', '--dir', dir, '--listen', '127.0.0.1:0'], {
+      signal: stop.signal, onOut: (line) => { if (line.includes('ready on')) stop.abort(); },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    return r.stderr;
+  };
+  assert.match(await run({ maxFailure: 0, failureCountInterval: 0, lockoutDuration: 0 }), /warning kdc\.config: account lockout is off/);
+  assert.doesNotMatch(await run(), /lockout is off/);
 });
