@@ -157,7 +157,11 @@ export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 's
   };
   const listen = s.listen.map(formatListenAddress).join(' ');
   const enctypes = s.supportedEnctypes.map((e) => `${enctypeName(e)}:normal`).join(' ');
-  return `# kerbside realm ${s.realm}: MIT kdc.conf(5) syntax; relative paths are relative to this directory.\n${formatProfile({
+  const lockoutNote = s.lockout === undefined || s.lockout.maxFailure === 0 ? ''
+    : '# Lockout: maxfailure failures from one address (an IPv6 /64) within failurecountinterval lock the principal\n'
+      + '# for that address for lockoutduration (0 = until `kerbside principal modify NAME --unlock`);\n'
+      + '# maxfailure_all_sources failures from all addresses lock it everywhere. maxfailure = 0 turns lockout off.\n';
+  return `# kerbside realm ${s.realm}: MIT kdc.conf(5) syntax; relative paths are relative to this directory.\n${lockoutNote}${formatProfile({
     kdcdefaults: {
       kdc_listen: listen,
       kdc_tcp_listen: listen,
