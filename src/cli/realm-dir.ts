@@ -8,7 +8,12 @@
  *   krb5.conf         a client configuration pointing at this KDC
  *
  * Every key in the database is wrapped under the master key, so a copy of the
- * database alone (a backup, a dump) reveals no keys. The database keeps a
+ * database alone (a backup, a dump) reveals no keys, and each wrapped key is
+ * bound to its record (principal, kvno, enctype: kdc/keys.ts), so key bytes
+ * moved to another record are refused. A realm created before that binding
+ * (meta kerbside.key_wrap absent) is re-wrapped once, key by key in place,
+ * the first time any command or the KDC opens it; from then on old-format
+ * blobs are refused. The database keeps a
  * check value so a stash from another realm is refused with a clear error
  * rather than failing every request.
  */
@@ -21,10 +26,10 @@ import type { RandomSource } from '../core/random.js';
 import { decrypt, encrypt, generateKey, type Key } from '../crypto/index.js';
 import { NT_PRINCIPAL, readKeytab, writeFileAtomic, writeKeytab } from '../files/index.js';
 import {
-  DEFAULT_PASSWORD_QUALITY, masterKeyProtector, realmAdmin, type KeyProtector, type ListenAddress, type PasswordQualityPolicy,
-  type RealmAdmin,
+  DEFAULT_PASSWORD_QUALITY, isLegacyWrappedKey, masterKeyProtector, realmAdmin, type KeyProtector, type ListenAddress,
+  type PasswordQualityPolicy, type RealmAdmin,
 } from '../kdc/index.js';
-import { openSqliteStore, type SqliteStore } from '../store/index.js';
+import { listAll, openSqliteStore, type SqliteStore } from '../store/index.js';
 import { RealmDirectoryError } from './errors.js';
 import {
   DEFAULT_REALM_SETTINGS, INIT_LOCKOUT_SETTINGS, REALM_FILES, formatKdcConf, readRealmSettings, realmPolicy,
@@ -36,6 +41,9 @@ const MASTER_PRINCIPAL = 'K/M';
 const MASTER_CHECK_META = 'kerbside.master_key_check';
 const MASTER_CHECK_USAGE = 1_000_002;
 const MASTER_CHECK_TEXT = 'kerbside master key check';
+/** Realm metadata: '2' once every stored key is in the record-bound format. */
+const KEY_WRAP_META = 'kerbside.key_wrap';
+const KEY_WRAP_CURRENT = '2';
 
 // ---------------------------------------------------------------------------
 // Creating and opening
@@ -103,11 +111,32 @@ export async function openRealm(dir: string, options: { clock: Clock; random: Ra
         hint: 'the stash file was replaced or comes from another realm; restore the matching stash',
       });
     }
+    if ((await store.getMeta(KEY_WRAP_META)) !== KEY_WRAP_CURRENT) await rewrapLegacyKeys(store, masterKey, options.random);
   } catch (err) {
     await store.close();
     throw err;
   }
   return opened(settings, store, masterKey, options);
+}
+
+/**
+ * Re-wraps every first-format key in the record-bound format, one principal
+ * per transaction (safe to interrupt and to run from two processes at once:
+ * a key already re-wrapped is left alone), then marks the realm migrated.
+ * Returns how many keys were re-wrapped.
+ */
+export async function rewrapLegacyKeys(store: SqliteStore, masterKey: Key, random: RandomSource): Promise<number> {
+  const legacy = masterKeyProtector(masterKey, random, { acceptLegacyBlobs: true });
+  let count = 0;
+  for await (const name of listAll(store)) {
+    await store.replaceKeyBytes(name, (k) => {
+      if (!isLegacyWrappedKey(k.keyvalue)) return undefined;
+      count++;
+      return legacy.seal(legacy.open(k, name), name, k.kvno);
+    });
+  }
+  await store.setMeta(KEY_WRAP_META, KEY_WRAP_CURRENT);
+  return count;
 }
 
 export interface InitRealmOptions {
@@ -179,6 +208,7 @@ export async function createRealmDirectory(o: InitRealmOptions): Promise<OpenRea
     const realm = opened(settings, store, masterKey, o);
     try {
       await store.setMeta(MASTER_CHECK_META, encrypt(masterKey, MASTER_CHECK_USAGE, utf8(MASTER_CHECK_TEXT), o.random));
+      await store.setMeta(KEY_WRAP_META, KEY_WRAP_CURRENT);
       await realm.admin.createRealm();
       // kdc.conf last: it marks the directory as a complete realm.
       await writeFileAtomic(join(abs, REALM_FILES.config), utf8(formatKdcConf(settings)), 'realm configuration', 0o644);

@@ -8,17 +8,18 @@ import { fromUtf8 } from '../core/bytes.js';
 import { seededRandom } from '../core/random.js';
 import { generateKey, stringToKey } from '../crypto/index.js';
 import { readKeytab } from '../files/index.js';
-import { MemoryStore } from '../store/index.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { MemoryStore, PrincipalCache, openSqliteStore } from '../store/index.js';
 import { createRealm, realmAdmin } from './admin.js';
 import { asReq, encTimestamp, expectAsRep, openAsRep, passwordKey, T0, UDP_PEER } from '../testing/kdc-client.js';
-import { masterKeyProtector } from './keys.js';
+import { masterKeyProtector, plainKeysForTests } from './keys.js';
 import { createKdc } from './processor.js';
 
 const REALM = 'EXAMPLE.TEST';
 
 test('addPrincipal with a password: one key per permitted enctype, RFC 4120 §4 default salt stored explicitly', async () => {
   const store = new MemoryStore({ clock: new ManualClock(T0) });
-  const admin = await createRealm({ realm: REALM, store, random: seededRandom(1) });
+  const admin = await createRealm({ realm: REALM, store, keys: plainKeysForTests(), random: seededRandom(1) });
   const rec = await admin.addPrincipal('alice', { password: 'pw', maxLife: 3600 });
   assert.equal(rec.name, `alice@${REALM}`);
   assert.equal(rec.maxLife, 3600);
@@ -37,7 +38,7 @@ test('addPrincipal with a password: one key per permitted enctype, RFC 4120 §4 
 
 test('setPassword and randkey add a kvno and keep the old one unless told otherwise', async () => {
   const store = new MemoryStore({ clock: new ManualClock(T0) });
-  const admin = realmAdmin({ realm: REALM, store, random: seededRandom(2), policy: { permittedEnctypes: [18, 20] } });
+  const admin = realmAdmin({ realm: REALM, store, keys: plainKeysForTests(), random: seededRandom(2), policy: { permittedEnctypes: [18, 20] } });
   await admin.addPrincipal('HTTP/web.example.test');
   const two = await admin.setPassword('HTTP/web.example.test', 'new pw');
   assert.equal(two.kvno, 2);
@@ -49,12 +50,12 @@ test('setPassword and randkey add a kvno and keep the old one unless told otherw
 });
 
 test('names: the realm is added, another realm is refused; weak enctypes need allowWeakCrypto', async () => {
-  const admin = realmAdmin({ realm: REALM, store: new MemoryStore() });
+  const admin = realmAdmin({ realm: REALM, store: new MemoryStore(), keys: plainKeysForTests() });
   assert.equal(admin.principalName('a/b'), `a/b@${REALM}`);
   assert.equal(admin.principalName(`a@${REALM}`), `a@${REALM}`);
   assert.throws(() => admin.principalName('a@OTHER.TEST'), /not in realm EXAMPLE\.TEST/);
   await assert.rejects(admin.addPrincipal('old', { password: 'x', enctypes: [23] }), (err: Error & { hint?: string }) => /enctypes 23 is permitted/.test(err.message) && /allowWeakCrypto/.test(err.hint ?? ''));
-  const weak = realmAdmin({ realm: REALM, store: new MemoryStore(), policy: { permittedEnctypes: [18, 23], allowWeakCrypto: true } });
+  const weak = realmAdmin({ realm: REALM, store: new MemoryStore(), keys: plainKeysForTests(), policy: { permittedEnctypes: [18, 23], allowWeakCrypto: true } });
   assert.deepEqual((await weak.addPrincipal('old', { password: 'x' })).keys.map((k) => k.enctype), [18, 23]);
 });
 
@@ -62,7 +63,7 @@ test('exportKeytab writes the current keys (or all kvnos) in MIT keytab format',
   const dir = await mkdtemp(join(tmpdir(), 'kerbside-kdc-admin-'));
   try {
     const clock = new ManualClock(T0 + 1500);
-    const admin = realmAdmin({ realm: REALM, store: new MemoryStore({ clock }), clock, random: seededRandom(3) });
+    const admin = realmAdmin({ realm: REALM, store: new MemoryStore({ clock }), keys: plainKeysForTests(), clock, random: seededRandom(3) });
     await admin.addPrincipal('svc/a', { password: 'one' });
     await admin.setPassword('svc/a', 'two');
     await admin.addPrincipal('svc/b');
@@ -96,4 +97,27 @@ test('keys wrapped under a master key: stored bytes differ, the KDC and keytab e
   const kdc = createKdc({ realm: REALM, store, clock, random, keys });
   const rep = expectAsRep(await kdc.process(asReq({ padata: [encTimestamp(plain, T0)] }), UDP_PEER));
   assert.equal(openAsRep(rep, plain).nonce, 12345);
+});
+
+test('plain keys are an in-memory test mode: realmAdmin refuses plainKeysForTests() with a persistent store', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kerbside-admin-'));
+  const store = await openSqliteStore({ path: join(dir, 'p.sqlite') });
+  try {
+    assert.throws(() => realmAdmin({ realm: REALM, store, keys: plainKeysForTests() }), (err: unknown) => {
+      assert.ok(err instanceof InvalidArgumentError);
+      assert.match(err.message, /in the clear in a persistent database/);
+      assert.match(err.hint ?? '', /masterKeyProtector/);
+      return true;
+    });
+    // Behind a PrincipalCache the same rule applies; an in-memory store behind one is fine.
+    const cache = await PrincipalCache.open(store, { clock: new ManualClock(T0), pollIntervalMs: 60_000 });
+    assert.throws(() => realmAdmin({ realm: REALM, store: cache, keys: plainKeysForTests() }), InvalidArgumentError);
+    cache.stop();
+    const memCache = await PrincipalCache.open(new MemoryStore(), { clock: new ManualClock(T0), pollIntervalMs: 60_000 });
+    realmAdmin({ realm: REALM, store: memCache, keys: plainKeysForTests() });
+    await memCache.close();
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

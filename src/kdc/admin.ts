@@ -13,9 +13,9 @@ import { systemRandom, type RandomSource } from '../core/random.js';
 import { generateKey, stringToKey, type Key } from '../crypto/index.js';
 import { writeKeytab, type KeytabEntry } from '../files/index.js';
 import { principalNameFromString, principalNameToString } from '../messages/index.js';
-import type { KeyMaterial, NewPrincipal, PrincipalRecord, PrincipalStore } from '../store/index.js';
+import { MemoryStore, PrincipalCache, type KeyMaterial, type NewPrincipal, type PrincipalRecord, type PrincipalStore } from '../store/index.js';
 import { resolveRealmPolicy, type RealmPolicy, type RealmPolicyInput } from './config.js';
-import { defaultSalt, plainKeys, storedSalt, type KeyProtector } from './keys.js';
+import { defaultSalt, storedSalt, type KeyProtector } from './keys.js';
 import { currentKeys, isPermittedEnctype } from './policy.js';
 import {
   checkPasswordHistory, checkPasswordQualityPolicy, checkPasswordStrength, type PasswordQualityPolicy,
@@ -28,8 +28,12 @@ export interface RealmAdminOptions {
   readonly policy?: RealmPolicyInput;
   readonly clock?: Clock;
   readonly random?: RandomSource;
-  /** How key bytes are stored (default: in the clear; see masterKeyProtector). */
-  readonly keys?: KeyProtector;
+  /**
+   * How key bytes are stored: masterKeyProtector (a realm master key), or
+   * plainKeysForTests() with a MemoryStore. No default, so a persistent store
+   * never receives keys in the clear by omission.
+   */
+  readonly keys: KeyProtector;
   /** Checked whenever a password is set (password-quality.ts); default: none. */
   readonly passwordQuality?: PasswordQualityPolicy;
 }
@@ -92,9 +96,14 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
   const policy = resolveRealmPolicy(options.policy);
   const clock = options.clock ?? systemClock();
   const random = options.random ?? systemRandom();
-  const protector = options.keys ?? plainKeys;
+  const protector = options.keys;
   const quality = options.passwordQuality === undefined ? undefined : checkPasswordQualityPolicy(options.passwordQuality);
   if (realm.length === 0) throw new InvalidArgumentError('a realm name must not be empty');
+  if (protector.kind === 'plain-for-tests' && !inMemory(store)) {
+    throw new InvalidArgumentError(`plainKeysForTests() would store the keys of realm ${realm} in the clear in a persistent database`, {
+      hint: 'wrap them under a realm master key: keys: masterKeyProtector(masterKey, random) (kerbside realm init does this)',
+    });
+  }
 
   function principalName(name: string): string {
     const parsed = principalNameFromString(name);
@@ -116,18 +125,25 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
 
   const allowWeak = { allowWeak: policy.allowWeakCrypto };
 
-  async function passwordKeys(name: string, password: string, opts: KeyOptions): Promise<KeyMaterial[]> {
+  /** Keys are sealed for the kvno they will be stored under, so that kvno is passed to the store explicitly. */
+  async function passwordKeys(name: string, kvno: number, password: string, opts: KeyOptions): Promise<KeyMaterial[]> {
     const salt = defaultSalt(name);
     const keys: KeyMaterial[] = [];
     for (const enctype of enctypesFor(opts)) {
       const key = await stringToKey(enctype, password, salt, undefined, allowWeak);
-      keys.push({ enctype, keyvalue: protector.seal(key, name), salt: storedSalt(salt) });
+      keys.push({ enctype, keyvalue: protector.seal(key, name, kvno), salt: storedSalt(salt) });
     }
     return keys;
   }
 
-  function randomKeys(name: string, opts: KeyOptions): KeyMaterial[] {
-    return enctypesFor(opts).map((enctype) => ({ enctype, keyvalue: protector.seal(generateKey(enctype, random, allowWeak), name) }));
+  function randomKeys(name: string, kvno: number, opts: KeyOptions): KeyMaterial[] {
+    return enctypesFor(opts).map((enctype) => ({ enctype, keyvalue: protector.seal(generateKey(enctype, random, allowWeak), name, kvno) }));
+  }
+
+  /** The kvno the next setKeys stores (MIT: current + 1); a concurrent re-key makes the store refuse ours. */
+  async function nextKvno(name: string): Promise<number> {
+    const record = await store.get(name);
+    return (record?.kvno ?? 0) + 1;
   }
 
   async function keytabEntries(name: string, opts: KeytabOptions = {}): Promise<KeytabEntry[]> {
@@ -160,18 +176,18 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
     principalName,
     async createRealm() {
       const name = principalName(`krbtgt/${realm}`);
-      return (await store.get(name)) ?? store.create({ name, keys: randomKeys(name, {}) });
+      return (await store.get(name)) ?? store.create({ name, kvno: 1, keys: randomKeys(name, 1, {}) });
     },
     async addPrincipal(name, opts = {}) {
       const full = principalName(name);
       const { password, enctypes, ...settings } = opts;
       const keyOptions = enctypes === undefined ? {} : { enctypes };
       if (password !== undefined && quality !== undefined) checkPasswordStrength(quality, full, password);
-      const keys = password === undefined ? randomKeys(full, keyOptions) : await passwordKeys(full, password, keyOptions);
+      const keys = password === undefined ? randomKeys(full, 1, keyOptions) : await passwordKeys(full, 1, password, keyOptions);
       // Active Directory's model against Kerberoasting: a principal with a password is a user, and tickets
       // for it would be sealed in a key anyone can guess at offline. It is a service only when made one.
       const allowService = settings.allowService ?? password === undefined;
-      return store.create({ ...settings, allowService, name: full, keys });
+      return store.create({ ...settings, allowService, name: full, kvno: 1, keys });
     },
     async setPassword(name, password, opts = {}) {
       const full = principalName(name);
@@ -180,11 +196,13 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
         const current = await store.get(full);
         if (current !== undefined) await checkPasswordHistory(quality, current, password, protector, allowWeak);
       }
-      return store.setKeys(full, await passwordKeys(full, password, opts), { purgeOld: opts.keepOld === false, fromPassword: true });
+      const kvno = await nextKvno(full);
+      return store.setKeys(full, await passwordKeys(full, kvno, password, opts), { kvno, purgeOld: opts.keepOld === false, fromPassword: true });
     },
     async randkey(name, opts = {}) {
       const full = principalName(name);
-      return store.setKeys(full, randomKeys(full, opts), { purgeOld: opts.keepOld === false });
+      const kvno = await nextKvno(full);
+      return store.setKeys(full, randomKeys(full, kvno, opts), { kvno, purgeOld: opts.keepOld === false });
     },
     keytabEntries,
     async exportKeytab(names, path, opts = {}) {
@@ -198,6 +216,11 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
     markService,
   };
   return Object.freeze(admin);
+}
+
+/** A MemoryStore, directly or behind a PrincipalCache: the only place plain keys may go. */
+function inMemory(store: PrincipalStore): boolean {
+  return store instanceof MemoryStore || (store instanceof PrincipalCache && inMemory(store.store));
 }
 
 /** A RealmAdmin whose realm has its krbtgt principal (created if missing). */

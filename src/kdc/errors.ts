@@ -33,3 +33,21 @@ export class KdcRequestError extends KerbsideError {
     this.eData = options.eData;
   }
 }
+
+/**
+ * A stored key that does not open under the realm master key (a database
+ * and stash from different realms, a damaged blob) — never a client's fault.
+ * The KDC answers KRB_ERR_GENERIC and logs this error; no key bytes in it.
+ */
+export class KeyUnwrapError extends KerbsideError {
+  static override readonly code: string = 'ERR_KEY_UNWRAP';
+}
+
+/**
+ * A wrapped key that opens under the master key but was sealed for another
+ * record: another principal, kvno or enctype.
+ * Someone with write access to the database moved key bytes between records.
+ */
+export class KeyRecordMismatchError extends KeyUnwrapError {
+  static override readonly code: string = 'ERR_KEY_RECORD_MISMATCH';
+}

@@ -13,12 +13,15 @@ export {
   type RealmPolicy, type RealmPolicyInput, type LockoutPolicy, type KdcLockoutPolicy, type LookasidePolicy,
 } from './config.js';
 export { lockoutSource, type LockoutScope } from './lockout.js';
-export { KdcRequestError, type KdcRequestErrorOptions } from './errors.js';
+export { KdcRequestError, KeyUnwrapError, KeyRecordMismatchError, type KdcRequestErrorOptions } from './errors.js';
 export {
   preauthRegistry, DEFAULT_PREAUTH, etypeInfo2Mechanism, encryptedTimestampMechanism,
   type PreauthMechanism, type PreauthRegistry, type PreauthOutcome, type AsPreauthContext,
 } from './preauth.js';
-export { plainKeys, masterKeyProtector, saltOf, SaltType, type KeyProtector } from './keys.js';
+export {
+  plainKeysForTests, masterKeyProtector, isLegacyWrappedKey, sealLegacyForTests, saltOf, SaltType,
+  type KeyProtector, type KeyRecord, type MasterKeyProtectorOptions,
+} from './keys.js';
 export { LookasideCache, type LookasideStats } from './lookaside.js';
 export type { PrincipalLookup } from './exchange.js';
 export {

@@ -108,8 +108,10 @@ export const encryptedTimestampMechanism: PreauthMechanism = Object.freeze({
     }
     let plain: Uint8Array | undefined;
     for (const stored of candidates) {
+      // Outside the try: a stored key that does not unwrap is the KDC's failure, not a wrong password.
+      const key = ctx.openKey(stored);
       try {
-        plain = decrypt(ctx.openKey(stored), KeyUsage.PA_ENC_TIMESTAMP, enc.cipher);
+        plain = decrypt(key, KeyUsage.PA_ENC_TIMESTAMP, enc.cipher);
         break;
       } catch {
         // wrong key: try the next candidate, then fail

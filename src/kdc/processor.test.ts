@@ -8,12 +8,13 @@ import { MemoryStore, PrincipalCache, StoreUnavailableError } from '../store/ind
 import { realmAdmin } from './admin.js';
 import { REALM, T0, TCP_PEER, UDP_PEER, asReq, encTimestamp, expectAsRep, expectError, harness, passwordKey } from '../testing/kdc-client.js';
 import { createKdc } from './processor.js';
+import { plainKeysForTests } from './keys.js';
 
 test('a principal database failure is KDC_ERR_SVC_UNAVAILABLE (29) and an error event, not a crash', async () => {
   const events = memorySink();
   let lookups = 0;
   const kdc = createKdc({
-    realm: REALM, clock: new ManualClock(T0), events,
+    realm: REALM, clock: new ManualClock(T0), events, keys: plainKeysForTests(),
     store: { get: async () => { lookups++; throw new StoreUnavailableError('database is locked'); } },
   });
   const err = expectError(await kdc.process(asReq(), UDP_PEER));
@@ -31,9 +32,9 @@ test('reads through a PrincipalCache: a principal added through the cache is ser
   const store = new MemoryStore({ clock });
   const cache = await PrincipalCache.open(store, { clock, pollIntervalMs: 60_000 });
   try {
-    const admin = realmAdmin({ realm: REALM, store: cache, clock, random: seededRandom(1) });
+    const admin = realmAdmin({ realm: REALM, store: cache, clock, random: seededRandom(1), keys: plainKeysForTests() });
     await admin.createRealm();
-    const kdc = createKdc({ realm: REALM, store: cache, clock, random: seededRandom(2) });
+    const kdc = createKdc({ realm: REALM, store: cache, clock, random: seededRandom(2), keys: plainKeysForTests() });
     assert.equal(expectError(await kdc.process(asReq({ nonce: 1 }), UDP_PEER)).errorCode, ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN);
     await admin.addPrincipal('alice', { password: 'alice-pw' });
     const key = await passwordKey('alice', 'alice-pw');

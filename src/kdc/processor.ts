@@ -21,7 +21,7 @@ import { handleAsReq } from './as-req.js';
 import { resolveRealmPolicy, type RealmPolicy, type RealmPolicyInput } from './config.js';
 import { KdcRequestError } from './errors.js';
 import { tgsName, type ExchangeContext, type PrincipalLookup, type RequestLog } from './exchange.js';
-import { plainKeys, type KeyProtector } from './keys.js';
+import type { KeyProtector } from './keys.js';
 import { LockoutGate } from './lockout.js';
 import { LookasideCache, type LookasideStats } from './lookaside.js';
 import { kerberosTime } from './policy.js';
@@ -40,8 +40,8 @@ export interface KdcConfig {
   readonly random?: RandomSource;
   readonly events?: EventSink;
   readonly policy?: RealmPolicyInput;
-  /** How stored key bytes become keys (default: stored in the clear). */
-  readonly keys?: KeyProtector;
+  /** How stored key bytes become keys: masterKeyProtector, or plainKeysForTests() for in-memory test realms. */
+  readonly keys: KeyProtector;
   /** Pre-authentication mechanisms (default: PA-ETYPE-INFO2 hints and PA-ENC-TIMESTAMP). */
   readonly preauth?: PreauthRegistry;
   /** TGS authenticator replay cache (default: in memory, per process). */
@@ -82,7 +82,7 @@ export function createKdc(config: KdcConfig): Kdc {
   /** Replies to failures on our side (database down, bugs): a retransmit should be processed again. */
   const transient = new WeakSet<Uint8Array>();
   const base = {
-    realm, policy, random, principals: config.store, keys: config.keys ?? plainKeys, preauth: config.preauth ?? DEFAULT_PREAUTH, lockout, replay,
+    realm, policy, random, principals: config.store, keys: config.keys, preauth: config.preauth ?? DEFAULT_PREAUTH, lockout, replay,
   };
 
   /** A KRB-ERROR outside an exchange (transport limits). */

@@ -14,6 +14,7 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { utf8 } from '../core/bytes.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
+import { generateKey } from '../crypto/index.js';
 import type { EventSink } from '../events/index.js';
 import { clientKrb5Conf, writeFileAtomic, type KeytabEntry, type ProfileInput } from '../files/index.js';
 import { MemoryStore } from '../store/index.js';
@@ -22,6 +23,7 @@ import {
   realmAdmin, type AddPrincipalOptions, type KeytabOptions, type RealmAdmin, type RekeyOptions,
 } from './admin.js';
 import type { RealmPolicyInput } from './config.js';
+import { masterKeyProtector, plainKeysForTests, type KeyProtector } from './keys.js';
 import { createKdc, type Kdc } from './processor.js';
 import { serveKdc, type KdcServer } from './serve.js';
 
@@ -41,6 +43,11 @@ export interface TestRealmOptions {
   readonly policy?: RealmPolicyInput;
   /** Default: a fresh in-memory store (closed by stop()). */
   readonly store?: PrincipalStore;
+  /**
+   * Default: plainKeysForTests() for the own in-memory store; a throwaway
+   * master key (masterKeyProtector) for a store passed in.
+   */
+  readonly keys?: KeyProtector;
   /** Default: the in-memory store's own lockout store; `false` turns lockout off. */
   readonly lockout?: LockoutStore | false;
   readonly events?: EventSink;
@@ -82,7 +89,8 @@ export async function startTestRealm(options: TestRealmOptions = {}): Promise<Te
   const store: PrincipalStore = options.store ?? ownStore!;
   const lockout = options.lockout === false ? undefined : options.lockout ?? ownStore?.lockout;
   const policy = options.policy ?? {};
-  const admin = realmAdmin({ realm, store, policy, clock, random });
+  const keys = options.keys ?? (ownStore === undefined ? masterKeyProtector(generateKey(18, random), random) : plainKeysForTests());
+  const admin = realmAdmin({ realm, store, policy, clock, random, keys });
   let server: KdcServer | undefined;
   try {
     await admin.createRealm();
@@ -91,7 +99,7 @@ export async function startTestRealm(options: TestRealmOptions = {}): Promise<Te
       await admin.addPrincipal(name, randomKey === true || password === undefined ? settings : { ...settings, password });
     }
     const kdc = createKdc({
-      realm, store, clock, random, policy,
+      realm, store, clock, random, policy, keys,
       ...(lockout === undefined ? {} : { lockout }),
       ...(options.events === undefined ? {} : { events: options.events }),
     });

@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type {
   ChangeBatch, KeyMaterial, ListOptions, ListPage, MetaValue, NewPrincipal, PrincipalPatch, PrincipalRecord,
-  PrincipalStore, PurgeKeysOptions, SetKeysOptions,
+  PrincipalStore, PurgeKeysOptions, SetKeysOptions, StoredKey,
 } from './types.js';
 
 export interface PrincipalCacheOptions {
@@ -138,6 +138,10 @@ export class PrincipalCache implements PrincipalStore {
 
   async setKeys(name: string, keys: readonly KeyMaterial[], options?: SetKeysOptions): Promise<PrincipalRecord> {
     return this.#wrote(name, () => this.#store.setKeys(name, keys, options));
+  }
+
+  async replaceKeyBytes(name: string, replace: (key: StoredKey) => Uint8Array | undefined): Promise<PrincipalRecord> {
+    return this.#wrote(name, () => this.#store.replaceKeyBytes(name, replace));
   }
 
   async purgeKeys(name: string, options: PurgeKeysOptions): Promise<PrincipalRecord> {

@@ -218,6 +218,22 @@ export function runStoreConformance(name: string, open: (env: ConformanceEnv) =>
       await assert.rejects(store.purgeKeys(`nobody@${REALM}`, { keepNewest: 1 }), PrincipalNotFoundError);
     });
 
+    withStore('replaceKeyBytes rewrites key bytes in place: same kvnos, salts and modification time; a change is logged', async ({ store }, clock) => {
+      const salt = { type: 0, value: new Uint8Array([1, 2]) };
+      await store.create({ name: `wrap@${REALM}`, keys: [key(18, 1, { salt }), key(17, 1)] });
+      const before = await store.setKeys(`wrap@${REALM}`, [key(18, 2)]);
+      const seq = await store.changeSeq();
+      clock.advance(1000);
+      const after = await store.replaceKeyBytes(`wrap@${REALM}`, (k) => (k.kvno === 1 ? new Uint8Array(48).fill(k.enctype) : undefined));
+      assert.deepEqual(after.keys.map((k) => [k.kvno, k.enctype, k.keyvalue.length, k.keyvalue[0]]), [[2, 18, 32, 2], [1, 18, 48, 18], [1, 17, 48, 17]]);
+      assert.deepEqual(after.keys[1]?.salt, salt);
+      assert.equal(after.kvno, 2);
+      assert.equal(after.modifiedAt, before.modifiedAt);
+      assert.deepEqual(await store.get(`wrap@${REALM}`), after);
+      assert.deepEqual((await store.changesSince(seq)).principals, [`wrap@${REALM}`]);
+      await assert.rejects(store.replaceKeyBytes(`nobody@${REALM}`, () => undefined), PrincipalNotFoundError);
+    });
+
     withStore('delete removes the principal and its keys; the name can be reused', async ({ store }) => {
       await store.create({ name: `gone@${REALM}`, keys: [key(18, 1)] });
       await store.setKeys(`gone@${REALM}`, [key(18, 2)]);

@@ -116,6 +116,20 @@ export class MemoryStore implements PrincipalStore {
     return this.#touch(name, row);
   }
 
+  async replaceKeyBytes(name: string, replace: (key: StoredKey) => Uint8Array | undefined): Promise<PrincipalRecord> {
+    const row = this.#row(name);
+    let changed = false;
+    row.keys = row.keys.map((k) => {
+      const bytes = replace(copyKey(k));
+      if (bytes === undefined) return k;
+      changed = true;
+      return { ...k, keyvalue: new Uint8Array(bytes) };
+    });
+    if (!changed) return this.#read(name)!;
+    this.#data.record('principal', name);
+    return this.#read(name)!;
+  }
+
   async purgeKeys(name: string, options: PurgeKeysOptions): Promise<PrincipalRecord> {
     const row = this.#row(name);
     const drop = new Set(kvnosToPurge(name, row.keys.map((k) => k.kvno), options));

@@ -192,6 +192,7 @@ function prepareStatements(db: Database) {
     updatePrincipal: p('UPDATE principals SET kvno = ?, attributes = ?, modified_at = ? WHERE name = ?'),
     deletePrincipal: p('DELETE FROM principals WHERE name = ?'),
     insertKey: p('INSERT INTO principal_keys (principal, kvno, enctype, position, keyvalue, salt_type, salt, s2kparams) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    replaceKeyValue: p('UPDATE principal_keys SET keyvalue = ? WHERE principal = ? AND kvno = ? AND enctype = ?'),
     deleteKeysOfKvno: p('DELETE FROM principal_keys WHERE principal = ? AND kvno = ?'),
     deleteKeysBelow: p('DELETE FROM principal_keys WHERE principal = ? AND kvno < ?'),
     list: p<string>('SELECT name FROM principals WHERE name > ? AND kerbside_name_match(name, ?, ?) ORDER BY name LIMIT ?').pluck(),
@@ -297,6 +298,20 @@ class SqliteStoreImpl implements SqliteStore {
       this.#insertKeys(name, fresh);
       this.#sql.updatePrincipal.run(kvno, JSON.stringify(attributes), now, name);
       return this.#changedPrincipal(name);
+    });
+  }
+
+  async replaceKeyBytes(name: string, replace: (key: StoredKey) => Uint8Array | undefined): Promise<PrincipalRecord> {
+    return this.#write(() => {
+      this.#row(name);
+      let changed = false;
+      for (const k of this.#read(name)!.keys) {
+        const bytes = replace(k);
+        if (bytes === undefined) continue;
+        this.#sql.replaceKeyValue.run(blob(bytes), name, k.kvno, k.enctype);
+        changed = true;
+      }
+      return changed ? this.#changedPrincipal(name) : this.#read(name)!;
     });
   }
 

@@ -175,6 +175,14 @@ export interface PrincipalStore {
   update(name: string, patch: PrincipalPatch): Promise<PrincipalRecord>;
   /** Adds a new key version (see SetKeysOptions). Throws PrincipalNotFoundError. */
   setKeys(name: string, keys: readonly KeyMaterial[], options?: SetKeysOptions): Promise<PrincipalRecord>;
+  /**
+   * Rewrites the stored bytes of existing keys in place — same kvno, enctype,
+   * salt and modification time — e.g. to re-wrap them in a new master-key
+   * format. `replace` returns the new bytes, or undefined to keep a key as
+   * it is; it runs inside the write transaction, so it must be synchronous.
+   * Logs a change when anything changed. Throws PrincipalNotFoundError.
+   */
+  replaceKeyBytes(name: string, replace: (key: StoredKey) => Uint8Array | undefined): Promise<PrincipalRecord>;
   /** Drops old key versions. Throws PrincipalNotFoundError. */
   purgeKeys(name: string, options: PurgeKeysOptions): Promise<PrincipalRecord>;
   /** Throws PrincipalNotFoundError. */

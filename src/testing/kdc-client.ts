@@ -18,6 +18,7 @@ import { MemoryStore } from '../store/index.js';
 import { realmAdmin, type RealmAdmin } from '../kdc/admin.js';
 import type { RealmPolicyInput } from '../kdc/config.js';
 import { createKdc, type Kdc } from '../kdc/processor.js';
+import { plainKeysForTests } from '../kdc/keys.js';
 import type { KdcPeer } from '../kdc/transport.js';
 
 export const REALM = 'EXAMPLE.TEST';
@@ -39,13 +40,13 @@ export async function harness(policy: RealmPolicyInput = {}, options: { lockout?
   const random = seededRandom(7);
   const store = new MemoryStore({ clock });
   const events = memorySink();
-  const admin = realmAdmin({ realm: REALM, store, policy, clock, random });
+  const admin = realmAdmin({ realm: REALM, store, policy, clock, random, keys: plainKeysForTests() });
   await admin.createRealm();
   await admin.addPrincipal('alice', { password: 'alice-pw' });
   await admin.addPrincipal('bob', { password: 'bob-pw', requiresPreauth: false });
   await admin.addPrincipal('HTTP/localhost');
   const kdc = createKdc({
-    realm: REALM, store, clock, random, events, policy,
+    realm: REALM, store, clock, random, events, policy, keys: plainKeysForTests(),
     ...(options.lockout === true ? { lockout: store.lockout } : {}),
   });
   return { kdc, clock, store, admin, events };
