@@ -4,12 +4,13 @@
  * seen within one poll interval, without a restart), the store's lockout
  * table (failures kept off the principal records), the realm policy from
  * kdc.conf with its lockout settings (docs/lockout.md), keys unwrapped with the master key,
- * and one log line per request. Shared by `kerbside kdc` and `kerbside start`.
+ * the TGS replay cache in the realm database (so it survives a restart), and
+ * one log line per request. Shared by `kerbside kdc` and `kerbside start`.
  */
 
-import { createKdc, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress } from '../kdc/index.js';
+import { createKdc, resolveRealmPolicy, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress } from '../kdc/index.js';
 import { jsonLinesSink, redactEvent, type EventSink, type KerbsideEvent } from '../events/index.js';
-import { PrincipalCache } from '../store/index.js';
+import { PrincipalCache, openSqliteReplayCache } from '../store/index.js';
 import { KdcListenError } from './errors.js';
 import type { CliIO } from './io.js';
 import { formatListenAddress, realmPolicy } from './kdc-conf.js';
@@ -85,6 +86,11 @@ export function logSink(write: (line: string) => void, format: LogFormat, verbos
 
 export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRunOptions): Promise<RunningKdc> {
   const events = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false);
+  const policy = realmPolicy(realm.settings);
+  const resolved = resolveRealmPolicy(policy);
+  const replayCache = await openSqliteReplayCache({
+    path: realm.store.path, clockSkewSeconds: resolved.clockSkew, maxEntries: resolved.replayCacheEntries,
+  });
   const cache = await PrincipalCache.open(realm.store, {
     clock: io.clock,
     pollIntervalMs: options.pollIntervalMs ?? 1000,
@@ -93,7 +99,6 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
       message: `reading the principal database's change log failed (serving cached principals): ${err instanceof Error ? err.message : String(err)}`,
     }),
   });
-  const policy = realmPolicy(realm.settings);
   if (policy.lockout?.maxFailures === 0) {
     events.emit({
       type: 'kdc.config', time: io.clock.now(), severity: 'warning', fields: { realm: realm.settings.realm },
@@ -102,6 +107,7 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
   }
   const kdc = createKdc({
     realm: realm.settings.realm,
+    replayCache,
     store: cache,
     lockout: realm.store.lockout,
     clock: io.clock,
@@ -115,6 +121,7 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
     server = await serveKdc(kdc, { listen: options.listen, clock: io.clock });
   } catch (err) {
     cache.stop();
+    replayCache.close();
     throw listenError(err, options.listen);
   }
   let stopped: Promise<void> | undefined;
@@ -127,6 +134,7 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
         await server.close();
         await kdc.settled();
         cache.stop();
+        replayCache.close();
         await realm.close();
       })();
       return stopped;

@@ -167,6 +167,19 @@ export class AuthenticatorReplayError extends GssError {
   }
 }
 
+/**
+ * The acceptor's replay cache is full of unexpired entries, so this
+ * authenticator could not be recorded and is refused (the cache never evicts
+ * a live entry: store/replay-cache.ts). Not a replay: GSS_S_FAILURE with
+ * KRB_ERR_GENERIC (60), which every peer understands; HTTP answers 503.
+ */
+export class ReplayCacheFullGssError extends GssError {
+  static override readonly code: string = 'ERR_GSS_REPLAY_CACHE_FULL';
+  constructor(message: string, options: GssErrorOptions = {}) {
+    super(message, { krbCode: 60, ...options });
+  }
+}
+
 /** KRB_AP_ERR_SKEW (37): the authenticator's time is outside the allowed clock skew. Not a replay. */
 export class ClockSkewError extends GssError {
   static override readonly code: string = 'ERR_GSS_CLOCK_SKEW';

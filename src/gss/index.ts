@@ -14,7 +14,7 @@
 export {
   GssMajor, GssError, DefectiveTokenError, BadMechError, NtlmNotEnabledError, BadBindingsError, BadMicError, NoContextError,
   ContextExpiredError, CredentialsExpiredError, DuplicateTokenError, OldTokenError, GssUnavailableError, GssFailureError,
-  AuthenticatorReplayError, ClockSkewError, AcceptorKeyError, TicketIntegrityError, KerberosRejectedError, MutualAuthError,
+  AuthenticatorReplayError, ReplayCacheFullGssError, ClockSkewError, AcceptorKeyError, TicketIntegrityError, KerberosRejectedError, MutualAuthError,
 } from './errors.js';
 export type { GssMajorName, GssErrorOptions, AcceptorKeyProblem } from './errors.js';
 

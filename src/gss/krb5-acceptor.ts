@@ -31,7 +31,7 @@ import {
 } from '../crypto/index.js';
 import { createEmitter, nullSink, type Emitter, type EventSink } from '../events/index.js';
 import { parsePrincipal, principalEquals, principalToString, type Credential, type KeytabEntry, type Principal } from '../files/index.js';
-import { MemoryReplayCache, type ReplayTuple } from '../store/index.js';
+import { MemoryReplayCache, ReplayCacheFullError, type ReplayTuple } from '../store/index.js';
 import {
   ApOptions, ApRep, ApReq, Asn1Error, Authenticator, EncApRepPart, EncKrbCredPart, EncTicketPart, ErrorCode,
   KrbCred, KrbError, MessageType, Ticket, TicketFlags,
@@ -42,7 +42,7 @@ import {
   channelBindingsHash, isZeroBindingsHash, type ChannelBindingPolicy, type ChannelBindings,
 } from './channel-bindings.js';
 import {
-  AuthenticatorReplayError, BadBindingsError, ClockSkewError, CredentialsExpiredError, DefectiveTokenError, GssError,
+  AuthenticatorReplayError, ReplayCacheFullGssError, BadBindingsError, ClockSkewError, CredentialsExpiredError, DefectiveTokenError, GssError,
   GssFailureError, GssUnavailableError, NoContextError, TicketIntegrityError, withOutput, type AcceptorKeyError,
 } from './errors.js';
 import { decodeKrb5Token, encodeKrb5Token, Krb5TokenId, krb5TokenName } from './framing.js';
@@ -180,9 +180,17 @@ export class Krb5Acceptor {
         detail: { client: clientName, server: serverName, skewMs: skew, allowedMs: this.#skewMs },
       });
     }
-    const replayed = await this.#replay.seen({
-      client: clientName, server: serverName, ctime: auth.ctime.getTime(), cusec: auth.cusec, authenticator: apReq.authenticator.cipher,
-    }, now);
+    let replayed: boolean;
+    try {
+      replayed = await this.#replay.seen({
+        client: clientName, server: serverName, ctime: auth.ctime.getTime(), cusec: auth.cusec, authenticator: apReq.authenticator.cipher,
+      }, now);
+    } catch (err) {
+      if (!(err instanceof ReplayCacheFullError)) throw err;
+      throw new ReplayCacheFullGssError(`the authenticator from ${clientName} for ${serverName} was refused: ${err.message}`, {
+        ...(err.hint === undefined ? {} : { hint: err.hint }), detail: { client: clientName, server: serverName, ...err.detail }, cause: err,
+      });
+    }
     if (replayed) {
       this.#emit.emit('acceptor.replay', `an authenticator from ${clientName} for ${serverName} was presented again and rejected`, {
         client: clientName, server: serverName, ctime: auth.ctime.toISOString(),

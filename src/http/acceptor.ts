@@ -80,7 +80,10 @@ export interface KerberosAcceptorOptions {
   /** Default 5 minutes. */
   readonly clockSkewMs?: number;
   readonly channelBindingPolicy?: ChannelBindingPolicy;
-  /** Default: in memory, bounded by 2 × skew and `maxReplayEntries`. */
+  /**
+   * Default: in memory, bounded by 2 × skew and `maxReplayEntries` (refusing, never evicting, when full).
+   * openSqliteReplayCache({ path, … }) from kerbside/store keeps it across restarts.
+   */
   readonly replayCache?: AcceptorReplayCache;
   /** Default 100 000. */
   readonly maxReplayEntries?: number;

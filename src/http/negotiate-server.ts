@@ -13,9 +13,9 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
 import { createEmitter, nullSink, type EventSink, type EventSeverity } from '../events/index.js';
 import {
-  AcceptorKeyError, AuthenticatorReplayError, BadBindingsError, BadMechError, BadMicError, ClockSkewError,
+  AcceptorKeyError, AuthenticatorReplayError, ReplayCacheFullGssError, BadBindingsError, BadMechError, BadMicError, ClockSkewError,
   ContextExpiredError, CredentialsExpiredError, DefectiveTokenError, GssError, keytabKeys, NtlmNotEnabledError,
-  TicketIntegrityError, type AcceptorKeySource, type ChannelBindingPolicy, type ChannelBindings,
+  TicketIntegrityError, type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings,
 } from '../gss/index.js';
 import { kerberosAcceptor, type AcceptorStats, type NegotiateAcceptor, type NegotiateIdentity } from './acceptor.js';
 import { SessionCookies, type SessionCookieOptions } from './session-cookie.js';
@@ -62,7 +62,7 @@ export type NegotiateOutcome =
 
 /** Why a request was not authenticated (the `cause` field of `http.auth_refused`). */
 export type RefusalCause =
-  | 'no-header' | 'bad-token' | 'replay' | 'skew' | 'kvno-miss' | 'wrong-principal' | 'enctype' | 'ticket-integrity'
+  | 'no-header' | 'bad-token' | 'replay' | 'replay-cache-full' | 'skew' | 'kvno-miss' | 'wrong-principal' | 'enctype' | 'ticket-integrity'
   | 'ticket-expired' | 'channel-bindings' | 'ntlm-not-enabled' | 'unsupported-mechanism' | 'keytab-unavailable'
   | 'handshake-incomplete' | 'kerberos-failure' | 'internal-error';
 
@@ -82,7 +82,14 @@ export interface NegotiateServerOptions {
   readonly providers?: readonly string[];
   /** Issue and accept a session cookie (default off). */
   readonly sessionCookie?: SessionCookieOptions | boolean;
-  /** Replay cache bound (entries), per-connection handshake table bounds. */
+  /**
+   * The authenticator replay cache. Default: in memory (lost on restart).
+   * A server with a data directory should persist it, so a token accepted
+   * before a restart is refused after it:
+   * `replayCache: await openSqliteReplayCache({ path: '/var/lib/app/replay.sqlite', clockSkewSeconds: 300, maxEntries: 100_000 })`.
+   */
+  readonly replayCache?: AcceptorReplayCache;
+  /** Replay cache bound (entries) of the in-memory default, per-connection handshake table bounds. */
   readonly maxReplayEntries?: number;
   readonly maxPendingContexts?: number;
   readonly pendingTtlMs?: number;
@@ -101,6 +108,7 @@ const USER_TEXT: Readonly<Record<RefusalCause, string>> = Object.freeze({
   'no-header': 'Kerberos (Negotiate) authentication is required. Sign in to the domain (kinit) and use a browser or client configured for Negotiate.',
   'bad-token': 'The Negotiate token sent by the client is malformed.',
   replay: 'The Kerberos authenticator was already used (replay). Retry the request; the client must create a new one.',
+  'replay-cache-full': 'The server is too busy to check Kerberos authentication right now. Retry in a minute.',
   skew: 'Your computer\'s clock differs too much from the server\'s. Correct the time (NTP) and retry.',
   'kvno-miss': 'Your Kerberos ticket for this service was issued for a key the server no longer has (or does not have yet). Get a new ticket (kdestroy, then kinit) and retry; if it persists, tell the administrator.',
   'wrong-principal': 'Your Kerberos ticket is for a different service name than this server. Check the host name in the address you used.',
@@ -217,6 +225,7 @@ function makeAcceptor(o: NegotiateServerOptions, clock: Clock, random: RandomSou
     ...(o.clockSkewMs === undefined ? {} : { clockSkewMs: o.clockSkewMs }),
     ...(o.channelBindingPolicy === undefined ? {} : { channelBindingPolicy: o.channelBindingPolicy }),
     ...(o.maxReplayEntries === undefined ? {} : { maxReplayEntries: o.maxReplayEntries }),
+    ...(o.replayCache === undefined ? {} : { replayCache: o.replayCache }),
     ...(o.maxPendingContexts === undefined ? {} : { maxPendingContexts: o.maxPendingContexts }),
     ...(o.pendingTtlMs === undefined ? {} : { pendingTtlMs: o.pendingTtlMs }),
   });
@@ -244,6 +253,7 @@ function classify(err: unknown): Classified {
   const base = { message: err.message, severity: 'warning' as EventSeverity, status: 401 };
   if (err instanceof NtlmNotEnabledError) return { ...base, cause: 'ntlm-not-enabled', fields };
   if (err instanceof AuthenticatorReplayError) return { ...base, cause: 'replay', fields };
+  if (err instanceof ReplayCacheFullGssError) return { ...base, cause: 'replay-cache-full', fields, severity: 'error', status: 503 };
   if (err instanceof ClockSkewError) {
     return { ...base, cause: 'skew', fields: { ...fields, ...(typeof d['skewMs'] === 'number' ? { skewSeconds: Math.round(d['skewMs'] / 1000) } : {}) } };
   }

@@ -42,7 +42,7 @@ export interface RealmPolicy {
   /** Lockout after repeated pre-authentication failures, per source and per principal; maxFailures 0 = off. */
   readonly lockout: KdcLockoutPolicy;
   readonly lookaside: LookasidePolicy;
-  /** Entries in the TGS authenticator replay cache before the oldest are dropped. */
+  /** Unexpired entries the TGS authenticator replay cache holds; beyond it TGS requests are refused (KDC_ERR_SVC_UNAVAILABLE), never evicted. */
   readonly replayCacheEntries: number;
 }
 

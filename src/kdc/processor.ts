@@ -15,7 +15,7 @@ import { createEmitter, nullSink, type Emitter, type EventSink } from '../events
 import {
   ErrorCode, KrbError, decodeMessage, errorCodeName, type PrincipalName,
 } from '../messages/index.js';
-import { StoreError } from '../store/index.js';
+import { ReplayCacheFullError, StoreError } from '../store/index.js';
 import type { LockoutStore } from '../store/index.js';
 import { handleAsReq } from './as-req.js';
 import { resolveRealmPolicy, type RealmPolicy, type RealmPolicyInput } from './config.js';
@@ -171,8 +171,10 @@ export function createKdc(config: KdcConfig): Kdc {
 function internalError(err: unknown): KdcRequestError {
   const detail = err instanceof Error ? err.message : String(err);
   if (err instanceof StoreError) {
+    // A full replay cache refuses rather than evicting (store/replay-cache.ts): 29 makes MIT clients try another KDC.
+    const what = err instanceof ReplayCacheFullError ? 'replay cache full' : 'principal database failure';
     return new KdcRequestError(ErrorCode.KDC_ERR_SVC_UNAVAILABLE, 'A service is not available that is required to process the request', {
-      reason: `principal database failure: ${detail}`, cause: err,
+      reason: `${what}: ${detail}`, cause: err,
     });
   }
   return new KdcRequestError(ErrorCode.KRB_ERR_GENERIC, 'internal KDC error', { reason: `internal error: ${detail}`, cause: err });

@@ -199,3 +199,22 @@ test('TGS truncated at every offset never crashes the KDC', async () => {
   expectTgsRep(await h.kdc.process(valid, UDP_PEER));
   assert.equal(h.events.ofType('kdc.request').filter((e) => e.severity === 'error').length, 0);
 });
+
+test('a full replay cache refuses new TGS authenticators with KDC_ERR_SVC_UNAVAILABLE and never evicts a live entry', async () => {
+  const h = await harness({ replayCacheEntries: 2 });
+  const tgt = await getTgt(h);
+  const reqs = [0, 1, 2].map((i) => tgsReq({ tgt: tgt.ticket, sessionKey: tgt.sessionKey, now: T0, nonce: 100 + i }));
+  expectTgsRep(await h.kdc.process(reqs[0]!, UDP_PEER));
+  expectTgsRep(await h.kdc.process(reqs[1]!, UDP_PEER));
+  const refused = expectError(await h.kdc.process(reqs[2]!, UDP_PEER));
+  assert.equal(refused.errorCode, ErrorCode.KDC_ERR_SVC_UNAVAILABLE);
+  const ev = h.events.ofType('kdc.request').at(-1);
+  assert.match(String(ev?.fields['reason']), /replay cache full/);
+  // The first authenticator is still remembered once the lookaside entry is gone.
+  await h.clock.advance(2 * 60_000 + 1000);
+  assert.equal(expectError(await h.kdc.process(reqs[0]!, UDP_PEER)).errorCode, ErrorCode.KRB_AP_ERR_REPEAT);
+  // After 2 × skew the entries expire and a new request is served again.
+  await h.clock.advance(10 * 60_000);
+  const later = tgsReq({ tgt: tgt.ticket, sessionKey: tgt.sessionKey, now: h.clock.now(), nonce: 200 });
+  expectTgsRep(await h.kdc.process(later, UDP_PEER));
+});

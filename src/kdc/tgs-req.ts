@@ -345,7 +345,7 @@ async function verifyHeader(ctx: ExchangeContext, req: TgsReq, options: number):
       reason: 'the authenticator checksum does not match the request body: the request was altered in transit',
     });
   }
-  if (ctx.replay.seen({ client: clientName, server: headerName, ctime, cusec: auth.cusec, authenticator: apReq.authenticator.cipher }, ctx.now)) {
+  if (await ctx.replay.seen({ client: clientName, server: headerName, ctime, cusec: auth.cusec, authenticator: apReq.authenticator.cipher }, ctx.now)) {
     throw new KdcRequestError(ErrorCode.KRB_AP_ERR_REPEAT, 'Request is a replay', {
       reason: `authenticator of ${clientName} at ${auth.ctime.toISOString()}.${String(auth.cusec).padStart(6, '0')} was already used`,
     });

@@ -54,3 +54,15 @@ export class StoreDependencyMissingError extends StoreError {
     });
   }
 }
+
+/**
+ * The replay cache holds as many unexpired entries as it may: a new
+ * authenticator cannot be recorded, so it is refused rather than accepted
+ * unchecked, and no unexpired entry is ever evicted to make room (that would
+ * let its authenticator be replayed). Not KRB_AP_ERR_REPEAT: nothing was
+ * replayed. The KDC answers KDC_ERR_SVC_UNAVAILABLE (MIT clients then try
+ * another KDC), an HTTP acceptor 503. Entries leave after 2 × the clock skew.
+ */
+export class ReplayCacheFullError extends StoreError {
+  static override readonly code: string = 'ERR_REPLAY_CACHE_FULL';
+}

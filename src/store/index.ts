@@ -21,3 +21,6 @@ export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sq
 export { PrincipalCache, type PrincipalCacheOptions, type PrincipalCacheStats } from './cache.js';
 export { listAll } from './list.js';
 export { MemoryReplayCache, type ReplayCache, type ReplayTuple } from './replay-cache.js';
+export { ReplayCacheFullError } from './errors.js';
+export { replayTag, type ReplayCacheOptions } from './replay-cache.js';
+export { openSqliteReplayCache, type SqliteReplayCache, type SqliteReplayCacheOptions } from './sqlite-replay-cache.js';

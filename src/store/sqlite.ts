@@ -155,7 +155,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 }
 
 /** Wraps SQLite and file-system failures in StoreUnavailableError; passes our own errors through. */
-function unavailable(err: unknown, path: string): unknown {
+export function unavailable(err: unknown, path: string): unknown {
   if (err instanceof KerbsideError) return err;
   const code = String((err as { code?: unknown }).code ?? '');
   if (!/^(?:SQLITE_|E[A-Z]+$)/.test(code)) return err; // a bug, not the environment
