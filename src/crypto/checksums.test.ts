@@ -4,7 +4,7 @@ import { utf8 } from '../core/bytes.js';
 import { seededRandom } from '../core/random.js';
 import {
   ChecksumType, checksumTypeName, generateKey, getChecksumType, InappropriateChecksumError, makeChecksum,
-  UnsupportedChecksumError, verifyChecksum,
+  UnsupportedChecksumError, verifyChecksum, WeakChecksumError,
 } from './index.js';
 
 const data = utf8('KDC-REQ-BODY bytes');
@@ -32,24 +32,46 @@ test('make/verify round-trips for every checksum type with its key; any change i
   for (const [cksumtype, enctype] of pairs) {
     const key = generateKey(enctype, seededRandom(cksumtype + 500), { allowWeak: true });
     const c = makeChecksum(cksumtype, key, 6, data);
+    const weak = { allowWeak: true };
     assert.equal(c.length, getChecksumType(cksumtype).macSize);
-    assert.ok(verifyChecksum(cksumtype, key, 6, data, c));
-    assert.ok(!verifyChecksum(cksumtype, key, 7, data, c), 'other usage');
-    assert.ok(!verifyChecksum(cksumtype, key, 6, utf8('KDC-REQ-BODY byteS'), c), 'other data');
-    assert.ok(!verifyChecksum(cksumtype, key, 6, data, c.subarray(1)), 'truncated');
-    assert.ok(!verifyChecksum(cksumtype, key, 6, data, new Uint8Array([...c, 0])), 'extended');
+    assert.ok(verifyChecksum(cksumtype, key, 6, data, c, weak));
+    assert.ok(!verifyChecksum(cksumtype, key, 7, data, c, weak), 'other usage');
+    assert.ok(!verifyChecksum(cksumtype, key, 6, utf8('KDC-REQ-BODY byteS'), c, weak), 'other data');
+    assert.ok(!verifyChecksum(cksumtype, key, 6, data, c.subarray(1), weak), 'truncated');
+    assert.ok(!verifyChecksum(cksumtype, key, 6, data, new Uint8Array([...c, 0]), weak), 'extended');
     for (let i = 0; i < c.length; i++) {
       const t = c.slice();
       t[i] = t[i]! ^ 0x80;
-      assert.ok(!verifyChecksum(cksumtype, key, 6, data, t), `byte ${i}`);
+      assert.ok(!verifyChecksum(cksumtype, key, 6, data, t, weak), `byte ${i}`);
     }
   }
 });
 
-test('hmac-md5 (-138) accepts keys of any enctype, as MIT does', () => {
+test('hmac-md5 (-138) is weak: verifyChecksum refuses it (WeakChecksumError, krbCode 50) unless weak crypto is allowed', () => {
   const aes = generateKey(18, seededRandom(1));
   const c = makeChecksum(-138, aes, 17, data);
-  assert.ok(verifyChecksum(-138, aes, 17, data, c));
+  for (const options of [undefined, {}, { allowWeak: false }]) {
+    assert.throws(() => verifyChecksum(-138, aes, 17, data, c, options), (e: unknown) => {
+      assert.ok(e instanceof WeakChecksumError);
+      assert.ok(e instanceof InappropriateChecksumError);
+      assert.equal(e.krbCode, 50);
+      assert.match(e.hint ?? '', /hmac-sha1-96-aes256/);
+      return true;
+    });
+  }
+  // With weak crypto on it takes any key, as MIT's does (MS-SFU PA-FOR-USER signs with it whatever the key).
+  assert.ok(verifyChecksum(-138, aes, 17, data, c, { allowWeak: true }));
+  const rc4 = generateKey(23, seededRandom(2), { allowWeak: true });
+  assert.throws(() => verifyChecksum(-138, rc4, 17, data, makeChecksum(-138, rc4, 17, data)), WeakChecksumError);
+});
+
+test('unkeyed checksum types (crc32 1, rsa-md4 2, rsa-md5 7, sha1 14) are never accepted, weak crypto or not', () => {
+  const key = generateKey(18, seededRandom(4));
+  for (const cksumtype of [1, 2, 7, 14]) {
+    for (const allowWeak of [false, true]) {
+      assert.throws(() => verifyChecksum(cksumtype, key, 6, data, new Uint8Array(16), { allowWeak }), UnsupportedChecksumError);
+    }
+  }
 });
 
 test('unknown checksum types throw UnsupportedChecksumError (krbCode 15)', () => {

@@ -1,14 +1,18 @@
 /**
  * The checksum-type registry (IANA "Kerberos Checksum Type Numbers"; MIT
  * names from cksumtypes.c): one frozen table, resolved through
- * `getChecksumType`. Every implemented type is keyed. A type tied to an
- * enctype needs a key of that enctype; hmac-md5 (-138) takes any key, as in
- * MIT (Windows uses it with RC4 keys for PAC signatures).
+ * `getChecksumType`. Every implemented type is keyed and collision-proof;
+ * unkeyed ones (crc32, md4, md5, sha1) are not implemented, so they are
+ * refused as unsupported. A type tied to an enctype needs a key of that
+ * enctype; hmac-md5 (-138) takes any key, as in MIT (MS-SFU PA-FOR-USER uses
+ * it whatever the key) — but it is weak, so verifyChecksum refuses it unless
+ * the caller allows weak crypto: the checksum type comes from the peer's
+ * message, and without this an AES session key would verify an HMAC-MD5.
  */
 
 import { constantTimeEqual } from '../core/bytes.js';
 import { enctypeName, enctypeRow } from './enctypes.js';
-import { InappropriateChecksumError, UnsupportedChecksumError } from './errors.js';
+import { InappropriateChecksumError, UnsupportedChecksumError, WeakChecksumError } from './errors.js';
 import { checkUsage, keyRow } from './keys.js';
 import type { Key } from './keys.js';
 import { ChecksumType, Enctype } from './numbers.js';
@@ -91,16 +95,42 @@ function compute(cksumtype: number, key: Key, usage: number, data: Uint8Array): 
   return { value: r.make(key.keyvalue, usage, data), size: r.profile.macSize };
 }
 
+function safeDefaultChecksum(enctype: number): number {
+  try {
+    return defaultChecksumType(enctype);
+  } catch {
+    return 0;
+  }
+}
+
 /** Computes a keyed checksum (RFC 3961 §4 get_mic) over `data` for `usage`. */
 export function makeChecksum(cksumtype: number, key: Key, usage: number, data: Uint8Array): Uint8Array {
   return compute(cksumtype, key, usage, data).value;
 }
 
+export interface VerifyChecksumOptions {
+  /**
+   * Accept weak checksum types (hmac-md5): only where the realm or acceptor
+   * allows weak crypto (allow_weak_crypto). Default false.
+   */
+  readonly allowWeak?: boolean;
+}
+
 /**
  * Verifies a keyed checksum in constant time; false for a wrong value or
- * length. Throws for an unsupported checksum type or a key that does not fit it.
+ * length. Throws for an unsupported checksum type, a key that does not fit
+ * it, or a weak type without `allowWeak` (WeakChecksumError, krbCode 50).
  */
-export function verifyChecksum(cksumtype: number, key: Key, usage: number, data: Uint8Array, checksum: Uint8Array): boolean {
+export function verifyChecksum(
+  cksumtype: number, key: Key, usage: number, data: Uint8Array, checksum: Uint8Array, options: VerifyChecksumOptions = {},
+): boolean {
+  const profile = checksumRow(cksumtype).profile;
+  if (profile.weak && options.allowWeak !== true) {
+    throw new WeakChecksumError(`checksum type ${cksumtype} (${profile.name}) is weak and weak crypto is not allowed`, {
+      hint: `the peer should use ${checksumTypeName(safeDefaultChecksum(key.enctype))}, the checksum of its ${enctypeName(key.enctype)} key; allow weak crypto only for legacy RC4 peers`,
+      detail: { cksumtype, enctype: key.enctype },
+    });
+  }
   const { value, size } = compute(cksumtype, key, usage, data);
   return checksum instanceof Uint8Array && checksum.length === size && constantTimeEqual(value, checksum);
 }

@@ -42,6 +42,17 @@ export class InappropriateChecksumError extends KerbsideError {
 }
 
 /**
+ * A weak checksum type (hmac-md5, RFC 4757; RFC 6649 / RFC 8429 deprecate
+ * RC4-HMAC and its checksum) offered by a peer while weak crypto is off.
+ * KRB_AP_ERR_INAPP_CKSUM, like MIT's refusal of a checksum type unfit for the
+ * message. A peer that chooses the checksum type must not be able to pick
+ * a weaker MAC than the key's own.
+ */
+export class WeakChecksumError extends InappropriateChecksumError {
+  static override readonly code: string = 'ERR_WEAK_CHECKSUM';
+}
+
+/**
  * Decryption found a bad integrity check (KRB_AP_ERR_BAD_INTEGRITY): the key
  * is not the one the sender used (wrong password, stale keytab, other kvno)
  * or the message was altered.

@@ -21,7 +21,7 @@
 export type { Key } from './keys.js';
 export { stringToKey, randomToKey, generateKey, defaultSalt } from './keys.js';
 export { encrypt, decrypt } from './encryption.js';
-export { makeChecksum, verifyChecksum, defaultChecksumType, getChecksumType, checksumTypeName } from './checksums.js';
+export { makeChecksum, verifyChecksum, defaultChecksumType, getChecksumType, checksumTypeName, type VerifyChecksumOptions } from './checksums.js';
 export { prf, cf2 } from './prf.js';
 export type { EnctypeOptions } from './enctypes.js';
 export { getEnctype, enctypeName, enctypeFromName, enctypesFromName, isSupportedEnctype } from './enctypes.js';
@@ -33,7 +33,7 @@ export {
   UnsupportedEnctypeError,
   WeakEnctypeError,
   UnsupportedChecksumError,
-  InappropriateChecksumError,
+  InappropriateChecksumError, WeakChecksumError,
   IntegrityError,
   CiphertextLengthError,
   KeyLengthError,

@@ -179,7 +179,7 @@ export function verifyMicToken(r: CfxReceiver, message: Uint8Array, token: Uint8
   const h = parseHeader(token, CfxTokenId.MIC, r);
   const key = receiveKey(r, h.flags);
   const ok = verifyChecksum(defaultChecksumType(key.enctype), key, signUsage(r.expectSentByAcceptor),
-    concatBytes(message, token.subarray(0, 16)), token.subarray(16));
+    concatBytes(message, token.subarray(0, 16)), token.subarray(16), { allowWeak: true }); // type from our key, as in unwrapToken
   if (!ok) throw new BadMicError('MIC token does not verify: the message or the token was altered, or another key was used');
   return h.seq;
 }
@@ -222,7 +222,8 @@ export function unwrapToken(r: CfxReceiver, token: Uint8Array): UnwrapResult {
   const message = data.subarray(0, data.length - size);
   const signedHeader = token.slice(0, 16);
   signedHeader.fill(0, 4, 8); // EC and RRC are zero in the checksummed header
-  if (!verifyChecksum(cksumtype, key, usage, concatBytes(message, signedHeader), data.subarray(data.length - size))) {
+  // The type follows from our own key (RFC 4121 §4.2.4), not from the peer: an RC4 context exists only if weak crypto was allowed.
+  if (!verifyChecksum(cksumtype, key, usage, concatBytes(message, signedHeader), data.subarray(data.length - size), { allowWeak: true })) {
     throw new BadMicError('Wrap token checksum does not verify: the message or the token was altered, or another key was used');
   }
   return { message: message.slice(), conf: false, seq: h.seq };

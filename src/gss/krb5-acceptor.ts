@@ -237,7 +237,9 @@ export class Krb5Acceptor {
       // Samba and some Java initiators send a plain keyed checksum over nothing (MIT accepts it).
       let ok: boolean;
       try {
-        ok = verifyChecksum(cksum.cksumtype, sessionKey, KeyUsage.AP_REQ_AUTH_CKSUM, new Uint8Array(0), cksum.checksum);
+        ok = verifyChecksum(cksum.cksumtype, sessionKey, KeyUsage.AP_REQ_AUTH_CKSUM, new Uint8Array(0), cksum.checksum, {
+          allowWeak: this.#o.allowWeakEnctypes ?? false,
+        });
       } catch (err) {
         throw new GssFailureError(`the authenticator checksum from ${clientName} (type ${cksum.cksumtype}) cannot be checked`, {
           krbCode: ErrorCode.KRB_AP_ERR_INAPP_CKSUM, cause: err,

@@ -334,10 +334,12 @@ async function verifyHeader(ctx: ExchangeContext, req: TgsReq, options: number):
   }
   let intact: boolean;
   try {
-    intact = verifyChecksum(auth.cksum.cksumtype, sessionKey, KeyUsage.TGS_REQ_AUTH_CKSUM, req.rawReqBody ?? new Uint8Array(0), auth.cksum.checksum);
+    intact = verifyChecksum(auth.cksum.cksumtype, sessionKey, KeyUsage.TGS_REQ_AUTH_CKSUM, req.rawReqBody ?? new Uint8Array(0), auth.cksum.checksum, {
+      allowWeak: ctx.policy.allowWeakCrypto,
+    });
   } catch (err) {
     throw new KdcRequestError(ErrorCode.KRB_AP_ERR_INAPP_CKSUM, 'Inappropriate type of checksum in message', {
-      reason: `checksum type ${auth.cksum.cksumtype} is not a keyed checksum usable with enctype ${sessionKey.enctype}`, cause: err,
+      reason: `checksum type ${auth.cksum.cksumtype} is not a keyed checksum usable with enctype ${sessionKey.enctype}: ${err instanceof Error ? err.message : String(err)}`, cause: err,
     });
   }
   if (!intact) {

@@ -188,6 +188,8 @@ export interface TgsReqOptions {
   /** Encrypt the authenticator with this key instead of the session key. */
   readonly authenticatorKey?: Key;
   readonly noChecksum?: boolean;
+  /** Authenticator checksum type (default: the session key's, RFC 3961 required checksum). */
+  readonly checksumType?: number;
 }
 
 export function tgsReq(o: TgsReqOptions): Uint8Array {
@@ -216,8 +218,8 @@ export function tgsReq(o: TgsReqOptions): Uint8Array {
     cname: name(o.client ?? 'alice'),
     ...(o.noChecksum === true ? {} : {
       cksum: {
-        cksumtype: defaultChecksumType(o.sessionKey.enctype),
-        checksum: makeChecksum(defaultChecksumType(o.sessionKey.enctype), o.sessionKey, KeyUsage.TGS_REQ_AUTH_CKSUM, bodyBytes),
+        cksumtype: o.checksumType ?? defaultChecksumType(o.sessionKey.enctype),
+        checksum: makeChecksum(o.checksumType ?? defaultChecksumType(o.sessionKey.enctype), o.sessionKey, KeyUsage.TGS_REQ_AUTH_CKSUM, bodyBytes),
       },
     }),
     cusec: (cusecCounter++ * 7919) % 1_000_000,
