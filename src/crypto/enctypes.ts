@@ -19,6 +19,13 @@ import { RC4_CONFOUNDER_SIZE, RC4_MAC_SIZE, rc4HmacOps } from './rfc4757/rc4-hma
 export interface EnctypeOptions {
   /** Permit weak enctypes (rc4-hmac). Off by default; turn on only for legacy peers. */
   readonly allowWeak?: boolean;
+  /**
+   * Accept PBKDF2 iteration counts below the enctype's default (4096 for the
+   * RFC 3962 types, 32768 for RFC 8009) in stringToKey. Only for published
+   * test vectors: MIT refuses them whatever allow_weak_crypto says (its
+   * test-only switch k5_allow_weak_pbkdf2iter, src/lib/crypto/krb/s2k_pbkdf2.c).
+   */
+  readonly allowLowIterations?: boolean;
 }
 
 /** @internal A registry row: public profile and the operations behind it. */

@@ -82,3 +82,15 @@ export class KeyLengthError extends InvalidArgumentError {
 export class S2kParamsError extends InvalidArgumentError {
   static override readonly code: string = 'ERR_BAD_S2K_PARAMS';
 }
+
+/**
+ * s2kparams asking for fewer PBKDF2 iterations than the enctype's default
+ * (RFC 3962 §4: 4096; RFC 8009 §4: 32768). A KDC never needs that; whoever
+ * answers in the KDC's place (a spoofed KDC) can ask for it to make the
+ * client's reply to PREAUTH_REQUIRED cheap to guess passwords against
+ * offline. Refused as MIT does (src/lib/crypto/krb/s2k_pbkdf2.c
+ * pbkdf2_string_to_key: KRB5_ERR_BAD_S2K_PARAMS below the default count).
+ */
+export class WeakS2kParamsError extends S2kParamsError {
+  static override readonly code: string = 'ERR_WEAK_S2K_PARAMS';
+}

@@ -37,5 +37,5 @@ export {
   IntegrityError,
   CiphertextLengthError,
   KeyLengthError,
-  S2kParamsError,
+  S2kParamsError, WeakS2kParamsError,
 } from './errors.js';

@@ -11,6 +11,7 @@ import type { RandomSource } from '../core/random.js';
 import { allowedEnctypeRow, enctypeRow } from './enctypes.js';
 import type { EnctypeOptions, EnctypeRow } from './enctypes.js';
 import { KeyLengthError } from './errors.js';
+import { checkIterationFloor } from './rfc3962/pbkdf2.js';
 
 /** A protocol key: the enctype and the key octets (EncryptionKey in RFC 4120 §5.2.9). */
 export interface Key {
@@ -27,7 +28,8 @@ function octets(value: string | Uint8Array, what: string): Uint8Array {
 /**
  * Derives a long-term key from a password and salt (RFC 3961 §3
  * string-to-key). Strings are encoded as UTF-8. `params` are the s2kparams
- * of PA-ETYPE-INFO2 (absent: the enctype's default iteration count).
+ * of PA-ETYPE-INFO2 (absent: the enctype's default iteration count; fewer
+ * iterations than the default: WeakS2kParamsError, unless allowLowIterations).
  */
 export async function stringToKey(
   enctype: number,
@@ -37,6 +39,8 @@ export async function stringToKey(
   opts?: EnctypeOptions,
 ): Promise<Key> {
   const r = allowedEnctypeRow(enctype, opts);
+  const floor = r.profile.defaultIterations;
+  if (floor !== undefined && opts?.allowLowIterations !== true) checkIterationFloor(params, floor, r.profile.name);
   const keyvalue = await r.ops.stringToKey(octets(password, 'password'), octets(salt, 'salt'), params);
   return { enctype, keyvalue };
 }

@@ -28,8 +28,8 @@ const s2k: ReadonlyArray<readonly [iterations: number, password: string, salt: s
 for (const [iterations, password, salt, aes128, aes256] of s2k) {
   const label = `${iterations} iterations, salt ${typeof salt === 'string' ? JSON.stringify(salt) : toHex(salt)}`;
   test(`RFC 3962 B: string-to-key aes128 and aes256, ${label}`, async () => {
-    assert.equal(toHex((await stringToKey(17, password, salt, params(iterations))).keyvalue), aes128);
-    assert.equal(toHex((await stringToKey(18, password, salt, params(iterations))).keyvalue), aes256);
+    assert.equal(toHex((await stringToKey(17, password, salt, params(iterations), { allowLowIterations: true })).keyvalue), aes128);
+    assert.equal(toHex((await stringToKey(18, password, salt, params(iterations), { allowLowIterations: true })).keyvalue), aes256);
   });
 }
 

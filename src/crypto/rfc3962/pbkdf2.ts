@@ -8,7 +8,7 @@
 
 import { pbkdf2 as pbkdf2Callback } from 'node:crypto';
 import { promisify } from 'node:util';
-import { S2kParamsError } from '../errors.js';
+import { S2kParamsError, WeakS2kParamsError } from '../errors.js';
 
 /** The largest iteration count accepted (MIT's limit, 0xFFFFFF). */
 export const MAX_ITERATIONS = 0xffffff;
@@ -33,6 +33,22 @@ export function iterationsFromParams(params: Uint8Array | undefined, defaultIter
     });
   }
   return iterations;
+}
+
+/**
+ * Refuses s2kparams whose iteration count is below the enctype's default
+ * (MIT pbkdf2_string_to_key does the same, whatever allow_weak_crypto says).
+ * Malformed params are left to iterationsFromParams.
+ */
+export function checkIterationFloor(params: Uint8Array | undefined, defaultIterations: number, enctypeName: string): void {
+  if (params === undefined || params.length !== 4) return;
+  const iterations = new DataView(params.buffer, params.byteOffset, 4).getUint32(0, false);
+  if (iterations === 0 || iterations >= defaultIterations) return;
+  throw new WeakS2kParamsError(
+    `the KDC asked for ${iterations} PBKDF2 iterations to derive the ${enctypeName} key from the password; at least ${defaultIterations} are required`, {
+      hint: 'a real KDC never lowers the iteration count below the default: this reply most likely comes from a spoofed KDC trying to make the password cheap to guess offline. Check which host answered for the realm (krb5.conf kdc =, DNS SRV records) and do not retry with this password there',
+      detail: { enctype: enctypeName, iterations, minimum: defaultIterations },
+    });
 }
 
 /** Encodes an iteration count as s2kparams (what a KDC puts in PA-ETYPE-INFO2). */
