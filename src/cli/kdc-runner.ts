@@ -98,6 +98,9 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
       type: 'kdc.store_poll_failed', time: io.clock.now(), severity: 'warning', fields: {},
       message: `reading the principal database's change log failed (serving cached principals): ${err instanceof Error ? err.message : String(err)}`,
     }),
+  }).catch((err: unknown) => {
+    replayCache.close();
+    throw err;
   });
   if (policy.lockout?.maxFailures === 0) {
     events.emit({
