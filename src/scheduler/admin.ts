@@ -127,6 +127,8 @@ export class TaskAdmin {
       credential,
       options,
       modifiedAt: this.#o.clock.now(),
+      // A task enabled again starts from now: the starts it had while disabled were not missed.
+      ...(patch.enabled === true && !old.enabled ? { lastScheduledAt: this.#o.clock.now() } : {}),
     };
     const warnings = await this.#check(task);
     if (patch.credential !== undefined && patch.credential.kind !== 'session') await this.#o.verify?.(task.principal, patch.credential, task.krb5Config);

@@ -144,3 +144,44 @@ test('time limit on the injected clock; retries with doubling backoff; at-logon 
   assert.equal((await s.store.history({ task: 'queued' }))[0]?.reason, 'queued');
   await s.stop();
 });
+
+test('a task enabled again starts from then on: the starts it had while disabled are not reported missed nor run', async () => {
+  const { s, events } = await open('reenable');
+  await s.admin.add({ name: 'hourly', principal: 'svc', credential: { kind: 'password', password: 'svc-pw' }, action: { kind: 'command', argv: ['true'] }, triggers: [{ kind: 'cron', expression: '0 * * * *' }], options: { runMissed: true }, enabled: false });
+  await clock.advance(3 * HOUR);
+  await s.idle();
+  await s.admin.setEnabled('hourly', true);
+  await s.idle();
+  assert.equal(events.events.filter((e) => e.type === 'scheduler.missed_start').length, 0);
+  assert.deepEqual(await s.store.history({ task: 'hourly' }), []);
+  await clock.advance(HOUR);
+  await s.idle();
+  assert.deepEqual((await s.store.history({ task: 'hourly' })).map((r) => [r.reason, r.status]), [['schedule', 'succeeded']]);
+  await s.stop();
+});
+
+test('compatibility mode with a command: the child gets a private copy of the borrowed TGT; the user\'s own cache is never written', async () => {
+  const { s, events } = await open('borrow-cmd');
+  const { KerberosClient, buildCache } = await import('../client/index.js');
+  const { writeCcache } = await import('../files/index.js');
+  const kinit = new KerberosClient({ config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } } }), clock, transport });
+  const { credential } = await kinit.getInitialCredentials({ client: 'svc', password: 'svc-pw' });
+  const userCache = join(dir, 'krb5cc_svc_user');
+  await writeCcache(`FILE:${userCache}`, buildCache({ principal: credential.client, credentials: [credential], paType: 16 }));
+  const userBytes = await readFile(userCache);
+  await s.admin.logon({ principal: 'svc', kind: 'smartcard', ccache: `FILE:${userCache}` });
+  await s.admin.setSettings({ disableUseOfTokenFromSession: false });
+  const { warnings } = await s.admin.add({ name: 'borrower', principal: 'svc', credential: { kind: 'password', password: 'svc-pw' }, action: { kind: 'command', argv: ['sh', '-c', 'klist; echo "cache=$KRB5CCNAME"'] } });
+  assert.match(warnings[0] ?? '', /smart-card/);
+  await s.runNow('borrower');
+  await s.idle();
+  const run = (await s.store.history({ task: 'borrower' }))[0]!;
+  assert.equal(run.status, 'succeeded', run.cause);
+  assert.equal(run.credentialUsed, 'borrowed-session');
+  const log = await readFile(join(dir, 'borrow-cmd', 'logs', `${run.id}.log`), 'utf8');
+  assert.match(log, /Default principal: svc@/);
+  assert.doesNotMatch(log, new RegExp(userCache));
+  assert.deepEqual(await readFile(userCache), userBytes);
+  assert.equal(events.events.filter((e) => e.type === 'scheduler.session_borrowed').length, 1);
+  await s.stop();
+});
