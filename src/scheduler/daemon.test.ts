@@ -200,3 +200,21 @@ test('kill -9 mid-run: the run is recorded as interrupted at restart, its child 
   const stopped = await second.stop('SIGTERM');
   assert.equal(stopped.code, 0, second.stderr());
 });
+
+test('the daemon sees a task added while it runs, and on SIGTERM forwards the signal to the running child and records the run as stopped', async () => {
+  const daemon = startDaemon();
+  await daemon.waitFor(/running the tasks of/);
+  const script = 'trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.1; done';
+  const r = await cli('task', 'add', 'trapper', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--', 'sh', '-c', script);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await cli('task', 'run', 'trapper')).code, 0);
+  const running = await until('trapper running', async () => (await history('trapper')).find((x) => x.status === 'running' && x.childPid !== undefined));
+  await until('the child ready', async () => ((await readFile(join(sched, 'logs', `${running.id}.log`), 'utf8').catch(() => '')).includes('ready') ? true : undefined));
+  const stopped = await daemon.stop('SIGTERM');
+  assert.equal(stopped.code, 0, daemon.stderr());
+  const rec = (await history('trapper')).find((x) => x.id === running.id)!;
+  assert.equal(rec.status, 'stopped');
+  assert.equal(rec.exitCode, 7);
+  assert.match(await readFile(join(sched, 'logs', `${running.id}.log`), 'utf8'), /got-term/);
+  await assert.rejects(access(running.runDir!));
+});

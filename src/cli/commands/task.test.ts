@@ -62,6 +62,15 @@ test('task add/list/show/history/disable/enable/delete with MIT-style and --json
   assert.match(r.stdout, /^Time limit: 3d$/m);
   assert.deepEqual(JSON.parse((await cli(['task', 'history', '--json'])).stdout), []);
   assert.match((await cli(['task', 'history', 'report'])).stdout, /No runs of task "report" recorded/);
+  r = await cli(['task', 'modify', 'report', '--clear-triggers', '--every', '15m', '--time-limit', '2h', '--instances', 'queue', '--retry', '2', '--retry-delay', '1m']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await cli(['task', 'show', 'report']);
+  assert.match(r.stdout, /^Triggers: every 15m$/m);
+  assert.match(r.stdout, /^Time limit: 2h$/m);
+  assert.match(r.stdout, /^Multiple instances: queue$/m);
+  assert.match(r.stdout, /^Retry: 2 times, from 1m doubling$/m);
+  r = await cli(['task', 'modify', 'report', '--instances', 'sometimes']);
+  assert.equal(r.code, 2);
   assert.equal((await cli(['task', 'disable', 'report'])).code, 0);
   assert.match((await cli(['task', 'list'])).stdout, /report\s+disabled/);
   assert.equal((await cli(['task', 'enable', 'report'])).code, 0);
