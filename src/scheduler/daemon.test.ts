@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
 import { negotiateListener, negotiateServer } from '../http/index.js';
-import { runCliInProcess, spawnCli, type CliProcess } from '../testing/kerbside-cli.js';
+import { runCli, runCliInProcess, spawnCli, type CliProcess } from '../testing/kerbside-cli.js';
 import { baseEnvironment, mitTool, requireTool } from '../testing/mit-tools.js';
 import type { RunRecord } from './index.js';
 
@@ -210,8 +210,13 @@ test('the daemon sees a task added while it runs, and on SIGTERM forwards the si
   assert.equal((await cli('task', 'run', 'trapper')).code, 0);
   const running = await until('trapper running', async () => (await history('trapper')).find((x) => x.status === 'running' && x.childPid !== undefined));
   await until('the child ready', async () => ((await readFile(join(sched, 'logs', `${running.id}.log`), 'utf8').catch(() => '')).includes('ready') ? true : undefined));
+  // One daemon per folder.
+  const second = await runCli(['scheduler', '--dir', sched, '--krb5-config', conf], { env: env(), cwd: dir });
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, new RegExp(`another scheduler daemon \\(pid ${daemon.pid}\\) is running`));
   const stopped = await daemon.stop('SIGTERM');
   assert.equal(stopped.code, 0, daemon.stderr());
+  await assert.rejects(access(join(sched, 'scheduler.pid')), 'the lock is released');
   const rec = (await history('trapper')).find((x) => x.id === running.id)!;
   assert.equal(rec.status, 'stopped');
   assert.equal(rec.exitCode, 7);

@@ -29,4 +29,4 @@ export {
 export { SCHEDULER_EVENT_IDS, schedulerEventId, type SchedulerEventType } from './event-ids.js';
 export { Scheduler, describeLogonFailure, type SchedulerOptions } from './scheduler.js';
 export { kdcVerifier } from './verify.js';
-export { openSchedulerDir, type SchedulerDir, type SchedulerDirOptions } from './scheduler-dir.js';
+export { openSchedulerDir, acquireDaemonLock, DAEMON_LOCK_FILE, type SchedulerDir, type SchedulerDirOptions } from './scheduler-dir.js';

@@ -10,7 +10,7 @@
 import { appendFileSync, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fanout, jsonLinesSink } from '../../events/index.js';
-import { Scheduler, openSchedulerDir } from '../../scheduler/index.js';
+import { Scheduler, acquireDaemonLock, openSchedulerDir } from '../../scheduler/index.js';
 import { durationOption, parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
 import { conflictsExitTwo, openAdmin, schedulerDirOption } from '../scheduler-cli.js';
@@ -58,6 +58,13 @@ export const command: Command = {
     }
     if (sub !== undefined) throw new UsageError(`unknown subcommand "${sub}"`);
     const dir = await openSchedulerDir({ dir: schedulerDirOption(io, v.dir), random: io.random });
+    let release: () => Promise<void>;
+    try {
+      release = await acquireDaemonLock(dir.dir, process.pid);
+    } catch (err) {
+      await dir.close();
+      throw err;
+    }
     const logPath = join(dir.dir, 'events.log');
     const sinks = [jsonLinesSink((l) => { appendFileSync(logPath, l, { mode: 0o600 }); })];
     if (v['events-stderr'] === true) sinks.push(jsonLinesSink((l) => io.err(l.trimEnd())));
@@ -80,6 +87,7 @@ export const command: Command = {
     await scheduler.stop();
     keepAlive.close();
     await dir.close();
+    await release();
     return 0;
   },
 };
