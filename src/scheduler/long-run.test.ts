@@ -185,3 +185,37 @@ test('compatibility mode with a command: the child gets a private copy of the bo
   assert.equal(events.events.filter((e) => e.type === 'scheduler.session_borrowed').length, 1);
   await s.stop();
 });
+
+test('run only if logged on: not started while the account is logged off (event 332), runs inside the session once it logs on; stop-existing replaces a run', async () => {
+  const { s, events } = await open('only-logged-on');
+  await s.admin.setSettings({ disableUseOfTokenFromSession: false });
+  await s.admin.add({ name: 'in-session', principal: 'svc', action: { kind: 'command', argv: ['klist'] }, options: { runOnlyIfLoggedOn: true } });
+  await s.runNow('in-session');
+  await s.idle();
+  let r = (await s.store.history({ task: 'in-session' }))[0]!;
+  assert.equal(r.status, 'failed');
+  assert.match(r.cause!, /is not logged on/);
+  assert.ok(events.events.some((e) => e.type === 'scheduler.not_logged_on' && e.fields['eventId'] === 332));
+  const { KerberosClient, buildCache } = await import('../client/index.js');
+  const { writeCcache } = await import('../files/index.js');
+  const kinit = new KerberosClient({ config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } } }), clock, transport });
+  const { credential } = await kinit.getInitialCredentials({ client: 'svc', password: 'svc-pw' });
+  const userCache = `FILE:${join(dir, 'krb5cc_svc_only')}`;
+  await writeCcache(userCache, buildCache({ principal: credential.client, credentials: [credential] }));
+  await s.admin.logon({ principal: 'svc', kind: 'password', ccache: userCache });
+  await s.runNow('in-session');
+  await s.idle();
+  r = (await s.store.history({ task: 'in-session' }))[0]!;
+  assert.equal(r.status, 'succeeded', r.cause);
+  assert.equal(r.credentialUsed, 'borrowed-session');
+
+  await s.admin.add({ name: 'replace', principal: 'svc', credential: { kind: 'password', password: 'svc-pw' }, action: { kind: 'command', argv: ['sleep', '30'] }, options: { instances: 'stop-existing' } });
+  await s.runNow('replace');
+  await until('the first instance', async () => (await s.store.history({ task: 'replace' }))[0]?.childPid !== undefined);
+  await s.runNow('replace');
+  await until('the first instance stopped', async () => (await s.store.history({ task: 'replace' })).some((x) => x.status === 'stopped'));
+  assert.ok(events.events.some((e) => e.type === 'scheduler.task_terminated' && e.fields['eventId'] === 111));
+  await s.stop();
+  const all = await s.store.history({ task: 'replace' });
+  assert.deepEqual(all.map((x) => x.status).sort(), ['stopped', 'stopped']);
+});
