@@ -37,7 +37,7 @@ export class SecretUnavailableError extends SchedulerError {
   static override readonly code: string = 'ERR_SECRET_UNAVAILABLE';
 }
 
-/** A run-only-if-logged-on task whose account has no session, or a borrowed session that is gone. */
+/** A run-only-if-logged-on task whose account has no session. */
 export class NotLoggedOnError extends SchedulerError {
   static override readonly code: string = 'ERR_NOT_LOGGED_ON';
 }
@@ -55,4 +55,9 @@ export class ActionFailedError extends SchedulerError {
 /** The run overran its execution time limit and was stopped. */
 export class TimeLimitError extends SchedulerError {
   static override readonly code: string = 'ERR_TIME_LIMIT';
+}
+
+/** The scheduler stopped abruptly while the run was under way; recorded at the next start. */
+export class RunInterruptedError extends SchedulerError {
+  static override readonly code: string = 'ERR_RUN_INTERRUPTED';
 }

@@ -11,7 +11,7 @@ export type {
 export { DEFAULT_SETTINGS, DEFAULT_TASK_OPTIONS } from './types.js';
 export {
   SchedulerError, InvalidTaskError, OptionConflictError, TaskNotFoundError, TaskExistsError, SessionNotFoundError,
-  SecretUnavailableError, NotLoggedOnError, ActionLaunchError, ActionFailedError, TimeLimitError,
+  SecretUnavailableError, NotLoggedOnError, ActionLaunchError, ActionFailedError, TimeLimitError, RunInterruptedError,
 } from './errors.js';
 export { validateTrigger, nextFire, nextFireOf, describeTrigger, formatMs } from './triggers.js';
 export {

@@ -22,6 +22,10 @@ import { createEmitter, nullSink, type Emitter, type EventFieldsInput, type Even
 import { parsePrincipal, principalToString, writeCcache, type Credential } from '../files/index.js';
 import { negotiateFetch } from '../http/index.js';
 import { TaskAdmin, type CredentialVerifier } from './admin.js';
+import {
+  ActionFailedError, ActionLaunchError, InvalidTaskError, NotLoggedOnError, RunInterruptedError, SchedulerError, SecretUnavailableError,
+  TimeLimitError,
+} from './errors.js';
 import { schedulerEventId, type SchedulerEventType } from './event-ids.js';
 import { instanceDecision, plan, retryDelay, tasksForLogon } from './planner.js';
 import { chooseLogon, type LogonChoice } from './run-as.js';
@@ -316,7 +320,7 @@ export class Scheduler {
       if (choice.kind === 'not-logged-on') {
         const cause = `${principal} is not logged on, and task "${task.name}" runs only if its account is logged on`;
         this.#emitEvent('scheduler.not_logged_on', `task "${task.name}" did not start: ${cause}`, fields);
-        outcome = { status: 'failed', endedAt: this.clock.now(), cause, errorCode: 'ERR_NOT_LOGGED_ON' };
+        outcome = { status: 'failed', endedAt: this.clock.now(), cause, errorCode: NotLoggedOnError.code };
       } else {
         if (task.action.kind === 'command') {
           runDir = await createRunDir(join(this.#o.dir, 'runs'), record.id);
@@ -416,7 +420,7 @@ export class Scheduler {
       const tgt = await session.tgt({ minRemaining });
       return { session, tgt };
     } catch (error) {
-      return { ...(session !== undefined ? { session } : {}), error: error ?? new KerbsideError('logon failed') };
+      return { ...(session !== undefined ? { session } : {}), error: error ?? new SchedulerError('logon failed') };
     }
   }
 
@@ -425,10 +429,10 @@ export class Scheduler {
     if (c.kind === 'keytab') return { kind: 'keytab', keytab: c.keytab };
     if (c.kind === 'password') {
       const sealed = await this.store.getSecret(task.name);
-      if (sealed === undefined) throw new KerbsideError(`task "${task.name}" has no stored password`, { hint: 'store one with kerbside task modify NAME --password-file FILE' });
+      if (sealed === undefined) throw new SecretUnavailableError(`task "${task.name}" has no stored password`, { hint: 'store one with kerbside task modify NAME --password-file FILE' });
       return { kind: 'password', password: this.#o.secrets.open(task.name, sealed) };
     }
-    throw new KerbsideError(`task "${task.name}" has no credential of its own`);
+    throw new InvalidTaskError(`task "${task.name}" has no credential of its own`);
   }
 
   /** The interactive session as the scheduler holds it: opened from the user's cache, renewed, never re-acquired. */
@@ -491,16 +495,16 @@ export class Scheduler {
         const cause = r.launchError.errno === 'ENOENT'
           ? `the command "${a.argv[0]}" was not found (not on PATH${a.cwd !== undefined ? ` or the working directory ${a.cwd} does not exist` : ''})`
           : `the command "${a.argv[0]}" could not be launched: ${r.launchError.message}`;
-        return { ok: false, launched: false, cause, errorCode: 'ERR_ACTION_LAUNCH' };
+        return { ok: false, launched: false, cause, errorCode: ActionLaunchError.code };
       }
       this.#emitEvent('scheduler.action_completed', `task "${task.name}": ${a.argv[0]} ended with ${r.exitCode !== undefined ? `exit code ${r.exitCode}` : `signal ${r.signal ?? '?'}`}`, { ...fields, exitCode: r.exitCode, signal: r.signal });
       if (r.timedOut) {
         this.#emitEvent('scheduler.time_limit_reached', `task "${task.name}" overran its execution time limit of ${fmt(limit)} and was stopped`, fields);
-        return { ok: false, launched: true, status: 'timed-out', cause: `the run overran its execution time limit of ${fmt(limit)} and was stopped`, errorCode: 'ERR_TIME_LIMIT', ...exitOf(r) };
+        return { ok: false, launched: true, status: 'timed-out', cause: `the run overran its execution time limit of ${fmt(limit)} and was stopped`, errorCode: TimeLimitError.code, ...exitOf(r) };
       }
       if (r.stopped) return { ok: false, launched: true, status: 'stopped', cause: 'the run was stopped (instance policy stop-existing, or the scheduler shut down)', ...exitOf(r) };
       if (r.exitCode === 0) return { ok: true, launched: true, exitCode: 0 };
-      return { ok: false, launched: true, cause: r.exitCode !== undefined ? `${a.argv[0]} exited with code ${r.exitCode}` : `${a.argv[0]} was killed by signal ${r.signal ?? '?'}`, errorCode: 'ERR_ACTION_FAILED', ...exitOf(r) };
+      return { ok: false, launched: true, cause: r.exitCode !== undefined ? `${a.argv[0]} exited with code ${r.exitCode}` : `${a.argv[0]} was killed by signal ${r.signal ?? '?'}`, errorCode: ActionFailedError.code, ...exitOf(r) };
     }
     // Built-in HTTP request through negotiateFetch with the run's own session.
     this.#emitEvent('scheduler.action_started', `task "${task.name}" sends ${a.method ?? 'GET'} ${a.url}`, { ...fields, url: a.url });
@@ -523,11 +527,11 @@ export class Scheduler {
       const want = a.expectStatus ?? 200;
       this.#emitEvent('scheduler.action_completed', `task "${task.name}": ${a.url} answered ${response.status}`, { ...fields, httpStatus: response.status });
       if (response.status === want) return { ok: true, launched: true, httpStatus: response.status };
-      return { ok: false, launched: true, httpStatus: response.status, cause: `${a.url} answered HTTP ${response.status}, expected ${want}`, errorCode: 'ERR_ACTION_FAILED' };
+      return { ok: false, launched: true, httpStatus: response.status, cause: `${a.url} answered HTTP ${response.status}, expected ${want}`, errorCode: ActionFailedError.code };
     } catch (err) {
       if (err instanceof TimeoutMarker) {
         this.#emitEvent('scheduler.time_limit_reached', `task "${task.name}" overran its execution time limit of ${fmt(limit)} and was stopped`, fields);
-        return { ok: false, launched: true, status: 'timed-out', cause: `the run overran its execution time limit of ${fmt(limit)} and was stopped`, errorCode: 'ERR_TIME_LIMIT' };
+        return { ok: false, launched: true, status: 'timed-out', cause: `the run overran its execution time limit of ${fmt(limit)} and was stopped`, errorCode: TimeLimitError.code };
       }
       if (err instanceof StopMarker) return { ok: false, launched: true, status: 'stopped', cause: 'the run was stopped' };
       return { ok: false, launched: true, cause: err instanceof KerbsideError ? err.explain() : String((err as Error)?.message ?? err), errorCode: codeOf(err) };
@@ -562,7 +566,7 @@ export class Scheduler {
       if (run.childPid !== undefined) stopOrphan(run.childPid);
       if (run.runDir !== undefined) await removeRunDir(run.runDir).catch(() => undefined);
       const cause = `the scheduler (pid ${run.daemonPid ?? '?'}) stopped while this run was under way (killed or host restarted); its outcome is unknown`;
-      await this.store.finishRun(run.id, { status: 'interrupted', endedAt: this.clock.now(), cause, errorCode: 'ERR_RUN_INTERRUPTED' });
+      await this.store.finishRun(run.id, { status: 'interrupted', endedAt: this.clock.now(), cause, errorCode: RunInterruptedError.code });
       this.#emitEvent('scheduler.run_interrupted', `run ${run.id} of task "${run.task}" was interrupted: ${cause}`, { task: run.task, run: run.id });
     }
   }
