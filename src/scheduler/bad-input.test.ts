@@ -9,6 +9,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,12 @@ test('run time: each failure is a failed run with its cause in history and an ev
   await s.admin.add({ name: 'nocmd', principal: 'svc', credential: pw('svc-pw'), action: cmd(['/nonexistent/kerbside-no-such-command']) });
   await s.admin.add({ name: 'exit3', principal: 'svc', credential: pw('svc-pw'), action: cmd(['sh', '-c', 'exit 3']) });
   await s.admin.add({ name: 'overrun', principal: 'svc', credential: pw('svc-pw'), action: cmd(['sleep', '30']), options: { timeLimitMs: 1000 } });
+  // An HTTP action against a server that accepts and never answers.
+  const sockets = new Set<import('node:net').Socket>();
+  const silent = createServer((sock) => { sockets.add(sock); });
+  await new Promise<void>((resolve) => { silent.listen(0, '127.0.0.1', resolve); });
+  const silentPort = (silent.address() as { port: number }).port;
+  await s.admin.add({ name: 'http-hang', principal: 'svc', credential: pw('svc-pw'), action: { kind: 'http', url: `http://127.0.0.1:${silentPort}/` }, options: { timeLimitMs: 1000 } });
   await s.admin.add({ name: 'fine', principal: 'svc', credential: pw('svc-pw'), action: cmd(['true']) });
 
   const expect: [string, RegExp, number][] = [
@@ -98,6 +105,7 @@ test('run time: each failure is a failed run with its cause in history and an ev
     ['nocmd', /"\/nonexistent\/kerbside-no-such-command" was not found/, 103],
     ['exit3', /exited with code 3/, 103],
     ['overrun', /overran its execution time limit of 1 s/, 103],
+    ['http-hang', /overran its execution time limit of 1 s/, 103],
   ];
   for (const [name, cause, eventId] of expect) {
     const r = await runOnce(s, name);
@@ -109,6 +117,8 @@ test('run time: each failure is a failed run with its cause in history and an ev
   }
   assert.equal((await s.store.history({ task: 'overrun', limit: 1 }))[0]?.status, 'timed-out');
   assert.ok(events.events.some((e) => e.type === 'scheduler.time_limit_reached' && e.fields['eventId'] === 329));
+  for (const sock of sockets) sock.destroy();
+  silent.close();
   assert.equal((await runOnce(s, 'fine')).status, 'succeeded');
   assert.equal(events.events.filter((e) => e.type === 'scheduler.internal_error').length, 0);
   for (const e of events.events) assert.doesNotMatch(JSON.stringify(e), /not-the-password|svc-pw/);
