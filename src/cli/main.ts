@@ -25,6 +25,10 @@ export const COMMANDS: Readonly<Record<string, string>> = Object.freeze(Object.a
   kdestroy: 'kdestroy',
   kvno: 'kvno',
   ktutil: 'ktutil',
+  task: 'task',
+  logon: 'logon',
+  logoff: 'logoff',
+  scheduler: 'scheduler',
 }));
 
 export async function loadCommand(name: string): Promise<Command | undefined> {
