@@ -19,12 +19,11 @@ import { createServer, type Server } from 'node:http';
 import { access, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../core/clock.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
 import { negotiateListener, negotiateServer } from '../http/index.js';
-import { runCli, runCliInProcess, spawnCli, type CliProcess } from '../testing/kerbside-cli.js';
+import { runCli } from '../testing/kerbside-cli.js';
 import { baseEnvironment, mitTool, requireTool } from '../testing/mit-tools.js';
-import type { RunRecord } from './index.js';
+import { schedulerHarness, until, type SchedulerHarness } from '../testing/scheduler-daemon.js';
 
 let dir: string;
 let sched: string;
@@ -32,7 +31,7 @@ let realm: TestRealm;
 let conf: string;
 let http: Server;
 let port = 0;
-const daemons: CliProcess[] = [];
+let h: SchedulerHarness;
 
 before(async () => {
   mitTool('kvno');
@@ -58,73 +57,39 @@ before(async () => {
   await new Promise<void>((resolve) => { http.listen(0, '127.0.0.1', resolve); });
   const a = http.address();
   port = typeof a === 'object' && a !== null ? a.port : 0;
+  h = schedulerHarness({ dir: sched, cwd: dir, krb5Config: conf, env: { ...baseEnvironment(), KRB5_CONFIG: conf } });
 });
 
 after(async () => {
-  for (const d of daemons) await d.stop('SIGKILL').catch(() => undefined);
+  await h?.stopAll();
   await new Promise<void>((resolve) => { http?.close(() => resolve()); http?.closeAllConnections(); });
   await realm?.stop();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
-function env(): Record<string, string> {
-  return { ...baseEnvironment(), KRB5_CONFIG: conf, KERBSIDE_SCHEDULER_DIR: sched };
-}
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runCliInProcess(args, { env: env(), cwd: dir });
-}
-
-function startDaemon(): CliProcess {
-  const d = spawnCli(['scheduler', '--dir', sched, '--krb5-config', conf, '--poll', '1s'], { env: env(), cwd: dir });
-  daemons.push(d);
-  return d;
-}
-
-async function history(task?: string): Promise<RunRecord[]> {
-  const r = await cli('task', 'history', ...(task === undefined ? [] : [task]), '--json');
-  assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as (RunRecord & { startedAt: string })[]).map((x) => x as unknown as RunRecord);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const clock = systemClock();
-  const end = clock.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (clock.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await clock.sleep(200);
-  }
-}
-
-async function finishedRun(task: string, after = 0): Promise<RunRecord> {
-  return until(`a finished run of ${task}`, async () => (await history(task)).find((r) => r.id > after && r.status !== 'running'));
-}
-
 const SCRIPT = 'klist; kvno cifs/fileserver; echo "cache=$KRB5CCNAME"';
 
 test('real runs: MIT kvno and klist (keytab and stored password) and curl --negotiate, each in a private cache that is gone afterwards', async () => {
-  let r = await cli('task', 'add', 'kvno-keytab', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--', 'sh', '-c', SCRIPT);
+  let r = await h.cli('task', 'add', 'kvno-keytab', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--', 'sh', '-c', SCRIPT);
   assert.equal(r.code, 0, r.stderr);
-  r = await cli('task', 'add', 'kvno-password', '--principal', 'svc-report', '--password-file', join(dir, 'report.pw'), '--', 'sh', '-c', SCRIPT);
+  r = await h.cli('task', 'add', 'kvno-password', '--principal', 'svc-report', '--password-file', join(dir, 'report.pw'), '--', 'sh', '-c', SCRIPT);
   assert.equal(r.code, 0, r.stderr);
-  r = await cli('task', 'add', 'curl-report', '--principal', 'svc-report', '--password-file', join(dir, 'report.pw'), '--',
+  r = await h.cli('task', 'add', 'curl-report', '--principal', 'svc-report', '--password-file', join(dir, 'report.pw'), '--',
     'curl', '-sS', '--fail', '--negotiate', '-u', ':', '--resolve', `localhost:${port}:127.0.0.1`, `http://localhost:${port}/report`);
   assert.equal(r.code, 0, r.stderr);
   // The password is stored sealed: neither the database nor list/show output holds it.
   const db = await readFile(join(sched, 'scheduler.db'));
   assert.equal(db.includes(Buffer.from('report-secret-pw')), false);
-  const shown = await cli('task', 'show', 'kvno-password', '--json');
+  const shown = await h.cli('task', 'show', 'kvno-password', '--json');
   assert.doesNotMatch(shown.stdout, /report-secret-pw/);
   assert.match(shown.stdout, /"kind": "password"/);
 
-  const daemon = startDaemon();
+  const daemon = h.startDaemon();
   await daemon.waitFor(/running the tasks of/);
-  for (const t of ['kvno-keytab', 'kvno-password', 'curl-report']) assert.equal((await cli('task', 'run', t)).code, 0);
+  for (const t of ['kvno-keytab', 'kvno-password', 'curl-report']) assert.equal((await h.cli('task', 'run', t)).code, 0);
 
   for (const [task, principal] of [['kvno-keytab', 'svc-backup'], ['kvno-password', 'svc-report']] as const) {
-    const run = await finishedRun(task);
+    const run = await h.finishedRun(task);
     assert.equal(run.status, 'succeeded', run.cause);
     assert.equal(run.exitCode, 0);
     assert.equal(run.credentialUsed, 'own');
@@ -143,7 +108,7 @@ test('real runs: MIT kvno and klist (keytab and stored password) and curl --nego
     await assert.rejects(access(cache));
     await assert.rejects(access(run.runDir!));
   }
-  const curlRun = await finishedRun('curl-report');
+  const curlRun = await h.finishedRun('curl-report');
   assert.equal(curlRun.status, 'succeeded', curlRun.cause);
   assert.match(await readFile(join(sched, 'logs', `${curlRun.id}.log`), 'utf8'), new RegExp(`hello svc-report@${realm.realm}`));
   assert.deepEqual(await readdir(join(sched, 'runs')), []);
@@ -161,22 +126,22 @@ test('real runs: MIT kvno and klist (keytab and stored password) and curl --nego
 });
 
 test('kill -9 mid-run: the run is recorded as interrupted at restart, its child is stopped, the schedule continues, no history row is lost', async () => {
-  let r = await cli('task', 'add', 'long-job', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--', 'sh', '-c', 'echo started; exec sleep 60');
+  let r = await h.cli('task', 'add', 'long-job', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--', 'sh', '-c', 'echo started; exec sleep 60');
   assert.equal(r.code, 0, r.stderr);
-  r = await cli('task', 'add', 'tick', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--every', '2s', '--', 'true');
+  r = await h.cli('task', 'add', 'tick', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--every', '2s', '--', 'true');
   assert.equal(r.code, 0, r.stderr);
-  const first = startDaemon();
+  const first = h.startDaemon();
   await first.waitFor(/running the tasks of/);
-  assert.equal((await cli('task', 'run', 'long-job')).code, 0);
-  const running = await until('long-job running with its child', async () => (await history('long-job')).find((x) => x.status === 'running' && x.childPid !== undefined));
-  await until('two ticks', async () => ((await history('tick')).filter((x) => x.status === 'succeeded').length >= 2 ? true : undefined));
-  const before = await history();
+  assert.equal((await h.cli('task', 'run', 'long-job')).code, 0);
+  const running = await until('long-job running with its child', async () => (await h.history('long-job')).find((x) => x.status === 'running' && x.childPid !== undefined));
+  await until('two ticks', async () => ((await h.history('tick')).filter((x) => x.status === 'succeeded').length >= 2 ? true : undefined));
+  const before = await h.history();
   const killed = await first.stop('SIGKILL');
   assert.equal(killed.signal, 'SIGKILL');
 
-  const second = startDaemon();
+  const second = h.startDaemon();
   await second.waitFor(/running the tasks of/);
-  const rec = await until('the interrupted record', async () => (await history('long-job')).find((x) => x.id === running.id && x.status !== 'running'));
+  const rec = await until('the interrupted record', async () => (await h.history('long-job')).find((x) => x.id === running.id && x.status !== 'running'));
   assert.equal(rec.status, 'interrupted');
   assert.match(rec.cause ?? '', /stopped while this run was under way/);
   // The orphaned child was stopped and the run's private folder removed.
@@ -191,9 +156,9 @@ test('kill -9 mid-run: the run is recorded as interrupted at restart, its child 
   await assert.rejects(access(running.runDir!));
   // The schedule continues: new ticks after the restart.
   const lastBefore = Math.max(...before.map((x) => x.id));
-  await until('a tick after the restart', async () => (await history('tick')).find((x) => x.id > lastBefore && x.status === 'succeeded'));
+  await until('a tick after the restart', async () => (await h.history('tick')).find((x) => x.id > lastBefore && x.status === 'succeeded'));
   // No row lost: every run recorded before the kill is still there.
-  const afterRows = new Map((await history()).map((x) => [x.id, x]));
+  const afterRows = new Map((await h.history()).map((x) => [x.id, x]));
   for (const row of before) assert.ok(afterRows.has(row.id), `run ${row.id} (${row.task}) lost`);
   const interruptedEvent = (await readFile(join(sched, 'events.log'), 'utf8')).split('\n').find((l) => l.includes('"scheduler.run_interrupted"'));
   assert.ok(interruptedEvent !== undefined && interruptedEvent.includes('"eventId":703'));
@@ -202,22 +167,22 @@ test('kill -9 mid-run: the run is recorded as interrupted at restart, its child 
 });
 
 test('the daemon sees a task added while it runs, and on SIGTERM forwards the signal to the running child and records the run as stopped', async () => {
-  const daemon = startDaemon();
+  const daemon = h.startDaemon();
   await daemon.waitFor(/running the tasks of/);
   const script = 'trap "echo got-term; exit 7" TERM; echo ready; while true; do sleep 0.1; done';
-  const r = await cli('task', 'add', 'trapper', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--', 'sh', '-c', script);
+  const r = await h.cli('task', 'add', 'trapper', '--principal', 'svc-backup', '--keytab', join(dir, 'svc-backup.keytab'), '--', 'sh', '-c', script);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal((await cli('task', 'run', 'trapper')).code, 0);
-  const running = await until('trapper running', async () => (await history('trapper')).find((x) => x.status === 'running' && x.childPid !== undefined));
+  assert.equal((await h.cli('task', 'run', 'trapper')).code, 0);
+  const running = await until('trapper running', async () => (await h.history('trapper')).find((x) => x.status === 'running' && x.childPid !== undefined));
   await until('the child ready', async () => ((await readFile(join(sched, 'logs', `${running.id}.log`), 'utf8').catch(() => '')).includes('ready') ? true : undefined));
   // One daemon per folder.
-  const second = await runCli(['scheduler', '--dir', sched, '--krb5-config', conf], { env: env(), cwd: dir });
+  const second = await runCli(['scheduler', '--dir', sched, '--krb5-config', conf], { env: h.env, cwd: dir });
   assert.equal(second.code, 1);
   assert.match(second.stderr, new RegExp(`another scheduler daemon \\(pid ${daemon.pid}\\) is running`));
   const stopped = await daemon.stop('SIGTERM');
   assert.equal(stopped.code, 0, daemon.stderr());
   await assert.rejects(access(join(sched, 'scheduler.pid')), 'the lock is released');
-  const rec = (await history('trapper')).find((x) => x.id === running.id)!;
+  const rec = (await h.history('trapper')).find((x) => x.id === running.id)!;
   assert.equal(rec.status, 'stopped');
   assert.equal(rec.exitCode, 7);
   assert.match(await readFile(join(sched, 'logs', `${running.id}.log`), 'utf8'), /got-term/);
