@@ -1,5 +1,5 @@
 /**
- * House rules that a compiler cannot check (DESIGN.md "Modules", STYLE.md):
+ * House rules that a compiler cannot check (docs/architecture.md "Modules", docs/style.md):
  * 1. imports flow downward only between the modules;
  * 2. no wall-clock reads, timers or randomness outside `core/` (time and
  *    randomness are injected).
@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Bottom to top, as in DESIGN.md. A module may import only from modules below it. */
+/** Bottom to top, as in docs/architecture.md. A module may import only from modules below it. */
 export const LAYERS = Object.freeze([
   'core', 'asn1', 'messages', 'crypto', 'files', 'store', 'events', 'lifecycle',
   'client', 'kdc', 'gss', 'http', 'scheduler', 'web', 'cli',
@@ -60,7 +60,7 @@ export function upwardImports(files: readonly string[], read: (f: string) => str
     if (from === undefined || UNLAYERED.has(from) || file.endsWith('.test.ts')) continue;
     const fromRank = rank.get(from);
     if (fromRank === undefined) {
-      problems.push(`${relative(srcRoot, file)}: folder "${from}" is not a module listed in DESIGN.md`);
+      problems.push(`${relative(srcRoot, file)}: folder "${from}" is not a module listed in docs/architecture.md`);
       continue;
     }
     for (const spec of importsOf(read(file))) {

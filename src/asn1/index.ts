@@ -1,6 +1,6 @@
 /**
  * kerbside/asn1: a small strict DER layer written as typed combinators
- * (STYLE.md "ASN.1 in this project"). Decoders reject anything that is not
+ * (docs/style.md "ASN.1 in this project"). Decoders reject anything that is not
  * DER and throw `Asn1Error` subclasses carrying `.offset` and `.path`.
  */
 export {

@@ -1,5 +1,5 @@
 /**
- * Client failures (LESSONS.md "Long-running jobs" 6: typed errors instead of
+ * Client failures (docs/lessons.md "Long-running jobs" 6: typed errors instead of
  * strings to pattern-match). Each carries the Kerberos error code where there
  * is one, the principal and service involved in `detail`, and a hint in words.
  */

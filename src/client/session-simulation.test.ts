@@ -1,6 +1,6 @@
 /**
  * Logon sessions against kerbside's own KDC with one ManualClock driving both
- * (DESIGN.md "One idea"; LESSONS.md "Long-running jobs"): 30 simulated days
+ * (docs/architecture.md "One idea"; docs/lessons.md "Long-running jobs"): 30 simulated days
  * of a keytab-sourced session asked for a service ticket every minute, with
  * a 20-minute KDC outage, and a session borrowed from an external cache.
  * Requests go to the KDC's sans-IO processor in-process, so the simulation is

@@ -1,5 +1,5 @@
 /**
- * Logon sessions (DESIGN.md "One idea"; LESSONS.md "Long-running jobs"): one
+ * Logon sessions (docs/architecture.md "One idea"; docs/lessons.md "Long-running jobs"): one
  * principal's TGT and service tickets, each a held credential (lifecycle/)
  * with the session's credential source:
  *
@@ -135,7 +135,7 @@ export class LogonSession {
         });
       }
       adoptOffset(client, borrowed);
-      // LESSONS.md "Refresher": a PKINIT TGT cannot be re-acquired without the card's PIN; say so in every message.
+      // docs/lessons.md "Refresher": a PKINIT TGT cannot be re-acquired without the card's PIN; say so in every message.
       const pkinit = cachedPaType(borrowed) === PaType.PA_PK_AS_REQ;
       const session = new LogonSession(options, principal, tgt, {
         description: `external cache ${src.ccache}${pkinit ? ' (obtained with a smart card: re-acquisition needs a smart-card PIN)' : ''}`,

@@ -1,6 +1,6 @@
 /**
  * The redaction guard. No password, key, PIN, token or session key may reach a
- * log (DESIGN.md "Rules of the house"), so every built-in sink and the emitter
+ * log (docs/architecture.md "Rules of the house"), so every built-in sink and the emitter
  * pass events through `redactEvent` first.
  *
  * Decision: a field whose NAME looks secret, or whose value is not a plain

@@ -1,5 +1,5 @@
 /**
- * Structured events (DESIGN.md "One idea"): every security and operational
+ * Structured events (docs/architecture.md "One idea"): every security and operational
  * occurrence is one `KerbsideEvent` sent to one `EventSink`. Types are stable
  * dotted ids listed in the catalogue (catalogue.ts).
  */

@@ -1,6 +1,6 @@
 /**
- * Acceptor keys that never go stale (LESSONS.md "Acceptor", "Never cache
- * acceptor keys past a rotation"; DESIGN.md founding failure 2).
+ * Acceptor keys that never go stale (docs/lessons.md "Acceptor", "Never cache
+ * acceptor keys past a rotation"; docs/architecture.md founding failure 2).
  *
  * A key source hands the acceptor the keytab entries it currently holds.
  * `KeytabKeys` watches a FILE keytab: it stats the file at most every

@@ -1,5 +1,5 @@
 /**
- * Bounded storage for incomplete handshakes (LESSONS.md "Connections": bind
+ * Bounded storage for incomplete handshakes (docs/lessons.md "Connections": bind
  * multi-leg state to the connection). The owner — typically the HTTP layer,
  * keyed by socket — puts a context here between legs; entries expire after
  * `ttlMs` of the injected clock and the table never holds more than

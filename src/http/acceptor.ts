@@ -7,10 +7,10 @@
  * implementation here drives gss/'s SpnegoAcceptor over its Krb5Acceptor.
  * Multi-leg state (a NegTokenInit without an optimistic Kerberos token, a
  * pending mechListMIC) lives in a bounded table keyed by the connection, and
- * is dropped when the connection closes (LESSONS.md "Connections").
+ * is dropped when the connection closes (docs/lessons.md "Connections").
  *
  * Keys are never held here: every AP-REQ asks the key source (a watched
- * keytab) for its current keys (LESSONS.md "Never cache acceptor keys").
+ * keytab) for its current keys (docs/lessons.md "Never cache acceptor keys").
  */
 
 import { systemClock, type Clock } from '../core/clock.js';

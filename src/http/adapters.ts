@@ -3,7 +3,7 @@
  * handler. Each binds handshake state to the request's socket and tells the
  * handler when the socket closes. On a TLS socket they pass the RFC 5929
  * `tls-server-end-point` channel bindings of the certificate this server
- * presented on that connection (LESSONS.md "EPA"). The frameworks are not
+ * presented on that connection (docs/lessons.md "EPA"). The frameworks are not
  * imported: the adapters use the small structural types below.
  */
 

@@ -4,7 +4,7 @@
  * by sending a SPNEGO token with a Kerberos AP-REQ for HTTP/<host>.
  *
  * - One handshake runs on one socket: each call uses its own keep-alive
- *   agent limited to one connection, over HTTP/1.1 (LESSONS.md
+ *   agent limited to one connection, over HTTP/1.1 (docs/lessons.md
  *   "Connections"; node-http-ntlm#5).
  * - At most one authenticated retry per challenge: a second 401 is a
  *   NegotiateRefusedError, never a loop (requests-kerberos#42).
@@ -14,7 +14,7 @@
  *   authentication: a typed error says why (curl#21076).
  * - Over https the AP-REQ carries the RFC 5929 `tls-server-end-point`
  *   channel bindings of the certificate the server presented on the socket
- *   the token is sent on (LESSONS.md "EPA"), so a server enforcing Extended
+ *   the token is sent on (docs/lessons.md "EPA"), so a server enforcing Extended
  *   Protection can tell a TLS-intercepting proxy from its own TLS.
  */
 

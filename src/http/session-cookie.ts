@@ -3,7 +3,7 @@
  * present this cookie instead of a new AP-REQ per request. Its value is
  * AES-256-GCM (authenticated encryption: signed and encrypted) of the
  * identity, with the cookie name as associated data. It expires at
- * min(ticket end time, issue time + admin cap) (LESSONS.md "Sessions",
+ * min(ticket end time, issue time + admin cap) (docs/lessons.md "Sessions",
  * mod_auth_gssapi#316/#73); HttpOnly, SameSite=Lax, Secure on TLS.
  */
 

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md founding failure 2, "the stale handle" (seed-002): 60 simulated
+ * docs/architecture.md founding failure 2, "the stale handle" (seed-002): 60 simulated
  * days on one ManualClock shared by the KDC, the clients and the server. A
  * login every 10 minutes from a fresh client (new service ticket) and from
  * long-lived clients (one ticket kept until it expires). The service key is

@@ -1,6 +1,6 @@
 /**
  * HTTP Negotiate over TLS with RFC 5929 `tls-server-end-point` channel
- * bindings (LESSONS.md "EPA"), end to end: the adapters bind each TLS
+ * bindings (docs/lessons.md "EPA"), end to end: the adapters bind each TLS
  * connection to the certificate the server presented on it, negotiateFetch
  * binds its AP-REQ to the certificate it saw, and a server with policy
  * 'require' refuses missing or foreign bindings with the logged cause

@@ -1,5 +1,5 @@
 /**
- * Wire exactness as Wireshark sees it (DESIGN.md "Interoperability targets"):
+ * Wire exactness as Wireshark sees it (docs/architecture.md "Interoperability targets"):
  * MIT kinit/kvno talk to a kerbside KDC over UDP and TCP while tshark captures
  * loopback; tshark's Kerberos dissector must then decode every AS/TGS request,
  * reply and KRB-ERROR with no malformed field or dissector error.

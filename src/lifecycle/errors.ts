@@ -6,7 +6,7 @@ import { KerbsideError } from '../core/errors.js';
  * The credential needs a fresh acquisition and its source cannot do that
  * without a person (an external cache, a password or PIN prompt), and renewal
  * cannot extend it any further. This is the "borrowed session" failure of
- * DESIGN.md, named instead of surfacing as a generic expiry.
+ * docs/architecture.md, named instead of surfacing as a generic expiry.
  */
 export class CannotRefreshUnattendedError extends KerbsideError {
   static override readonly code = 'ERR_CANNOT_REFRESH_UNATTENDED';

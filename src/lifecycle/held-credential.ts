@@ -1,5 +1,5 @@
 /**
- * A held credential (DESIGN.md "One idea: every credential has a lifecycle"):
+ * A held credential (docs/architecture.md "One idea: every credential has a lifecycle"):
  * a value with a source that can produce it again, a horizon, and a refresh
  * policy applied by one engine driven only by the injected clock.
  *

@@ -1,4 +1,4 @@
-/** kerbside/lifecycle: held credentials and their refresh policy (DESIGN.md "One idea"). */
+/** kerbside/lifecycle: held credentials and their refresh policy (docs/architecture.md "One idea"). */
 export {
   HeldCredential, summarize,
   type CredentialSource, type HeldCredentialOptions, type HeldCredentialStatus, type HeldCredentialState,

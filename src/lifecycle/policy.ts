@@ -1,5 +1,5 @@
 /**
- * The refresh policy of a held credential (DESIGN.md "One idea"; LESSONS.md
+ * The refresh policy of a held credential (docs/architecture.md "One idea"; docs/lessons.md
  * "Long-running jobs": refresh at ~80 % of lifetime with an absolute floor,
  * renew only while renew-till covers the next period, jittered exponential
  * backoff capped before endtime). Pure functions of times in milliseconds, so

@@ -1,6 +1,6 @@
 /**
  * Whose credentials a run uses, and what a definition may say (sans-IO).
- * The two options of the founding failure (DESIGN.md "The borrowed session";
+ * The two options of the founding failure (docs/architecture.md "The borrowed session";
  * docs/scheduler.md "The two options"):
  *
  * - `disableUseOfTokenFromSession` (scheduler-wide, default true): a task

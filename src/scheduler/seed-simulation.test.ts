@@ -1,5 +1,5 @@
 /**
- * DESIGN.md founding failure 1, "the borrowed session" (issue 9, acceptance
+ * docs/architecture.md founding failure 1, "the borrowed session" (issue 9, acceptance
  * 1), simulated: one ManualClock for the KDC, the sessions and two
  * schedulers; a realm with 10 h tickets, 7 d renewable; an HTTP service with
  * SPN cifs/fileserver protected by negotiateServer on loopback standing in

@@ -1,5 +1,5 @@
 /**
- * The scheduler's storage (DESIGN.md "Storage"): tasks, stored secrets
+ * The scheduler's storage (docs/architecture.md "Storage"): tasks, stored secrets
  * (already encrypted by secrets.ts), run history, interactive sessions,
  * settings and run-now requests, behind one async interface that an
  * embedded SQLite file (sqlite-store.ts) and memory (below) implement and

@@ -1,5 +1,5 @@
 /**
- * The KDC's hot-path view of the principal database (DESIGN.md "Storage": an
+ * The KDC's hot-path view of the principal database (docs/architecture.md "Storage": an
  * in-process cache with explicit invalidation, not a query per request).
  *
  * Lookups are served from memory, including "no such principal". Entries are

@@ -1,5 +1,5 @@
 /**
- * The one test suite every PrincipalStore backend must pass (DESIGN.md
+ * The one test suite every PrincipalStore backend must pass (docs/architecture.md
  * "Storage": two implementations, the same suite). A backend's test file calls
  * `runStoreConformance('sqlite', open)`; `open` gets a ManualClock the store
  * must use for its timestamps and lockout arithmetic.

@@ -1,5 +1,5 @@
 /**
- * kerbside/store: the principal database (DESIGN.md "Storage") — an async
+ * kerbside/store: the principal database (docs/architecture.md "Storage") — an async
  * `PrincipalStore` interface, the embedded SQLite default, an in-memory store
  * for tests, the KDC's `PrincipalCache`, and the separate lockout store.
  * The conformance suite for new backends is in ./conformance.js (it imports

@@ -10,7 +10,7 @@ import type {
   PrincipalPatch, PrincipalRecord, PurgeKeysOptions, StoredKey,
 } from './types.js';
 
-/** Attribute defaults for a new principal: strong by default (DESIGN.md "Rules of the house"). */
+/** Attribute defaults for a new principal: strong by default (docs/architecture.md "Rules of the house"). */
 export const DEFAULT_PRINCIPAL_FLAGS: Readonly<PrincipalFlags> = Object.freeze({
   requiresPreauth: true,
   allowForwardable: true,

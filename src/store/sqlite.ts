@@ -8,7 +8,7 @@
  * table (an AUTOINCREMENT sequence) lets them notice cheaply. Lockout state
  * lives in its own table of the same file and never touches `changes`.
  *
- * The store owns its database file (DESIGN.md "Storage"): it creates missing
+ * The store owns its database file (docs/architecture.md "Storage"): it creates missing
  * parent directories (0700) and a new file with mode 0600; SQLite gives the
  * -wal and -shm files the database file's mode.
  */

@@ -1,5 +1,5 @@
 /**
- * The principal database's interfaces (DESIGN.md "Storage"). Every backend —
+ * The principal database's interfaces (docs/architecture.md "Storage"). Every backend —
  * the embedded SQLite default, the in-memory one for tests, PostgreSQL later —
  * implements `PrincipalStore` and passes `runStoreConformance`.
  *
@@ -231,7 +231,7 @@ export interface SourceLockoutState {
 
 /**
  * Authentication failures and last successes, kept apart from the principal
- * record (the klmdb model, LESSONS.md "KDC") so these frequent writes never
+ * record (the klmdb model, docs/lessons.md "KDC") so these frequent writes never
  * touch the principal table or its change log.
  */
 export interface LockoutStore {

@@ -1,6 +1,6 @@
 /**
  * Running Heimdal 7.8 programs from tests. Heimdal's Debian packages conflict
- * with MIT's, so .ci/install-heimdal unpacks them privately (INTEROP.md) into
+ * with MIT's, so .ci/install-heimdal unpacks them privately (docs/interop.md) into
  * $KERBSIDE_HEIMDAL or ~/.cache/kerbside/heimdal; the binaries run from there
  * with LD_LIBRARY_PATH pointing at the unpacked libraries. A missing install
  * FAILS the test with the command to run, never skips it.
