@@ -38,12 +38,25 @@ function seedsFor(codec: Codec<any>): Uint8Array[] {
   return own.length > 0 ? own : [...VECTORS];
 }
 
+/**
+ * The value without the exact input octets kept next to it (`withRaw`, and
+ * KDC-REQ's rawReqBody: the KDC-REQ-BODY a checksum covers): those are the
+ * input's own, not re-encoded.
+ */
+function withoutRaw(v: unknown): unknown {
+  if (v instanceof Uint8Array || v instanceof Date || typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(withoutRaw);
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).filter((k) => !(k === 'raw' && 'value' in o) && k !== 'rawReqBody');
+  return Object.fromEntries(keys.map((k) => [k, withoutRaw(o[k])]));
+}
+
 function codecTarget(codec: Codec<any>, extraSeeds: readonly Uint8Array[] = []): () => FuzzTarget {
   return () => ({
     seeds: [...seedsFor(codec), ...extraSeeds],
     run(input) {
       const value = codec.decode(input);
-      assert.deepEqual(codec.decode(codec.encode(value)), value, `${codec.name}: an accepted value does not survive re-encoding`);
+      assert.deepEqual(withoutRaw(codec.decode(codec.encode(value))), withoutRaw(value), `${codec.name}: an accepted value does not survive re-encoding`);
     },
   });
 }
