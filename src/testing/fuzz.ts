@@ -18,7 +18,7 @@
  * loop in a decoder thus fails its test instead of hanging CI.
  *
  * Reproducible: the fast-check seed is fixed (KERBSIDE_FUZZ_SEED changes it)
- * and the number of runs per target is KERBSIDE_FUZZ_RUNS (default 300; the
+ * and the number of runs per target is KERBSIDE_FUZZ_RUNS (default 5,000; the
  * `npm run fuzz` script raises it). A failure prints the seed, the
  * fast-check path and the input in hex.
  *
@@ -54,7 +54,7 @@ export interface FuzzTarget {
 export type FuzzTargets = Readonly<Record<string, () => FuzzTarget | Promise<FuzzTarget>>>;
 
 export const DEFAULT_FUZZ_SEED = 0x6b657262; // "kerb"
-export const DEFAULT_FUZZ_RUNS = 300;
+export const DEFAULT_FUZZ_RUNS = 5000;
 /** One input running longer than this is a hang. */
 const HANG_MS = 15_000;
 /** Shared progress: [0] inputs started, [1] inputs finished, [2] current input length; then the input. */
