@@ -23,6 +23,9 @@ import {
   cachedRefreshTime, type KdcTransport,
 } from './index.js';
 
+/** A per-test limit: a refresh loop on the ManualClock that never ends fails the test instead of hanging CI. */
+const SIMULATION = { timeout: 120_000 } as const;
+
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
@@ -76,7 +79,7 @@ function planned(from: number, to: number): { reacquired: number; renewed: numbe
   return { reacquired: cycles, renewed: 8 * cycles + Math.min(8, Math.floor(((to - from) % 432) / 48)) };
 }
 
-test('30 simulated days, 1 h tickets / 8 h renewable: a keytab session never presents an expired ticket, renews and re-acquires as planned, survives a 20-minute KDC outage', async () => {
+test('30 simulated days, 1 h tickets / 8 h renewable: a keytab session never presents an expired ticket, renews and re-acquires as planned, survives a 20-minute KDC outage', SIMULATION, async () => {
   const { clock, realm, dir, network, client } = await setup(11);
   const keytab = join(dir, 'job.keytab');
   await realm.exportKeytab('job', keytab);
@@ -139,7 +142,7 @@ test('30 simulated days, 1 h tickets / 8 h renewable: a keytab session never pre
   await session.close();
 });
 
-test('a file-backed session keeps its own cache current: tickets, KDC offset header, refresh_time and pa_type', async () => {
+test('a file-backed session keeps its own cache current: tickets, KDC offset header, refresh_time and pa_type', SIMULATION, async () => {
   const { clock, realm, dir, client } = await setup(41);
   const keytab = join(dir, 'job.keytab');
   await realm.exportKeytab('job', keytab);
@@ -162,7 +165,7 @@ test('a file-backed session keeps its own cache current: tickets, KDC offset hea
   assert.equal(ticketsOf(cache)[0]!.starttime?.getTime(), clock.now(), 'the renewed TGT was written');
 });
 
-test('a session borrowed from an external cache emits cannot_refresh_unattended before the TGT expires, then fails with that cause', async () => {
+test('a session borrowed from an external cache emits cannot_refresh_unattended before the TGT expires, then fails with that cause', SIMULATION, async () => {
   const { clock, dir, client } = await setup(21);
   // Someone's interactive kinit: a renewable TGT in their cache.
   const initial = await client.getInitialCredentials({ client: 'alice', password: 'alice-pw', renewLifetime: 2 * HOUR });
@@ -197,7 +200,7 @@ test('a session borrowed from an external cache emits cannot_refresh_unattended 
   await session.close();
 });
 
-test('a session never overwrites a cache that holds another principal\'s credentials', async () => {
+test('a session never overwrites a cache that holds another principal\'s credentials', SIMULATION, async () => {
   const { dir, client } = await setup(31);
   const initial = await client.getInitialCredentials({ client: 'alice', password: 'alice-pw' });
   const aliceCache = `FILE:${join(dir, 'alice.ccache')}`;

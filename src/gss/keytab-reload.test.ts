@@ -10,6 +10,9 @@ import { encodeKeytab, readKeytab, writeKeytab, type KeytabEntry } from '../file
 import { AcceptorKeyError, keytabKeys, Krb5Acceptor, Krb5Initiator } from './index.js';
 import { mintTicket, serviceKey } from '../testing/gss-fixtures.js';
 
+/** A per-test limit: a refresh loop on the ManualClock that never ends fails the test instead of hanging CI. */
+const SIMULATION = { timeout: 60_000 } as const;
+
 const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -36,7 +39,7 @@ async function fixture() {
   return { path, clock, events, keys, kv, tryAccept, reads: () => reads };
 }
 
-test('keytab rotation: a new kvno is picked up at once on a miss, the old kvno keeps working while present', async () => {
+test('keytab rotation: a new kvno is picked up at once on a miss, the old kvno keeps working while present', SIMULATION, async () => {
   const f = await fixture();
   await writeKeytab(f.path, [f.kv(12)]);
   assert.equal(await f.tryAccept(f.kv(12)), 'accepted');
@@ -50,7 +53,7 @@ test('keytab rotation: a new kvno is picked up at once on a miss, the old kvno k
   assert.equal(f.keys.status().reloads, 1);
 });
 
-test('keytab rotation: kvno-miss diagnostics say which side is out of date', async () => {
+test('keytab rotation: kvno-miss diagnostics say which side is out of date', SIMULATION, async () => {
   const f = await fixture();
   await writeKeytab(f.path, [f.kv(12), f.kv(13)]);
   assert.equal(await f.tryAccept(f.kv(13)), 'accepted');
@@ -68,7 +71,7 @@ test('keytab rotation: kvno-miss diagnostics say which side is out of date', asy
   assert.deepEqual(misses.map((e) => e.fields['outOfDate']), ['ticket', 'keytab']);
 });
 
-test('keytab rotation: a half-written keytab keeps the last good copy and is reported; the complete file is then used', async () => {
+test('keytab rotation: a half-written keytab keeps the last good copy and is reported; the complete file is then used', SIMULATION, async () => {
   const f = await fixture();
   await writeKeytab(f.path, [f.kv(13)]);
   assert.equal(await f.tryAccept(f.kv(13)), 'accepted');
@@ -87,7 +90,7 @@ test('keytab rotation: a half-written keytab keeps the last good copy and is rep
   assert.equal(f.keys.status().lastError, undefined);
 });
 
-test('keytab keys are never expired by age (KB318225): 90 days later the same keytab still works, with no re-read', async () => {
+test('keytab keys are never expired by age (KB318225): 90 days later the same keytab still works, with no re-read', SIMULATION, async () => {
   const f = await fixture();
   await writeKeytab(f.path, [f.kv(7)]);
   assert.equal(await f.tryAccept(f.kv(7)), 'accepted');
@@ -99,7 +102,7 @@ test('keytab keys are never expired by age (KB318225): 90 days later the same ke
   assert.equal(f.reads(), readsBefore, 'unchanged file: stat only, no re-read');
 });
 
-test('keytab misses are rate-limited: a flood of tickets with unknown kvnos re-reads at most once per interval', async () => {
+test('keytab misses are rate-limited: a flood of tickets with unknown kvnos re-reads at most once per interval', SIMULATION, async () => {
   const f = await fixture();
   await writeKeytab(f.path, [f.kv(3)]);
   assert.equal(await f.tryAccept(f.kv(3)), 'accepted');
@@ -112,7 +115,7 @@ test('keytab misses are rate-limited: a flood of tickets with unknown kvnos re-r
   assert.equal(f.reads() - before, 2);
 });
 
-test('keytab missing at start: a typed error naming the keytab; it is picked up once it appears', async () => {
+test('keytab missing at start: a typed error naming the keytab; it is picked up once it appears', SIMULATION, async () => {
   const f = await fixture();
   const e = await f.tryAccept(f.kv(1));
   assert.ok(e instanceof AcceptorKeyError);

@@ -9,6 +9,9 @@ import {
   type CredentialSource, type LifecycleEvent, type CredentialHorizon, type RefreshPolicyInput,
 } from './index.js';
 
+/** A per-test limit: a refresh loop on the ManualClock that never ends fails the test instead of hanging CI. */
+const SIMULATION = { timeout: 60_000 } as const;
+
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
@@ -70,7 +73,7 @@ function held(clock: ManualClock, source: CredentialSource<FakeTicket>, extra: {
 const count = (events: LifecycleEvent[], type: string, how?: string) =>
   events.filter((e) => e.type === type && (how === undefined || (e as { how?: string }).how === how)).length;
 
-test('refreshTime: 80 % of lifetime, at least minMargin before the end, half-life for very short credentials', () => {
+test('refreshTime: 80 % of lifetime, at least minMargin before the end, half-life for very short credentials', SIMULATION, () => {
   const p = DEFAULT_REFRESH_POLICY;
   assert.equal(refreshTime({ startTime: 0, endTime: HOUR }, p), 48 * MIN);
   assert.equal(refreshTime({ startTime: 0, endTime: 5 * MIN }, p), 3 * MIN); // 4 min would leave < 2 min
@@ -78,7 +81,7 @@ test('refreshTime: 80 % of lifetime, at least minMargin before the end, half-lif
   assert.equal(refreshTime({ startTime: 0, endTime: 10 * HOUR }, resolvePolicy({ refreshFraction: 0.5 })), 5 * HOUR);
 });
 
-test('chooseAction: renew while renew-till covers a full next lifetime, else re-acquire, else the tail', () => {
+test('chooseAction: renew while renew-till covers a full next lifetime, else re-acquire, else the tail', SIMULATION, () => {
   const p = DEFAULT_REFRESH_POLICY;
   const h = { startTime: 0, endTime: HOUR, renewTill: 8 * HOUR };
   const both = { renew: true, reacquire: true };
@@ -93,7 +96,7 @@ test('chooseAction: renew while renew-till covers a full next lifetime, else re-
   assert.equal(chooseAction(undefined, 0, both, p), 'reacquire');
 });
 
-test('retryDelay: exponential with jitter, capped so a retry falls before the end time', () => {
+test('retryDelay: exponential with jitter, capped so a retry falls before the end time', SIMULATION, () => {
   const p = DEFAULT_REFRESH_POLICY;
   const r = seededRandom(1);
   for (let n = 1; n <= 10; n++) {
@@ -107,7 +110,7 @@ test('retryDelay: exponential with jitter, capped so a retry falls before the en
   for (let n = 1; n <= 10; n++) assert.ok(now + retryDelay(n, h, now, p, r) < HOUR - p.minUsable);
 });
 
-test('30 simulated days, keytab-like source: renews 8 times per 7.2 h cycle, re-acquires, never hands out an expired credential', async () => {
+test('30 simulated days, keytab-like source: renews 8 times per 7.2 h cycle, re-acquires, never hands out an expired credential', SIMULATION, async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const { source, state } = fakeSource(clock);
   const { cred, events } = held(clock, source);
@@ -132,7 +135,7 @@ test('30 simulated days, keytab-like source: renews 8 times per 7.2 h cycle, re-
   assert.ok(minRemaining >= 12 * MIN, `always at least 12 minutes left (${minRemaining / MIN})`);
 });
 
-test('concurrent callers share one refresh (single flight)', async () => {
+test('concurrent callers share one refresh (single flight)', SIMULATION, async () => {
   const clock = new ManualClock();
   const { source, state } = fakeSource(clock);
   let open!: () => void;
@@ -146,7 +149,7 @@ test('concurrent callers share one refresh (single flight)', async () => {
   cred.close();
 });
 
-test('a 20-minute KDC outage across the refresh point: jittered retries before the end, recovery, never an expired credential', async () => {
+test('a 20-minute KDC outage across the refresh point: jittered retries before the end, recovery, never an expired credential', SIMULATION, async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const { source, state } = fakeSource(clock);
   const { cred, events } = held(clock, source);
@@ -186,7 +189,7 @@ test('a 20-minute KDC outage across the refresh point: jittered retries before t
   cred.close();
 });
 
-test('renew-only source (external cache): cannot_refresh_unattended before expiry, then a typed error naming the cause', async () => {
+test('renew-only source (external cache): cannot_refresh_unattended before expiry, then a typed error naming the cause', SIMULATION, async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const { source } = fakeSource(clock, { acquire: false, unattended: false });
   const t0 = clock.now();
@@ -225,7 +228,7 @@ test('renew-only source (external cache): cannot_refresh_unattended before expir
   cred.close();
 });
 
-test('an attended source (password prompt) is asked only when a person is present', async () => {
+test('an attended source (password prompt) is asked only when a person is present', SIMULATION, async () => {
   const clock = new ManualClock();
   const { source, state } = fakeSource(clock, { unattended: false, renewable: 0 });
   const { cred, events } = held(clock, source);
@@ -243,7 +246,7 @@ test('an attended source (password prompt) is asked only when a person is presen
   cred.close();
 });
 
-test('lazy mode: no timers, refresh happens on the first get() after the refresh time', async () => {
+test('lazy mode: no timers, refresh happens on the first get() after the refresh time', SIMULATION, async () => {
   const clock = new ManualClock();
   const { source, state } = fakeSource(clock);
   const { cred } = held(clock, source, { policy: { proactive: false } });
@@ -261,7 +264,7 @@ test('lazy mode: no timers, refresh happens on the first get() after the refresh
   cred.close();
 });
 
-test('eviction: a credential unused for evictAfter is dropped instead of refreshed', async () => {
+test('eviction: a credential unused for evictAfter is dropped instead of refreshed', SIMULATION, async () => {
   const clock = new ManualClock();
   const { source, state } = fakeSource(clock);
   const { cred, events } = held(clock, source, { policy: { evictAfter: 2 * HOUR } });
@@ -277,7 +280,7 @@ test('eviction: a credential unused for evictAfter is dropped instead of refresh
   cred.close();
 });
 
-test('a source that returns an already expired credential is a failure, not a hand-out', async () => {
+test('a source that returns an already expired credential is a failure, not a hand-out', SIMULATION, async () => {
   const clock = new ManualClock();
   const source: CredentialSource<FakeTicket> = {
     description: 'broken', unattended: true,
@@ -289,7 +292,7 @@ test('a source that returns an already expired credential is a failure, not a ha
   cred.close();
 });
 
-test('status reports horizon, counts and failures', async () => {
+test('status reports horizon, counts and failures', SIMULATION, async () => {
   const clock = new ManualClock();
   const { source, state } = fakeSource(clock);
   const { cred } = held(clock, source);
@@ -307,7 +310,7 @@ test('status reports horizon, counts and failures', async () => {
   await assert.rejects(cred.get(), (e: unknown) => e instanceof KerbsideError && e.code === 'ERR_CREDENTIAL_CLOSED');
 });
 
-test('events reach the process event sink as credential.* KerbsideEvents, without secrets', async () => {
+test('events reach the process event sink as credential.* KerbsideEvents, without secrets', SIMULATION, async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const { source, state } = fakeSource(clock);
   const sink = memorySink();
@@ -329,7 +332,7 @@ test('events reach the process event sink as credential.* KerbsideEvents, withou
   assert.match(failed.message, /renewing TGT for job@EXAMPLE.TEST failed \(1 in a row\): KDC unreachable/);
 });
 
-test('minRemaining: a job that needs 30 more minutes gets a refreshed credential, not one about to end', async () => {
+test('minRemaining: a job that needs 30 more minutes gets a refreshed credential, not one about to end', SIMULATION, async () => {
   const clock = new ManualClock();
   const { source, state } = fakeSource(clock);
   const { cred } = held(clock, source, { policy: { proactive: false } });

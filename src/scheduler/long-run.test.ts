@@ -23,6 +23,9 @@ import { startTestRealm, type TestRealm } from '../kdc/index.js';
 import { baseEnvironment, mitTool } from '../testing/mit-tools.js';
 import { MemorySchedulerStore, Scheduler, secretBox } from './index.js';
 
+/** A per-test limit: a refresh loop on the ManualClock that never ends fails the test instead of hanging CI. */
+const SIMULATION = { timeout: 60_000 } as const;
+
 const HOUR = 3_600_000;
 const clock = new ManualClock(Date.UTC(2026, 2, 2, 6, 0));
 const real = systemClock();
@@ -73,7 +76,7 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 10_000): Pro
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 
-test('a long run: its private cache is refreshed while it runs (klist in the child sees the renewed TGT), and removed after', async () => {
+test('a long run: its private cache is refreshed while it runs (klist in the child sees the renewed TGT), and removed after', SIMULATION, async () => {
   const { s } = await open('long');
   const flag = join(dir, 'go');
   const script = `klist; echo "cache=$KRB5CCNAME"; touch ${dir}/started; while [ ! -e ${flag} ]; do sleep 0.05; done; echo ---; klist`;
@@ -102,7 +105,7 @@ test('a long run: its private cache is refreshed while it runs (klist in the chi
   await s.stop();
 });
 
-test('time limit on the injected clock; retries with doubling backoff; at-logon trigger; queued instance', async () => {
+test('time limit on the injected clock; retries with doubling backoff; at-logon trigger; queued instance', SIMULATION, async () => {
   const { s, events } = await open('misc');
   const pw = { kind: 'password' as const, password: 'svc-pw' };
   await s.admin.add({ name: 'overrun', principal: 'svc', credential: pw, action: { kind: 'command', argv: ['sleep', '30'] }, options: { timeLimitMs: 2 * HOUR } });
@@ -145,7 +148,7 @@ test('time limit on the injected clock; retries with doubling backoff; at-logon 
   await s.stop();
 });
 
-test('a task enabled again starts from then on: the starts it had while disabled are not reported missed nor run', async () => {
+test('a task enabled again starts from then on: the starts it had while disabled are not reported missed nor run', SIMULATION, async () => {
   const { s, events } = await open('reenable');
   await s.admin.add({ name: 'hourly', principal: 'svc', credential: { kind: 'password', password: 'svc-pw' }, action: { kind: 'command', argv: ['true'] }, triggers: [{ kind: 'cron', expression: '0 * * * *' }], options: { runMissed: true }, enabled: false });
   await clock.advance(3 * HOUR);
@@ -160,7 +163,7 @@ test('a task enabled again starts from then on: the starts it had while disabled
   await s.stop();
 });
 
-test('compatibility mode with a command: the child gets a private copy of the borrowed TGT; the user\'s own cache is never written', async () => {
+test('compatibility mode with a command: the child gets a private copy of the borrowed TGT; the user\'s own cache is never written', SIMULATION, async () => {
   const { s, events } = await open('borrow-cmd');
   const { KerberosClient, buildCache } = await import('../client/index.js');
   const { writeCcache } = await import('../files/index.js');
@@ -186,7 +189,7 @@ test('compatibility mode with a command: the child gets a private copy of the bo
   await s.stop();
 });
 
-test('run only if logged on: not started while the account is logged off (event 332), runs inside the session once it logs on; stop-existing replaces a run', async () => {
+test('run only if logged on: not started while the account is logged off (event 332), runs inside the session once it logs on; stop-existing replaces a run', SIMULATION, async () => {
   const { s, events } = await open('only-logged-on');
   await s.admin.setSettings({ disableUseOfTokenFromSession: false });
   await s.admin.add({ name: 'in-session', principal: 'svc', action: { kind: 'command', argv: ['klist'] }, options: { runOnlyIfLoggedOn: true } });

@@ -33,6 +33,9 @@ import { PaType } from '../messages/index.js';
 import { negotiateListener, negotiateServer } from '../http/index.js';
 import { MemorySchedulerStore, OptionConflictError, Scheduler, secretBox, type RunRecord } from './index.js';
 
+/** A per-test limit: a refresh loop on the ManualClock that never ends fails the test instead of hanging CI. */
+const SIMULATION = { timeout: 180_000 } as const;
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const clock = new ManualClock(Date.UTC(2026, 0, 5, 8, 30));
@@ -88,7 +91,7 @@ async function newScheduler(name: string, events: MemorySink, seed: number): Pro
   });
 }
 
-test('the seed scenario: 720 hourly runs as alice while she is logged on with a smart card', async () => {
+test('the seed scenario: 720 hourly runs as alice while she is logged on with a smart card', SIMULATION, async () => {
   // alice's interactive smart-card logon at 08:30: a renewable TGT in her cache, pa_type PKINIT recorded as MIT does.
   const kinit = new KerberosClient({ config: config(), clock, random: seededRandom(3), transport: transport('kinit') });
   const { credential } = await kinit.getInitialCredentials({ client: 'alice', password: 'alice-password' });
