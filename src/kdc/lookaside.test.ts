@@ -79,3 +79,22 @@ test('lifetime 0 disables the cache', async () => {
   await cache.lookup(bytes(1), c.compute);
   assert.equal(c.calls(), 2);
 });
+
+test('the table of requests in progress is bounded: beyond maxPending, requests are answered but not shared', { timeout: 10_000 }, async () => {
+  const cache = new LookasideCache(new ManualClock(), { maxEntries: 100, maxBytes: 100_000, lifetimeMs: 120_000, maxPending: 2 });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let computed = 0;
+  const slow = (reply: number) => async (): Promise<Uint8Array> => { computed++; await gate; return bytes(reply); };
+  const lookups = [1, 2, 3, 4, 5].map((i) => cache.lookup(bytes(i), slow(i)));
+  assert.equal(cache.stats().pending, 2, 'only two requests in progress are shared');
+  assert.equal(cache.stats().unshared, 3);
+  const shared = cache.lookup(bytes(1), slow(100)); // retransmit of a shared request: waits for it
+  const unshared = cache.lookup(bytes(5), slow(50)); // retransmit of an unshared one: processed again
+  assert.equal(computed, 6);
+  release();
+  assert.deepEqual((await Promise.all(lookups)).map((r) => r.reply![0]), [1, 2, 3, 4, 5]);
+  assert.deepEqual(await shared, { reply: bytes(1), hit: true });
+  assert.equal((await unshared).reply![0], 50);
+  assert.equal(cache.stats().pending, 0);
+});
