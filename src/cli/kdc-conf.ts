@@ -13,7 +13,9 @@ import { readFileIfExists } from '../files/index.js';
 import {
   Profile, formatDuration, formatProfile, parseDuration, parseProfile, splitList,
 } from '../files/index.js';
-import { checkPasswordQualityPolicy, type ListenAddress, type PasswordQualityPolicy, type RealmPolicyInput } from '../kdc/index.js';
+import {
+  TRANSPORT_DEFAULTS, checkPasswordQualityPolicy, type ListenAddress, type PasswordQualityPolicy, type RealmPolicyInput, type ServeOptions,
+} from '../kdc/index.js';
 import { RealmDirectoryError } from './errors.js';
 
 export const REALM_FILES = Object.freeze({
@@ -45,7 +47,34 @@ export interface RealmSettings {
   readonly passwordQuality?: PasswordQualityPolicy;
   /** Account lockout (docs/lockout.md); maxFailure 0 = off. */
   readonly lockout: RealmLockoutSettings;
+  /** Transport limits (docs/kdc-transport.md); absent names take TRANSPORT_DEFAULTS. */
+  readonly transport: TransportSettings;
 }
+
+/**
+ * The KDC's transport limits as kdc.conf names them ([kdcdefaults], or the
+ * realm's section). MIT has none of these (its limits are compiled in), so
+ * the names follow its `kdc_*` style: kdc_tcp_max_connections,
+ * kdc_tcp_max_connections_per_address, kdc_tcp_request_timeout,
+ * kdc_tcp_idle_timeout (durations), kdc_udp_max_in_flight.
+ */
+export interface TransportSettings {
+  readonly maxTcpConnections: number;
+  readonly maxTcpConnectionsPerAddress: number;
+  /** Seconds. */
+  readonly tcpRequestTimeout: number;
+  /** Seconds. */
+  readonly tcpIdleTimeout: number;
+  readonly maxUdpInFlight: number;
+}
+
+export const TRANSPORT_SETTING_NAMES = Object.freeze({
+  maxTcpConnections: 'kdc_tcp_max_connections',
+  maxTcpConnectionsPerAddress: 'kdc_tcp_max_connections_per_address',
+  tcpRequestTimeout: 'kdc_tcp_request_timeout',
+  tcpIdleTimeout: 'kdc_tcp_idle_timeout',
+  maxUdpInFlight: 'kdc_udp_max_in_flight',
+});
 
 /**
  * Lockout as kdc.conf says it, with the names and units of MIT's kadmin
@@ -148,24 +177,39 @@ function mergeListen(udp: readonly ListenAddress[], tcp: readonly ListenAddress[
 // kdc.conf
 
 /** Writes kdc.conf text for a realm (paths relative to the realm directory). */
-export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 'stashPath' | 'lockout'> & { readonly lockout?: RealmLockoutSettings }): string {
+export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 'stashPath' | 'lockout' | 'transport'> & {
+  readonly lockout?: RealmLockoutSettings;
+  readonly transport?: TransportSettings;
+}): string {
   const lockout = s.lockout === undefined || s.lockout.maxFailure === 0 ? {} : {
     maxfailure: String(s.lockout.maxFailure),
     failurecountinterval: formatDuration(s.lockout.failureCountInterval),
     lockoutduration: formatDuration(s.lockout.lockoutDuration),
     ...(s.lockout.maxFailureAllSources === undefined ? {} : { maxfailure_all_sources: String(s.lockout.maxFailureAllSources) }),
   };
+  const n = TRANSPORT_SETTING_NAMES;
+  const transport = s.transport === undefined ? {} : {
+    [n.maxTcpConnections]: String(s.transport.maxTcpConnections),
+    [n.maxTcpConnectionsPerAddress]: String(s.transport.maxTcpConnectionsPerAddress),
+    [n.tcpRequestTimeout]: formatDuration(s.transport.tcpRequestTimeout),
+    [n.tcpIdleTimeout]: formatDuration(s.transport.tcpIdleTimeout),
+    [n.maxUdpInFlight]: String(s.transport.maxUdpInFlight),
+  };
+  const transportNote = s.transport === undefined ? ''
+    : '# Transport limits (docs/kdc-transport.md): TCP connections per listener and per client address (an IPv6 /64),\n'
+      + '# time to deliver a complete TCP request, idle time between requests, UDP requests processed at once.\n';
   const listen = s.listen.map(formatListenAddress).join(' ');
   const enctypes = s.supportedEnctypes.map((e) => `${enctypeName(e)}:normal`).join(' ');
   const lockoutNote = s.lockout === undefined || s.lockout.maxFailure === 0 ? ''
     : '# Lockout: maxfailure failures from one address (an IPv6 /64) within failurecountinterval lock the principal\n'
       + '# for that address for lockoutduration (0 = until `kerbside principal modify NAME --unlock`);\n'
       + '# maxfailure_all_sources failures from all addresses lock it everywhere. maxfailure = 0 turns lockout off.\n';
-  return `# kerbside realm ${s.realm}: MIT kdc.conf(5) syntax; relative paths are relative to this directory.\n${lockoutNote}${formatProfile({
+  return `# kerbside realm ${s.realm}: MIT kdc.conf(5) syntax; relative paths are relative to this directory.\n${lockoutNote}${transportNote}${formatProfile({
     kdcdefaults: {
       kdc_listen: listen,
       kdc_tcp_listen: listen,
       clockskew: formatDuration(s.clockSkew),
+      ...transport,
     },
     realms: {
       [s.realm]: {
@@ -254,6 +298,52 @@ function lockoutSettings(tag: (name: string) => string | undefined, profile: Pro
   };
 }
 
+function transportSettings(tag: (name: string) => string | undefined, profile: Profile, where: (name: string) => string[], file: string): TransportSettings {
+  const n = TRANSPORT_SETTING_NAMES;
+  const d = TRANSPORT_DEFAULTS;
+  const whole = (name: string, fallback: number): number => {
+    const value = tag(name);
+    if (value === undefined) return fallback;
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
+      throw new RealmDirectoryError(`${file}: ${name} = "${value}" is not a whole number of at least 1`, { hint: `e.g. ${name} = ${fallback}` });
+    }
+    return Number(value);
+  };
+  const seconds = (name: string, fallbackMs: number): number => {
+    const value = duration(profile, where(name), fallbackMs / 1000, file);
+    if (value < 1) throw new RealmDirectoryError(`${file}: ${name} must be at least one second`, { hint: `e.g. ${name} = ${formatDuration(fallbackMs / 1000)}` });
+    return value;
+  };
+  return {
+    maxTcpConnections: whole(n.maxTcpConnections, d.maxTcpConnections),
+    maxTcpConnectionsPerAddress: whole(n.maxTcpConnectionsPerAddress, d.maxTcpConnectionsPerAddress),
+    tcpRequestTimeout: seconds(n.tcpRequestTimeout, d.tcpRequestTimeoutMs),
+    tcpIdleTimeout: seconds(n.tcpIdleTimeout, d.tcpIdleTimeoutMs),
+    maxUdpInFlight: whole(n.maxUdpInFlight, d.maxUdpInFlight),
+  };
+}
+
+/** What `realm init` writes and a kdc.conf without the names gets. */
+export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = Object.freeze({
+  maxTcpConnections: TRANSPORT_DEFAULTS.maxTcpConnections,
+  maxTcpConnectionsPerAddress: TRANSPORT_DEFAULTS.maxTcpConnectionsPerAddress,
+  tcpRequestTimeout: TRANSPORT_DEFAULTS.tcpRequestTimeoutMs / 1000,
+  tcpIdleTimeout: TRANSPORT_DEFAULTS.tcpIdleTimeoutMs / 1000,
+  maxUdpInFlight: TRANSPORT_DEFAULTS.maxUdpInFlight,
+});
+
+/** The serveKdc options for the transport limits kdc.conf sets. */
+export function transportOptions(s: TransportSettings): Pick<ServeOptions,
+  'maxTcpConnections' | 'maxTcpConnectionsPerAddress' | 'tcpRequestTimeoutMs' | 'tcpIdleTimeoutMs' | 'maxUdpInFlight'> {
+  return {
+    maxTcpConnections: s.maxTcpConnections,
+    maxTcpConnectionsPerAddress: s.maxTcpConnectionsPerAddress,
+    tcpRequestTimeoutMs: s.tcpRequestTimeout * 1000,
+    tcpIdleTimeoutMs: s.tcpIdleTimeout * 1000,
+    maxUdpInFlight: s.maxUdpInFlight,
+  };
+}
+
 /** Reads `<dir>/kdc.conf`. */
 export async function readRealmSettings(dir: string): Promise<RealmSettings> {
   const abs = resolve(dir);
@@ -293,6 +383,7 @@ export async function readRealmSettings(dir: string): Promise<RealmSettings> {
       : parseEnctypeList(enctypes, `${file}: supported_enctypes`),
     ...optional('passwordQuality', passwordQuality(profile, realm, file)),
     lockout: lockoutSettings(tag, profile, where, file),
+    transport: transportSettings(tag, profile, where, file),
   };
 }
 

@@ -13,7 +13,7 @@ import { jsonLinesSink, redactEvent, type EventSink, type KerbsideEvent } from '
 import { PrincipalCache, openSqliteReplayCache } from '../store/index.js';
 import { KdcListenError } from './errors.js';
 import type { CliIO } from './io.js';
-import { formatListenAddress, realmPolicy } from './kdc-conf.js';
+import { formatListenAddress, realmPolicy, transportOptions } from './kdc-conf.js';
 import type { OpenRealm } from './realm-dir.js';
 
 export type LogFormat = 'text' | 'json';
@@ -121,7 +121,7 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
   });
   let server: KdcServer;
   try {
-    server = await serveKdc(kdc, { listen: options.listen, clock: io.clock });
+    server = await serveKdc(kdc, { listen: options.listen, clock: io.clock, ...transportOptions(realm.settings.transport) });
   } catch (err) {
     cache.stop();
     replayCache.close();

@@ -32,7 +32,7 @@ import {
 import { listAll, openSqliteStore, type SqliteStore } from '../store/index.js';
 import { RealmDirectoryError } from './errors.js';
 import {
-  DEFAULT_REALM_SETTINGS, INIT_LOCKOUT_SETTINGS, REALM_FILES, formatKdcConf, readRealmSettings, realmPolicy,
+  DEFAULT_REALM_SETTINGS, DEFAULT_TRANSPORT_SETTINGS, INIT_LOCKOUT_SETTINGS, REALM_FILES, formatKdcConf, readRealmSettings, realmPolicy,
   type RealmLockoutSettings, type RealmSettings,
 } from './kdc-conf.js';
 
@@ -194,6 +194,7 @@ export async function createRealmDirectory(o: InitRealmOptions): Promise<OpenRea
     supportedEnctypes: o.supportedEnctypes ?? DEFAULT_REALM_SETTINGS.supportedEnctypes,
     passwordQuality: o.passwordQuality ?? DEFAULT_PASSWORD_QUALITY,
     lockout: o.lockout ?? INIT_LOCKOUT_SETTINGS,
+    transport: DEFAULT_TRANSPORT_SETTINGS,
   };
   try {
     const masterKey = generateKey(18, o.random);

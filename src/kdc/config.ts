@@ -22,6 +22,12 @@ export interface LookasidePolicy {
   readonly maxBytes: number;
   /** How long a reply is kept (MIT keeps them two minutes). */
   readonly lifetimeMs: number;
+  /**
+   * Requests in progress that an identical retransmit may wait for. Beyond
+   * it, a request is processed without being shared (still answered), so a
+   * flood of distinct requests cannot grow the table.
+   */
+  readonly maxPending: number;
 }
 
 export interface RealmPolicy {
@@ -68,7 +74,7 @@ export const DEFAULT_REALM_POLICY: RealmPolicy = Object.freeze({
   allowProxiable: true,
   maxUdpReply: 1465,
   lockout: Object.freeze({ maxFailures: 0, failureWindowMs: 0, lockoutDurationMs: 0, maxFailuresAllSources: 0 }),
-  lookaside: Object.freeze({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, lifetimeMs: 120_000 }),
+  lookaside: Object.freeze({ maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, lifetimeMs: 120_000, maxPending: 1024 }),
   replayCacheEntries: 100_000,
 });
 
@@ -120,6 +126,7 @@ export function resolveRealmPolicy(input: RealmPolicyInput = {}): RealmPolicy {
       maxEntries: positiveInt('lookaside.maxEntries', lookaside.maxEntries),
       maxBytes: positiveInt('lookaside.maxBytes', lookaside.maxBytes),
       lifetimeMs: nonNegative('lookaside.lifetimeMs', lookaside.lifetimeMs),
+      maxPending: positiveInt('lookaside.maxPending', lookaside.maxPending),
     }),
     replayCacheEntries: positiveInt('replayCacheEntries', input.replayCacheEntries ?? d.replayCacheEntries),
   });

@@ -6,8 +6,8 @@
  */
 
 export { createKdc, type Kdc, type KdcConfig } from './processor.js';
-export { serveKdc, type ServeOptions, type ListenAddress, type BoundAddress, type KdcServer } from './serve.js';
-export type { KdcPeer, KdcRequestHandler, KdcTransportKind } from './transport.js';
+export { serveKdc, TRANSPORT_DEFAULTS, type ServeOptions, type ListenAddress, type BoundAddress, type KdcServer, type KdcServerStats } from './serve.js';
+export { addressGroup, type KdcPeer, type KdcRequestHandler, type KdcTransportKind, type TransportLimitKind } from './transport.js';
 export {
   resolveRealmPolicy, DEFAULT_REALM_POLICY, DEFAULT_PERMITTED_ENCTYPES,
   type RealmPolicy, type RealmPolicyInput, type LockoutPolicy, type KdcLockoutPolicy, type LookasidePolicy,

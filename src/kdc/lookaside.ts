@@ -4,7 +4,8 @@
  * already sent instead of a second ticket — or a replay error for the TGS
  * authenticator it just used. Keyed by a SHA-256 of the request bytes; O(1)
  * lookups; bounded by an entry count and a byte cap; entries expire by the
- * injected Clock. A request still being processed is shared, not re-run.
+ * injected Clock. A request still being processed is shared, not re-run
+ * (up to `maxPending` of them; beyond, requests are processed unshared).
  */
 
 import { createHash } from 'node:crypto';
@@ -24,6 +25,10 @@ export interface LookasideStats {
   readonly hits: number;
   readonly misses: number;
   readonly evictions: number;
+  /** Requests in progress that a retransmit can share. */
+  readonly pending: number;
+  /** Requests processed without sharing because `maxPending` were in progress. */
+  readonly unshared: number;
 }
 
 function keyOf(request: Uint8Array): string {
@@ -43,6 +48,7 @@ export class LookasideCache {
   #hits = 0;
   #misses = 0;
   #evictions = 0;
+  #unshared = 0;
 
   constructor(clock: Clock, policy: LookasidePolicy) {
     this.#clock = clock;
@@ -71,6 +77,12 @@ export class LookasideCache {
     }
     this.#misses++;
     const promise = compute();
+    if (this.#pending.size >= this.#policy.maxPending) {
+      this.#unshared++;
+      const reply = await promise;
+      if (reply !== undefined) this.#put(key, reply);
+      return { reply, hit: false };
+    }
     this.#pending.set(key, promise);
     try {
       const reply = await promise;
@@ -90,7 +102,10 @@ export class LookasideCache {
 
   stats(): LookasideStats {
     this.#expire();
-    return { entries: this.#entries.size, bytes: this.#bytes, hits: this.#hits, misses: this.#misses, evictions: this.#evictions };
+    return {
+      entries: this.#entries.size, bytes: this.#bytes, hits: this.#hits, misses: this.#misses, evictions: this.#evictions,
+      pending: this.#pending.size, unshared: this.#unshared,
+    };
   }
 
   clear(): void {

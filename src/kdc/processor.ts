@@ -4,8 +4,9 @@
  * retransmits from the lookaside cache, dispatches AS-REQ and TGS-REQ, turns
  * every refusal into a KRB-ERROR, and emits one 'kdc.request' event per
  * request. Anything that is not a KDC request gets no answer, so two KDCs
- * can never bounce errors at each other; a request that does not decode gets
- * KRB_ERR_GENERIC. Nothing a peer sends can make it throw.
+ * can never bounce errors at each other; neither does a request that does not
+ * decode (MIT dispatch.c), so a forged datagram cannot make the KDC amplify it.
+ * Nothing a peer sends can make it throw.
  */
 
 import { systemClock, type Clock } from '../core/clock.js';
@@ -101,10 +102,10 @@ export function createKdc(config: KdcConfig): Kdc {
         message = decodeMessage(request);
       } catch (err) {
         if (request[0] !== AS_REQ_TAG && request[0] !== TGS_REQ_TAG) return silence(emitter, peer, 'not a Kerberos message');
-        const code = (err as { krbCode?: unknown }).krbCode;
-        throw new KdcRequestError(typeof code === 'number' ? code : ErrorCode.KRB_ERR_GENERIC, 'malformed request', {
-          reason: `${request[0] === AS_REQ_TAG ? 'AS-REQ' : 'TGS-REQ'} did not decode: ${err instanceof Error ? err.message : String(err)}`,
-        });
+        // No answer, as MIT's dispatch: an error to a forged source address would
+        // make the KDC an amplifier (docs/kdc-transport.md); over TCP the connection closes.
+        const what = request[0] === AS_REQ_TAG ? 'AS-REQ' : 'TGS-REQ';
+        return silence(emitter, peer, `malformed ${what}: ${err instanceof Error ? err.message : String(err)}`, 'warning');
       }
       if (message.type === 'AS-REQ') {
         names = { ...(message.value.reqBody.cname === undefined ? {} : { cname: message.value.reqBody.cname }), ...sname(message.value.reqBody.sname) };
@@ -162,6 +163,12 @@ export function createKdc(config: KdcConfig): Kdc {
       }, 'warning');
       return errorNow(ErrorCode.KRB_ERR_FIELD_TOOLONG, `request of ${length} bytes is larger than this KDC accepts`);
     },
+    transportLimit(kind, peer, detail) {
+      // Warnings, so the log shows a flood; each names its cause and source for rate limiting.
+      emitter.emit('kdc.request', `${peer.transport.toUpperCase()} limit ${kind} from ${peer.address}: ${detail}`, {
+        result: 'dropped', reason: kind, detail, address: peer.address, transport: peer.transport,
+      }, 'warning');
+    },
     lookasideStats: () => lookaside.stats(),
     settled: async () => { await lockout?.settled(); },
   };
@@ -198,8 +205,8 @@ function krbError(
   });
 }
 
-function silence(emitter: Emitter, peer: KdcPeer, reason: string): undefined {
-  emitter.emit('kdc.request', `request dropped: ${reason}`, { result: 'dropped', reason, address: peer.address, transport: peer.transport }, 'debug');
+function silence(emitter: Emitter, peer: KdcPeer, reason: string, severity: 'debug' | 'warning' = 'debug'): undefined {
+  emitter.emit('kdc.request', `request dropped: ${reason}`, { result: 'dropped', reason, address: peer.address, transport: peer.transport }, severity);
   return undefined;
 }
 

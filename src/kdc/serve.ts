@@ -6,9 +6,9 @@
 
 import { systemClock, type Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { listenTcp, type TcpListener } from './tcp-transport.js';
+import { listenTcp, type TcpListener, type TcpOptions, type TcpStats } from './tcp-transport.js';
 import type { KdcRequestHandler, KdcTransportKind } from './transport.js';
-import { listenUdp, type UdpListener } from './udp-transport.js';
+import { listenUdp, type UdpListener, type UdpOptions, type UdpStats } from './udp-transport.js';
 
 export interface ListenAddress {
   /** An IP address ('127.0.0.1', '::1', '0.0.0.0', '::'). */
@@ -24,10 +24,32 @@ export interface ServeOptions {
   readonly clock?: Clock;
   /** Largest TCP request in bytes (default 64 KiB, as Heimdal's max-request). */
   readonly maxTcpRequest?: number;
-  /** Idle TCP connections are closed after this long (ms, default 30 s). */
+  /** TCP connections idle between requests are closed after this long (ms, default 30 s). */
   readonly tcpIdleTimeoutMs?: number;
+  /** A TCP request must be complete this long after its first byte, the first after the connection opens (ms, default 5 s). */
+  readonly tcpRequestTimeoutMs?: number;
   /** Concurrent TCP connections per listener (default 1024). */
   readonly maxTcpConnections?: number;
+  /** Concurrent TCP connections from one address, an IPv6 /64 counting as one (default 32). */
+  readonly maxTcpConnectionsPerAddress?: number;
+  /** UDP requests processed at once per listener; more are dropped (default 256). */
+  readonly maxUdpInFlight?: number;
+}
+
+/** The defaults of the transport limits (docs/kdc-transport.md says why these values). */
+export const TRANSPORT_DEFAULTS = Object.freeze({
+  maxTcpRequest: 64 * 1024,
+  tcpIdleTimeoutMs: 30_000,
+  tcpRequestTimeoutMs: 5_000,
+  maxTcpConnections: 1024,
+  maxTcpConnectionsPerAddress: 32,
+  maxUdpInFlight: 256,
+});
+
+/** What the listeners counted, summed over all of them. */
+export interface KdcServerStats {
+  readonly tcp: TcpStats;
+  readonly udp: UdpStats;
 }
 
 export interface BoundAddress {
@@ -38,6 +60,7 @@ export interface BoundAddress {
 
 export interface KdcServer {
   readonly addresses: readonly BoundAddress[];
+  stats(): KdcServerStats;
   close(): Promise<void>;
 }
 
@@ -46,24 +69,32 @@ const SHARED_PORT_ATTEMPTS = 20;
 
 export async function serveKdc(handler: KdcRequestHandler, options: ServeOptions): Promise<KdcServer> {
   if (options.listen.length === 0) throw new InvalidArgumentError('serveKdc needs at least one listen address');
-  const tcpOptions = {
+  const d = TRANSPORT_DEFAULTS;
+  const tcpOptions: TcpOptions = {
     clock: options.clock ?? systemClock(),
-    maxRequestSize: options.maxTcpRequest ?? 64 * 1024,
-    idleTimeoutMs: options.tcpIdleTimeoutMs ?? 30_000,
-    maxConnections: options.maxTcpConnections ?? 1024,
+    maxRequestSize: positive('maxTcpRequest', options.maxTcpRequest ?? d.maxTcpRequest),
+    idleTimeoutMs: positive('tcpIdleTimeoutMs', options.tcpIdleTimeoutMs ?? d.tcpIdleTimeoutMs),
+    requestTimeoutMs: positive('tcpRequestTimeoutMs', options.tcpRequestTimeoutMs ?? d.tcpRequestTimeoutMs),
+    maxConnections: positive('maxTcpConnections', options.maxTcpConnections ?? d.maxTcpConnections),
+    maxConnectionsPerAddress: positive('maxTcpConnectionsPerAddress', options.maxTcpConnectionsPerAddress ?? d.maxTcpConnectionsPerAddress),
   };
+  const udpOptions: UdpOptions = { maxInFlight: positive('maxUdpInFlight', options.maxUdpInFlight ?? d.maxUdpInFlight) };
   const listeners: Array<UdpListener | TcpListener> = [];
+  const udpListeners: UdpListener[] = [];
+  const tcpListeners: TcpListener[] = [];
   const addresses: BoundAddress[] = [];
   try {
     for (const address of options.listen) {
       const transports = new Set(address.transports ?? ['udp', 'tcp']);
-      const bound = await bindPair(handler, address.host, address.port, transports.has('udp'), transports.has('tcp'), tcpOptions);
+      const bound = await bindPair(handler, address.host, address.port, transports.has('udp'), transports.has('tcp'), udpOptions, tcpOptions);
       if (bound.udp !== undefined) {
         listeners.push(bound.udp);
+        udpListeners.push(bound.udp);
         addresses.push({ transport: 'udp', host: address.host, port: bound.udp.port });
       }
       if (bound.tcp !== undefined) {
         listeners.push(bound.tcp);
+        tcpListeners.push(bound.tcp);
         addresses.push({ transport: 'tcp', host: address.host, port: bound.tcp.port });
       }
     }
@@ -74,6 +105,7 @@ export async function serveKdc(handler: KdcRequestHandler, options: ServeOptions
   let closed: Promise<void> | undefined;
   return {
     addresses,
+    stats: () => sumStats(udpListeners.map((l) => l.stats()), tcpListeners.map((l) => l.stats())),
     close() {
       closed ??= Promise.all(listeners.map((l) => l.close())).then(() => undefined);
       return closed;
@@ -83,11 +115,11 @@ export async function serveKdc(handler: KdcRequestHandler, options: ServeOptions
 
 async function bindPair(
   handler: KdcRequestHandler, host: string, port: number, udp: boolean, tcp: boolean,
-  tcpOptions: Parameters<typeof listenTcp>[3],
+  udpOptions: UdpOptions, tcpOptions: TcpOptions,
 ): Promise<{ udp?: UdpListener; tcp?: TcpListener }> {
   if (!udp) return { tcp: await listenTcp(handler, host, port, tcpOptions) };
   for (let attempt = 1; ; attempt++) {
-    const u = await listenUdp(handler, host, port);
+    const u = await listenUdp(handler, host, port, udpOptions);
     if (!tcp) return { udp: u };
     try {
       return { udp: u, tcp: await listenTcp(handler, host, u.port, tcpOptions) };
@@ -98,4 +130,25 @@ async function bindPair(
       if (port !== 0 || !inUse || attempt >= SHARED_PORT_ATTEMPTS) throw err;
     }
   }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(`serveKdc: ${name} must be a positive whole number, got ${String(value)}`);
+  }
+  return value;
+}
+
+function sumStats(udp: readonly UdpStats[], tcp: readonly TcpStats[]): KdcServerStats {
+  const limits: Record<string, number> = {};
+  for (const t of tcp) for (const [k, v] of Object.entries(t.limits)) limits[k] = (limits[k] ?? 0) + (v ?? 0);
+  return {
+    udp: { inFlight: udp.reduce((n, u) => n + u.inFlight, 0), dropped: udp.reduce((n, u) => n + u.dropped, 0) },
+    tcp: {
+      connections: tcp.reduce((n, t) => n + t.connections, 0),
+      paused: tcp.reduce((n, t) => n + t.paused, 0),
+      peakWriteBuffer: tcp.reduce((n, t) => Math.max(n, t.peakWriteBuffer), 0),
+      limits,
+    },
+  };
 }
