@@ -173,8 +173,10 @@ test('kerbside kdc under a UDP/TCP/slow-connection flood: 100% of valid MIT requ
     assert.ok(total >= 4 && tcpTotal >= 4, 'the valid clients ran during the flood');
     assert.equal(ok, total);
     assert.equal(tcpOk, tcpTotal);
-    // Near its start: within 2x or +30 MB (V8 keeps some heap it grew; a leak per request would exceed this).
-    assert.ok(after <= Math.max(2 * before, before + 30 * 1024), `RSS after ${after} kB vs before ${before} kB`);
+    // Near its start: V8 keeps the young generation and malloc arenas it grew under load (measured here:
+    // 60 MB before, 117 peak, 116 after), so RSS does not fall back by itself. The bound is what a leak
+    // would break: about 150,000 garbage requests, so even 1 KB kept per request adds 150 MB.
+    assert.ok(after <= Math.max(2.5 * before, before + 80 * 1024), `RSS after ${after} kB vs before ${before} kB`);
     // Still answering after the flood.
     assert.equal((await mit('kinit', [`alice@${REALM}`], udpConf, 'alice-pw\n')).code, 0);
   } finally {
