@@ -5,11 +5,17 @@
  * table (failures kept off the principal records), the realm policy from
  * kdc.conf with its lockout settings (docs/lockout.md), keys unwrapped with the master key,
  * the TGS replay cache in the realm database (so it survives a restart), and
- * one log line per request. Shared by `kerbside kdc` and `kerbside start`.
+ * one log line per request, rate-limited per cause and source for refusals
+ * and garbage (docs/events.md). Shared by `kerbside kdc` and `kerbside start`.
  */
 
-import { createKdc, resolveRealmPolicy, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress } from '../kdc/index.js';
-import { jsonLinesSink, redactEvent, type EventSink, type KerbsideEvent } from '../events/index.js';
+import {
+  createKdc, resolveRealmPolicy, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress, type TransportLimitKind,
+} from '../kdc/index.js';
+import {
+  isolateSink, jsonLinesSink, rateLimitSink, redactEvent, type EventSink, type KerbsideEvent, type RateLimitGroup,
+} from '../events/index.js';
+import type { Clock } from '../core/clock.js';
 import { PrincipalCache, openSqliteReplayCache } from '../store/index.js';
 import { KdcListenError } from './errors.js';
 import type { CliIO } from './io.js';
@@ -71,21 +77,77 @@ export function formatLogLine(event: KerbsideEvent): string {
   return parts.join(' ');
 }
 
-/** Writes events as text lines or JSON lines; debug events only when verbose. */
-export function logSink(write: (line: string) => void, format: LogFormat, verbose: boolean): EventSink {
+/** Summary wording for each transport limit (kdc/transport.ts TransportLimitKind; docs/kdc-transport.md). */
+const TRANSPORT_LIMITS: Readonly<Record<TransportLimitKind, string>> = Object.freeze({
+  tcp_per_address: 'TCP connections refused by the per-address limit',
+  tcp_connections: 'TCP connections refused because every connection was busy',
+  tcp_evicted: 'idle TCP connections closed to admit new ones',
+  tcp_request_timeout: 'TCP connections closed for not sending a whole request in time',
+  tcp_idle_timeout: 'idle TCP connections closed',
+  tcp_write_timeout: 'TCP connections closed for not reading their replies',
+  udp_in_flight: 'UDP datagrams dropped because too many requests were in progress',
+});
+
+/**
+ * How the KDC's log groups events for rate limiting: by cause and source
+ * address. Issued tickets, the routine PREAUTH_REQUIRED round (info lines: one
+ * per legitimate request, as MIT logs them), lockouts and configuration
+ * warnings are never limited; refusals, garbage and transport limits are.
+ */
+export function kdcLogGroup(event: KerbsideEvent): RateLimitGroup | undefined {
+  if (event.type === 'kdc.lockout' || event.type === 'kdc.config' || event.type.startsWith('events.')) return undefined;
+  if (event.severity === 'info') return undefined;
+  const address = event.fields['address'];
+  const source = typeof address === 'string' ? address : 'the KDC itself';
+  if (event.type === 'kdc.preauth_failed') return { cause: 'preauth_failed', source, what: 'pre-authentication failures' };
+  if (event.type === 'kdc.store_poll_failed') return { cause: 'store_poll_failed', source: 'the principal database', what: 'failed database polls' };
+  if (event.type !== 'kdc.request') return { cause: event.type, source, what: `"${event.type}" events` };
+  const result = String(event.fields['result'] ?? 'unknown');
+  const reason = String(event.fields['reason'] ?? '');
+  if (result === 'dropped') {
+    if (Object.hasOwn(TRANSPORT_LIMITS, reason)) return { cause: reason, source, what: TRANSPORT_LIMITS[reason as TransportLimitKind] };
+    if (reason.startsWith('malformed')) return { cause: 'malformed', source, what: 'malformed requests' };
+    return { cause: 'not_a_kdc_request', source, what: 'messages that are not KDC requests' };
+  }
+  if (result === 'lookaside') return { cause: 'lookaside', source, what: 'retransmissions answered from the lookaside cache' };
+  return { cause: result, source, what: `requests refused with ${result}` };
+}
+
+export interface KdcLogSink extends EventSink {
+  /** Writes the rate limiter's pending summaries and any unreported sink failure (at shutdown). */
+  flush(): void;
+}
+
+/**
+ * Writes events as text lines or JSON lines; debug events only when verbose.
+ * Refusals and garbage are rate-limited per cause and source (kdcLogGroup),
+ * and a failing writer (stderr closed, disk full) is isolated: requests are
+ * answered whatever happens to the log.
+ */
+export function logSink(write: (line: string) => void, format: LogFormat, verbose: boolean, clock: Clock): KdcLogSink {
   const json = jsonLinesSink(write);
-  return {
+  const writer = isolateSink({
     emit(event) {
-      if (event.severity === 'debug' && !verbose) return;
       if (format === 'json') json.emit(event);
       // The request's own line already says KDC_ERR_PREAUTH_FAILED; JSON keeps the audit event.
       else if (event.type !== 'kdc.preauth_failed') write(`${formatLogLine(event)}\n`);
+    },
+  }, { clock });
+  const limited = rateLimitSink(writer, { clock, classify: kdcLogGroup });
+  return {
+    emit(event) {
+      if (event.severity === 'debug' && !verbose) return;
+      limited.emit(event);
+    },
+    flush() {
+      limited.flush();
+      writer.flush();
     },
   };
 }
 
 export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRunOptions): Promise<RunningKdc> {
-  const events = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false);
+  const events = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false, io.clock);
   const policy = realmPolicy(realm.settings);
   const resolved = resolveRealmPolicy(policy);
   const replayCache = await openSqliteReplayCache({
@@ -136,6 +198,7 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
       stopped ??= (async () => {
         await server.close();
         await kdc.settled();
+        events.flush();
         cache.stop();
         replayCache.close();
         await realm.close();

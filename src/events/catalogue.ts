@@ -18,6 +18,10 @@ const ROWS = [
   { type: 'credential.evicted', severity: 'debug', description: 'A held credential unused for longer than its eviction period was dropped from memory; it is re-acquired on next use.' },
   { type: 'credential.update_failed', severity: 'warning', description: 'A refreshed credential could not be persisted (for example its credential cache could not be written); the in-memory copy is still used.' },
 
+  // events/: the event pipeline itself (docs/events.md)
+  { type: 'events.sink_failed', severity: 'error', description: 'An event sink threw, rejected or fell behind; the events it could not take were dropped and counted (the service carried on). Reported at the first failure and then once per interval.' },
+  { type: 'events.suppressed', severity: 'warning', description: 'Events of one cause from one source exceeded the log\'s rate limit; this summary says how many were left out in the interval.' },
+
   // kdc/
   { type: 'kdc.request', severity: 'info', description: 'The KDC answered an AS or TGS request (issued a ticket or returned an error).' },
   { type: 'kdc.store_poll_failed', severity: 'warning', description: 'The KDC could not poll the principal database for changes; it keeps serving the principals it has cached until the database answers again.' },

@@ -2,10 +2,13 @@
  * The convenient way to emit: `createEmitter(sink, clock).emit(type, message, fields)`
  * fills in the time from the injected Clock and the severity from the
  * catalogue, and applies the redaction guard before the sink sees the event.
+ * The sink is isolated (isolate.ts): a sink that throws, rejects or hangs
+ * never reaches the code that emits.
  */
 
 import type { Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { isolateSink, type IsolatedSink } from './isolate.js';
 import { eventTypeInfo, isEventSeverity, isValidEventType, type KnownEventType } from './catalogue.js';
 import { redactEvent } from './redact.js';
 import type { EventFieldValue, EventFields, EventSeverity, EventSink, KerbsideEvent } from './types.js';
@@ -31,11 +34,19 @@ export interface Emitter {
   readonly sink: EventSink;
 }
 
+/** One isolation wrapper per sink, so every emitter on a sink shares its failure count and report interval. */
+const isolated = new WeakMap<EventSink, IsolatedSink>();
+
 export function createEmitter(sink: EventSink, clock: Clock): Emitter {
-  return makeEmitter(sink, clock, {});
+  let safe = isolated.get(sink);
+  if (safe === undefined) {
+    safe = isolateSink(sink, { clock });
+    isolated.set(sink, safe);
+  }
+  return makeEmitter(sink, safe, clock, {});
 }
 
-function makeEmitter(sink: EventSink, clock: Clock, bound: EventFieldsInput): Emitter {
+function makeEmitter(sink: EventSink, safe: EventSink, clock: Clock, bound: EventFieldsInput): Emitter {
   return {
     sink,
     emit(type, message, fields = {}, severity) {
@@ -52,11 +63,11 @@ function makeEmitter(sink: EventSink, clock: Clock, bound: EventFieldsInput): Em
         });
       }
       const event = redactEvent({ type, time: clock.now(), severity: sev, message, fields: defined({ ...bound, ...fields }) });
-      sink.emit(event);
+      safe.emit(event);
       return event;
     },
     with(fields) {
-      return makeEmitter(sink, clock, { ...bound, ...fields });
+      return makeEmitter(sink, safe, clock, { ...bound, ...fields });
     },
   };
 }

@@ -7,3 +7,5 @@ export {
   type MemorySink,
 } from './sinks.js';
 export { createEmitter, UnknownEventTypeError, type Emitter, type EventFieldsInput } from './emitter.js';
+export { isolateSink, SINK_FAILED_WARNING_CODE, type IsolateOptions, type IsolatedSink } from './isolate.js';
+export { rateLimitSink, OTHER_SOURCES, type RateLimitGroup, type RateLimitOptions, type RateLimitedSink } from './rate-limit.js';

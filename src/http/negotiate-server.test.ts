@@ -186,6 +186,20 @@ describe('negotiateServer (core handler)', () => {
     assert.ok(!expired.authenticated);
     assert.equal(events.ofType('http.session_cookie_rejected')[1]?.fields['reason'], 'expired');
   });
+
+  test('an event sink that throws changes no answer: 401 stays 401, a valid token still authenticates (issue 8 item 3)', async () => {
+    let offered = 0;
+    const broken = { emit() { offered++; throw new Error('log disk full'); } };
+    const s = negotiateServer({ keytab: join(dir, 'http.keytab'), principal: `HTTP/localhost@${realm.realm}`, events: broken });
+    const none = await s.authenticate(request(undefined));
+    assert.ok(!none.authenticated && none.status === 401);
+    const { header } = negotiateHeader(await client.getServiceTicket(tgt, 'HTTP/localhost'));
+    const ok = await s.authenticate(request(header));
+    assert.ok(ok.authenticated, 'authenticated despite the sink');
+    const replay = await s.authenticate(request(header));
+    assert.ok(!replay.authenticated && replay.cause === 'replay');
+    assert.ok(offered >= 3, 'events were still offered to the sink');
+  });
 });
 
 describe('negotiateFetch against kerbside over node:http', () => {
