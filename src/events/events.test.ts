@@ -172,12 +172,25 @@ test('diagnosticsChannelSink publishes on kerbside:<type> and does nothing witho
   }
 });
 
-test('fanout delivers to every sink even when one throws, then rethrows the first error', () => {
+test('fanout delivers to every sink even when one throws, then rethrows the first error (an emitter isolates it)', () => {
   const a = memorySink();
   const b = memorySink();
   const boom = { emit() { throw new Error('disk full'); } };
-  const events = createEmitter(fanout(a, boom, b), new ManualClock(T0));
-  assert.throws(() => events.emit('kdc.lockout', 'locked', { principal: 'p@R' }), /disk full/);
+  const sink = fanout(a, boom, b);
+  const event: KerbsideEvent = { type: 'kdc.lockout', time: T0, severity: 'warning', message: 'locked', fields: { principal: 'p@R' } };
+  assert.throws(() => sink.emit(event), /disk full/);
   assert.equal(a.events.length, 1);
   assert.equal(b.events.length, 1);
+  // Through an emitter the error stops at the isolation (isolate.ts) and the caller carries on.
+  const told: string[] = [];
+  const onWarning = (w: Error): void => { told.push(w.message); };
+  process.on('warning', onWarning);
+  try {
+    createEmitter(sink, new ManualClock(T0)).emit('kdc.lockout', 'locked', { principal: 'p@R' });
+  } finally {
+    process.off('warning', onWarning);
+  }
+  // the event, then the report of the failure (offered to the same sink)
+  assert.deepEqual(a.events.map((e) => e.type), ['kdc.lockout', 'kdc.lockout', 'events.sink_failed']);
+  assert.deepEqual(b.events.map((e) => e.type), ['kdc.lockout', 'kdc.lockout', 'events.sink_failed']);
 });
