@@ -26,7 +26,7 @@ import {
 } from './policy.js';
 import { filterClientAuthorizationData, refuseMandatoryForKdc } from './authdata.js';
 import { formatDuration } from './preauth.js';
-import { validateTgsClient } from './validate-client.js';
+import { checkClientPassword, validateTgsClient } from './validate-client.js';
 
 /** A verified PA-TGS-REQ. */
 interface Header {
@@ -95,6 +95,7 @@ export async function handleTgsReq(ctx: ExchangeContext, req: TgsReq): Promise<U
   }
   ctx.log.service = server.name;
   checkServer(server, ctx.now);
+  if (client !== undefined) checkClientPassword(client, ctx.now, server);
 
   const { sessionEnctype, ticketKey } = chooseTicketEncryption(body.etype, server, ctx.policy);
 

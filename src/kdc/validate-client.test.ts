@@ -63,15 +63,22 @@ test('TGS: an expired client principal gets KDC_ERR_NAME_EXP', async () => {
   assert.match(lastReason(h), /expired at/);
 });
 
-test('TGS follows MIT on password expiry: not checked in TGS (the AS exchange refuses with KEY_EXPIRED)', async () => {
+test('TGS: an expired password, or one that must be changed, gets KDC_ERR_KEY_EXPIRED (as Heimdal); the password-changing service is still served', async () => {
   const h = await harness();
   const tgt = await getTgt(h);
-  await h.store.update(ALICE, { passwordExpiry: T0 + 60_000, requiresPasswordChange: true });
+  await h.store.update(ALICE, { passwordExpiry: T0 + 60_000 });
+  assert.equal(await tgsCode(h, tgt), 'issued', 'not yet expired');
   await h.clock.advance(2 * 60_000);
-  assert.equal(await tgsCode(h, tgt), 'issued', 'a TGT issued before the password expired stays usable until it ends');
+  assert.equal(await tgsCode(h, tgt), ErrorCode.KDC_ERR_KEY_EXPIRED, 'the TGT stops working when the password expires');
+  assert.match(lastReason(h), /password of alice@EXAMPLE\.TEST expired at/);
+  await h.store.update(ALICE, { passwordExpiry: null, requiresPasswordChange: true });
+  assert.equal(await tgsCode(h, tgt), ErrorCode.KDC_ERR_KEY_EXPIRED);
+  assert.match(lastReason(h), /must change its password/);
+  await h.store.update('HTTP/localhost@EXAMPLE.TEST', { passwordChangeService: true });
+  assert.equal(await tgsCode(h, tgt), 'issued', 'a ticket for the password-changing service is still issued');
   const key = await passwordKey('alice', 'alice-pw');
   const err = expectError(await h.kdc.process(asReq({ padata: [encTimestamp(key, h.clock.now())], nonce: 4 }), UDP_PEER));
-  assert.equal(err.errorCode, ErrorCode.KDC_ERR_KEY_EXPIRED);
+  assert.equal(err.errorCode, ErrorCode.KDC_ERR_KEY_EXPIRED, 'AS refuses as before');
 });
 
 test('TGS: a locked-out client gets KDC_ERR_CLIENT_REVOKED (LockoutGate.check)', async () => {

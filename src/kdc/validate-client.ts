@@ -9,16 +9,16 @@
  *   check             AS                       TGS (local client)
  *   deleted           C_PRINCIPAL_UNKNOWN (6)  C_PRINCIPAL_UNKNOWN (6)
  *   expired entry     NAME_EXP (1)             NAME_EXP (1)
- *   password expired  KEY_EXPIRED (23)         not checked (as MIT)
- *   must change pw    KEY_EXPIRED (23)         not checked (as MIT)
+ *   password expired  KEY_EXPIRED (23)         KEY_EXPIRED (23)
+ *   must change pw    KEY_EXPIRED (23)         KEY_EXPIRED (23)
  *   disabled / no tix CLIENT_REVOKED (18)      CLIENT_REVOKED (18)
  *   locked out        CLIENT_REVOKED (18)      CLIENT_REVOKED (18)
  *
- * Password expiry is an AS matter in MIT: validate_as_request refuses an
- * expired password except for the password-changing service, and
- * validate_tgs_request does not look at it, so a TGT obtained before the
- * password expired works until its end time, and the next AS exchange sends
- * the user to change it. We follow MIT there.
+ * Password expiry is checked in TGS too, as Heimdal's kdc_check_flags does
+ * (MIT's validate_tgs_request does not): an administrator who expires a
+ * password, for example after a compromise, means every TGT of it to stop
+ * working now, not at its end time. In both exchanges a ticket for the
+ * password-changing service is still issued, so the user can change it.
  *
  * A client of another realm (a cross-realm TGT) is not in our database and
  * is not looked up: its own realm vouches for it.
@@ -33,29 +33,36 @@ export type ClientExchange =
   | { readonly exchange: 'AS'; readonly server: PrincipalRecord }
   | { readonly exchange: 'TGS' };
 
-/** The record checks, in MIT validate_as_request's order (expiry before revocation). */
+/** The record checks, in MIT validate_as_request's order (expiry before revocation); TGS checks the password later (checkClientPassword). */
 export function checkClientRecord(client: PrincipalRecord, now: number, use: ClientExchange): void {
   if (client.principalExpiry !== undefined && now >= client.principalExpiry) {
     throw new KdcRequestError(ErrorCode.KDC_ERR_NAME_EXP, 'Client\'s entry in database has expired', {
       reason: `${client.name} expired at ${new Date(client.principalExpiry).toISOString()}`,
     });
   }
-  if (use.exchange === 'AS') {
-    const toChangePw = use.server.passwordChangeService;
-    if (client.passwordExpiry !== undefined && now >= client.passwordExpiry && !toChangePw) {
-      throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
-        reason: `the password of ${client.name} expired at ${new Date(client.passwordExpiry).toISOString()}`,
-      });
-    }
-    if (client.requiresPasswordChange && !toChangePw) {
-      throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
-        reason: `${client.name} must change its password first (requiresPasswordChange)`,
-      });
-    }
-  }
+  if (use.exchange === 'AS') checkClientPassword(client, now, use.server);
   if (client.disabled || !client.allowTickets) {
     throw new KdcRequestError(ErrorCode.KDC_ERR_CLIENT_REVOKED, 'Client\'s credentials have been revoked', {
       reason: `${client.name} is ${client.disabled ? 'disabled' : 'not allowed to obtain tickets (allowTickets is off)'}`,
+    });
+  }
+}
+
+/**
+ * KDC_ERR_KEY_EXPIRED for an expired password or one that must be changed,
+ * unless the ticket is for the password-changing service. TGS calls it once
+ * the server is known.
+ */
+export function checkClientPassword(client: PrincipalRecord, now: number, server: PrincipalRecord): void {
+  if (server.passwordChangeService) return;
+  if (client.passwordExpiry !== undefined && now >= client.passwordExpiry) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
+      reason: `the password of ${client.name} expired at ${new Date(client.passwordExpiry).toISOString()}`,
+    });
+  }
+  if (client.requiresPasswordChange) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_KEY_EXPIRED, 'Password has expired; change password to reset', {
+      reason: `${client.name} must change its password first (requiresPasswordChange)`,
     });
   }
 }
