@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Bottom to top, as in docs/architecture.md. A module may import only from modules below it. */
 export const LAYERS = Object.freeze([
-  'core', 'asn1', 'messages', 'crypto', 'files', 'store', 'events', 'lifecycle',
+  'core', 'asn1', 'messages', 'crypto', 'pki', 'files', 'store', 'events', 'lifecycle',
   'client', 'kdc', 'gss', 'http', 'scheduler', 'web', 'cli',
 ] as const);
 

@@ -39,3 +39,4 @@ export {
   Asn1ValueError, Asn1EncodeError,
 } from '../asn1/index.js';
 export type { Codec, DecodeOptions } from '../asn1/index.js';
+export { Krb5PrincipalName } from './pkinit.js';
