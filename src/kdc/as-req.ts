@@ -9,7 +9,7 @@
 
 import { generateKey, KeyUsage } from '../crypto/index.js';
 import {
-  AsRep, EncAsRepPart, ErrorCode, KdcOptions, MethodData, NameType, TicketFlags,
+  AsRep, EncAsRepPart, ErrorCode, KdcOptions, MethodData, NameType, Ticket, TicketFlags,
   flagNames, principalNameFromString, type AsReq, type EncTicketPart, type PaData, type PrincipalName,
 } from '../messages/index.js';
 import { KdcRequestError } from './errors.js';
@@ -69,19 +69,26 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
   }
 
   const replyKey = chooseReplyKey(body.etype, client.keys, ctx.policy);
-  if (replyKey === undefined) {
+  // A client without long-term keys (certificate only) gets its reply key from PKINIT.
+  if (replyKey === undefined && client.keys.length > 0) {
     throw new KdcRequestError(ErrorCode.KDC_ERR_ETYPE_NOSUPP, 'KDC has no support for encryption type', {
       reason: `${client.name} has no current key in any requested enctype the realm permits (requested ${body.etype.join(', ')})`,
     });
   }
-  ctx.log.replyEnctype = replyKey.enctype;
+  if (replyKey !== undefined) ctx.log.replyEnctype = replyKey.enctype;
   const { sessionEnctype, ticketKey } = chooseTicketEncryption(body.etype, server, ctx.policy);
 
   const pctx: AsPreauthContext = {
     request: req, clientName: client.name, client, replyKey, now: ctx.now, policy: ctx.policy,
+    rawRequest: ctx.rawRequest, realm: ctx.realm, random: ctx.random,
     openKey: (stored) => ctx.keys.open(stored, client.name),
   };
   const outcome = await preauthenticate(ctx, pctx, lockout);
+  if (outcome?.replyKey === undefined && outcome?.reply === undefined && replyKey === undefined) {
+    throw new KdcRequestError(ErrorCode.KDC_ERR_ETYPE_NOSUPP, 'KDC has no support for encryption type', {
+      reason: `${client.name} has no long-term key and did not use PKINIT`,
+    });
+  }
 
   // Times and flags (RFC 4120 §3.1.3).
   const start = ctx.now;
@@ -131,7 +138,9 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
   };
   const ticket = sealTicket(ctx, ctx.realm, sname, ticketPart, ticketKey, server.name);
 
-  const clientKey = outcome?.replyKey ?? ctx.keys.open(replyKey, client.name);
+  const made = outcome?.reply;
+  if (made !== undefined) ctx.log.replyEnctype = made.enctype;
+  const clientKey = made?.replyKey(Ticket.encode(ticket)) ?? outcome?.replyKey ?? ctx.keys.open(replyKey!, client.name);
   const encPart = EncAsRepPart.encode({
     key: { keytype: sessionKey.enctype, keyvalue: sessionKey.keyvalue },
     lastReq: lastReq(client.passwordExpiry),
@@ -139,15 +148,15 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
     ...(client.passwordExpiry === undefined ? {} : { keyExpiration: new Date(client.passwordExpiry) }),
     flags, ...times, srealm: ctx.realm, sname, ...caddr,
   });
-  const padata: PaData[] = [];
-  for (const m of ctx.preauth.mechanisms) {
+  const padata: PaData[] = made === undefined ? [] : [...made.padata];
+  for (const m of made === undefined ? ctx.preauth.mechanisms : []) {
     const pa = m.returnPadata?.(pctx);
     if (pa !== undefined) padata.push(pa);
   }
   const reply = AsRep.encode({
     pvno: 5, msgType: 11, ...(padata.length > 0 ? { padata } : {}),
     crealm: ctx.realm, cname, ticket,
-    encPart: sealReply(ctx, clientKey, KeyUsage.AS_REP_ENCPART, encPart, outcome?.replyKey === undefined ? replyKey.kvno : undefined),
+    encPart: sealReply(ctx, clientKey, KeyUsage.AS_REP_ENCPART, encPart, outcome?.replyKey === undefined && made === undefined ? replyKey!.kvno : undefined),
   });
   if (lockout !== undefined && outcome !== undefined) ctx.lockout?.succeeded(lockout);
   return reply;

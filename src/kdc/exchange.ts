@@ -58,6 +58,8 @@ export interface ExchangeContext {
   /** Who sent the request (lockout counts failures per source address). */
   readonly peer?: KdcPeer;
   readonly log: RequestLog;
+  /** The request as received (PKINIT's RFC 8636 key derivation covers it). */
+  readonly rawRequest?: Uint8Array;
 }
 
 /** The realm's ticket-granting service: krbtgt/REALM@REALM. */

@@ -16,6 +16,7 @@ import {
   EncryptedData, ErrorCode, EtypeInfo2, PaEncTsEnc, PaType, type AsReq, type PaData,
 } from '../messages/index.js';
 import type { PrincipalRecord, StoredKey } from '../store/index.js';
+import type { RandomSource } from '../core/random.js';
 import type { RealmPolicy } from './config.js';
 import { KdcRequestError } from './errors.js';
 import { currentKeys } from './policy.js';
@@ -27,8 +28,16 @@ export interface AsPreauthContext {
   /** The client's store name ('user@REALM'). */
   readonly clientName: string;
   readonly client: PrincipalRecord;
-  /** The client key the reply will be encrypted in (chosen from the request's etype list). */
-  readonly replyKey: StoredKey;
+  /**
+   * The client key the reply will be encrypted in (chosen from the request's
+   * etype list); undefined for a client without long-term keys (a
+   * certificate-only principal: PKINIT makes the reply key).
+   */
+  readonly replyKey: StoredKey | undefined;
+  /** The AS-REQ as received (RFC 8636 binds the PKINIT key to it). */
+  readonly rawRequest: Uint8Array | undefined;
+  readonly realm: string;
+  readonly random: RandomSource;
   /** Opens a stored key of the client (master-key unwrapping). */
   openKey(stored: StoredKey): Key;
   /** KDC time, ms. */
@@ -37,8 +46,18 @@ export interface AsPreauthContext {
 }
 
 export interface PreauthOutcome {
-  /** A reply key that replaces the client's long-term key (e.g. PKINIT). */
+  /** A reply key that replaces the client's long-term key (e.g. encrypted challenge). */
   readonly replyKey?: Key;
+  /**
+   * A reply made by the mechanism (PKINIT, RFC 4556 §3.2.3): the padata for
+   * the AS-REP and the reply key, which RFC 8636 derives from the encoded
+   * ticket as well, so it is asked for once the ticket exists.
+   */
+  readonly reply?: {
+    readonly enctype: number;
+    readonly padata: readonly PaData[];
+    replyKey(ticket: Uint8Array): Key;
+  };
 }
 
 export interface PreauthMechanism {
@@ -75,8 +94,9 @@ export const etypeInfo2Mechanism: PreauthMechanism = Object.freeze({
   returnPadata: (ctx: AsPreauthContext) => etypeInfo2(ctx),
 });
 
-function etypeInfo2(ctx: AsPreauthContext): PaData {
+function etypeInfo2(ctx: AsPreauthContext): PaData | undefined {
   const key = ctx.replyKey;
+  if (key === undefined) return undefined; // no password: nothing to salt
   const entry = {
     etype: key.enctype,
     salt: saltOf(key, ctx.clientName),

@@ -94,7 +94,7 @@ export function createKdc(config: KdcConfig): Kdc {
 
   async function handle(request: Uint8Array, peer: KdcPeer): Promise<Uint8Array | undefined> {
     const nowMs = clock.now();
-    const ctx: ExchangeContext = { ...base, now: kerberosTime(nowMs), usec: (nowMs % 1000) * 1000, log: {}, peer };
+    const ctx: ExchangeContext = { ...base, now: kerberosTime(nowMs), usec: (nowMs % 1000) * 1000, log: {}, peer, rawRequest: request };
     let names: { cname?: PrincipalName; sname?: PrincipalName } = {};
     try {
       let message: ReturnType<typeof decodeMessage>;
