@@ -24,6 +24,7 @@ import {
 } from './admin.js';
 import type { RealmPolicyInput } from './config.js';
 import { masterKeyProtector, plainKeysForTests, type KeyProtector } from './keys.js';
+import type { PreauthRegistry } from './preauth.js';
 import { createKdc, type Kdc } from './processor.js';
 import { serveKdc, type KdcServer } from './serve.js';
 
@@ -51,6 +52,8 @@ export interface TestRealmOptions {
   /** Default: the in-memory store's own lockout store; `false` turns lockout off. */
   readonly lockout?: LockoutStore | false;
   readonly events?: EventSink;
+  /** Pre-authentication mechanisms (default DEFAULT_PREAUTH; PKINIT: pkinitPreauth()). */
+  readonly preauth?: PreauthRegistry;
   /** Address to listen on (default '127.0.0.1'; '::1' for IPv6). */
   readonly host?: string;
 }
@@ -102,6 +105,7 @@ export async function startTestRealm(options: TestRealmOptions = {}): Promise<Te
       realm, store, clock, random, policy, keys,
       ...(lockout === undefined ? {} : { lockout }),
       ...(options.events === undefined ? {} : { events: options.events }),
+      ...(options.preauth === undefined ? {} : { preauth: options.preauth }),
     });
     const host = options.host ?? '127.0.0.1';
     server = await serveKdc(kdc, { listen: [{ host, port: 0 }], clock });
