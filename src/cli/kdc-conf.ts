@@ -11,7 +11,7 @@ import { fromUtf8 } from '../core/bytes.js';
 import { enctypeName, enctypesFromName } from '../crypto/index.js';
 import { readFileIfExists } from '../files/index.js';
 import {
-  Profile, formatDuration, formatProfile, parseDuration, parseProfile, splitList,
+  Profile, formatDuration, formatProfile, parseBoolean, parseDuration, parseProfile, splitList,
 } from '../files/index.js';
 import {
   TRANSPORT_DEFAULTS, checkPasswordQualityPolicy, type ListenAddress, type PasswordQualityPolicy, type RealmPolicyInput, type ServeOptions,
@@ -49,6 +49,26 @@ export interface RealmSettings {
   readonly lockout: RealmLockoutSettings;
   /** Transport limits (docs/kdc-transport.md); absent names take TRANSPORT_DEFAULTS. */
   readonly transport: TransportSettings;
+  /** PKINIT (docs/pkinit.md), when kdc.conf names a pkinit_identity. */
+  readonly pkinit?: PkinitSettings;
+}
+
+/**
+ * PKINIT settings with MIT's kdc.conf names (realm section or
+ * [kdcdefaults]): pkinit_identity = FILE:cert.pem,key.pem; pkinit_anchors =
+ * FILE:ca.pem (repeatable); pkinit_revoke = FILE:crl (repeatable);
+ * pkinit_allow_upn; pkinit_require_freshness; pkinit_dh_min_bits;
+ * pkinit_eku_checking = kpClientAuth | scLogin. Paths are absolute.
+ */
+export interface PkinitSettings {
+  readonly certificate: string;
+  readonly key: string;
+  readonly anchors: readonly string[];
+  readonly revoke: readonly string[];
+  readonly allowUpn: boolean;
+  readonly requireFreshness: boolean;
+  readonly dhMinBits: number;
+  readonly allowSmartCardLogonEku: boolean;
 }
 
 /**
@@ -384,6 +404,58 @@ export async function readRealmSettings(dir: string): Promise<RealmSettings> {
     ...optional('passwordQuality', passwordQuality(profile, realm, file)),
     lockout: lockoutSettings(tag, profile, where, file),
     transport: transportSettings(tag, profile, where, file),
+    ...optional('pkinit', pkinitSettings(profile, realm, abs, file)),
+  };
+}
+
+/** FILE:path → absolute path (MIT's identity and anchor syntax; only FILE: here). */
+function fileReference(value: string, name: string, dir: string, file: string): string[] {
+  const m = /^FILE:(.+)$/.exec(value.trim());
+  if (m === null) {
+    throw new RealmDirectoryError(`${file}: ${name} = "${value}" is not a FILE: reference`, {
+      hint: `write ${name} = FILE:path (relative to the realm directory); PKCS11: and DIR: are not supported for the KDC`,
+    });
+  }
+  return m[1]!.split(',').map((p) => resolve(dir, p.trim()));
+}
+
+function pkinitSettings(profile: Profile, realm: string, dir: string, file: string): PkinitSettings | undefined {
+  const values = (name: string): string[] => {
+    const own = profile.getValues(['realms', realm, name]);
+    return own.length > 0 ? own : profile.getValues(['kdcdefaults', name]);
+  };
+  const identity = values('pkinit_identity')[0];
+  if (identity === undefined) return undefined;
+  const [certificate, key] = fileReference(identity, 'pkinit_identity', dir, file);
+  if (certificate === undefined || key === undefined) {
+    throw new RealmDirectoryError(`${file}: pkinit_identity = "${identity}" needs a certificate and a key`, { hint: 'pkinit_identity = FILE:pkinit/kdc.pem,pkinit/kdc.key' });
+  }
+  const anchors = values('pkinit_anchors').flatMap((v) => fileReference(v, 'pkinit_anchors', dir, file));
+  if (anchors.length === 0) {
+    throw new RealmDirectoryError(`${file}: pkinit_identity is set but pkinit_anchors is not`, { hint: 'pkinit_anchors = FILE:pkinit/ca.pem (the CA that issues user certificates)' });
+  }
+  const flag = (name: string): boolean => {
+    const v = values(name)[0];
+    if (v === undefined) return false;
+    const b = parseBoolean(v);
+    if (b === undefined) throw new RealmDirectoryError(`${file}: ${name} = "${v}" is not a boolean`, { hint: 'true or false' });
+    return b;
+  };
+  const bits = values('pkinit_dh_min_bits')[0]?.trim() ?? '2048';
+  if (bits !== '2048' && bits !== '4096') {
+    throw new RealmDirectoryError(`${file}: pkinit_dh_min_bits = "${bits}" is not 2048 or 4096`, { hint: 'MODP 2048 is the minimum (RFC 3526 group 14); ECDH clients are accepted whatever this says' });
+  }
+  const eku = values('pkinit_eku_checking')[0]?.trim() ?? 'kpClientAuth';
+  if (eku !== 'kpClientAuth' && eku !== 'scLogin') {
+    throw new RealmDirectoryError(`${file}: pkinit_eku_checking = "${eku}" is not kpClientAuth or scLogin`, { hint: 'scLogin also accepts the Microsoft smart-card logon EKU' });
+  }
+  return {
+    certificate, key, anchors,
+    revoke: values('pkinit_revoke').flatMap((v) => fileReference(v, 'pkinit_revoke', dir, file)),
+    allowUpn: flag('pkinit_allow_upn'),
+    requireFreshness: flag('pkinit_require_freshness'),
+    dhMinBits: Number(bits),
+    allowSmartCardLogonEku: eku === 'scLogin',
   };
 }
 
