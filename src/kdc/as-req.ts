@@ -208,7 +208,8 @@ async function preauthenticate(ctx: ExchangeContext, pctx: AsPreauthContext, loc
     } catch (err) {
       if (!(err instanceof KdcRequestError)) throw err;
       if (err.errorCode === ErrorCode.KDC_ERR_PREAUTH_FAILED && lockout !== undefined) ctx.lockout?.failed(lockout, ctx.now);
-      throw new KdcRequestError(err.errorCode, err.message, { reason: err.reason, eData: methodData(ctx, pctx) });
+      // A mechanism's own e-data (PKINIT's TD-DH-PARAMETERS) wins over the METHOD-DATA hints.
+      throw new KdcRequestError(err.errorCode, err.message, { reason: err.reason, eData: err.eData ?? methodData(ctx, pctx) });
     }
     if (locked !== undefined) throw ctx.lockout!.refusal(locked);
     return outcome;
@@ -226,7 +227,8 @@ function methodData(ctx: ExchangeContext, pctx: AsPreauthContext): Uint8Array {
   const hints: PaData[] = [];
   for (const m of ctx.preauth.mechanisms) {
     const pa = m.edata?.(pctx);
-    if (pa !== undefined) hints.push(pa);
+    if (Array.isArray(pa)) hints.push(...(pa as readonly PaData[]));
+    else if (pa !== undefined) hints.push(pa as PaData);
   }
   return MethodData.encode(hints);
 }

@@ -64,7 +64,8 @@ export interface PreauthMechanism {
   readonly padataType: number;
   /** For logs: 'encrypted-timestamp', 'etype-info2', … */
   readonly name: string;
-  edata?(ctx: AsPreauthContext): PaData | undefined;
+  /** Hints for METHOD-DATA (several for PKINIT: PA-PK-AS-REQ and a PA-AS-FRESHNESS token). */
+  edata?(ctx: AsPreauthContext): PaData | readonly PaData[] | undefined;
   verify?(ctx: AsPreauthContext, padata: PaData): Promise<PreauthOutcome>;
   returnPadata?(ctx: AsPreauthContext): PaData | undefined;
 }
