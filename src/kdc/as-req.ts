@@ -9,7 +9,7 @@
 
 import { generateKey, KeyUsage } from '../crypto/index.js';
 import {
-  AsRep, EncAsRepPart, ErrorCode, KdcOptions, MethodData, NameType, Ticket, TicketFlags,
+  AsRep, EncAsRepPart, ErrorCode, KdcOptions, MethodData, NameType, TicketFlags,
   flagNames, principalNameFromString, type AsReq, type EncTicketPart, type PaData, type PrincipalName,
 } from '../messages/index.js';
 import { KdcRequestError } from './errors.js';
@@ -139,8 +139,8 @@ export async function handleAsReq(ctx: ExchangeContext, req: AsReq): Promise<Uin
   const ticket = sealTicket(ctx, ctx.realm, sname, ticketPart, ticketKey, server.name);
 
   const made = outcome?.reply;
-  if (made !== undefined) ctx.log.replyEnctype = made.enctype;
-  const clientKey = made?.replyKey(Ticket.encode(ticket)) ?? outcome?.replyKey ?? ctx.keys.open(replyKey!, client.name);
+  if (made !== undefined) ctx.log.replyEnctype = made.replyKey.enctype;
+  const clientKey = made?.replyKey ?? outcome?.replyKey ?? ctx.keys.open(replyKey!, client.name);
   const encPart = EncAsRepPart.encode({
     key: { keytype: sessionKey.enctype, keyvalue: sessionKey.keyvalue },
     lastReq: lastReq(client.passwordExpiry),

@@ -50,13 +50,12 @@ export interface PreauthOutcome {
   readonly replyKey?: Key;
   /**
    * A reply made by the mechanism (PKINIT, RFC 4556 §3.2.3): the padata for
-   * the AS-REP and the reply key, which RFC 8636 derives from the encoded
-   * ticket as well, so it is asked for once the ticket exists.
+   * the AS-REP and the reply key in the chosen enctype; the other
+   * mechanisms' AS-REP padata is left out.
    */
   readonly reply?: {
-    readonly enctype: number;
     readonly padata: readonly PaData[];
-    replyKey(ticket: Uint8Array): Key;
+    readonly replyKey: Key;
   };
 }
 
