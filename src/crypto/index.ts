@@ -39,3 +39,7 @@ export {
   KeyLengthError,
   S2kParamsError, WeakS2kParamsError,
 } from './errors.js';
+export {
+  octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo, PKINIT_KDF_HASHES,
+} from './pkinit-kdf.js';
+export type { PkinitKdfHash, PkinitKdfInput } from './pkinit-kdf.js';
