@@ -39,3 +39,12 @@ export {
   KeyLengthError,
   S2kParamsError, WeakS2kParamsError,
 } from './errors.js';
+export {
+  octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo, PKINIT_KDF_HASHES,
+} from './pkinit-kdf.js';
+export type { PkinitKdfHash, PkinitKdfInput } from './pkinit-kdf.js';
+export {
+  DhParametersNotAcceptedError, DhPublicValueError, PKINIT_GROUPS, DhDomainParameters, SubjectPublicKeyInfo, acceptedDhParameters,
+  groupOf, chooseGroup, decodeClientPublicKey, encodeClientPublicKey, agree, generateClientKey,
+} from './pkinit-dh.js';
+export type { PkinitGroup, ClientPublicKey, KdcAgreement, ClientKey } from './pkinit-dh.js';

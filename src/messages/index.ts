@@ -39,4 +39,8 @@ export {
   Asn1ValueError, Asn1EncodeError,
 } from '../asn1/index.js';
 export type { Codec, DecodeOptions } from '../asn1/index.js';
-export { Krb5PrincipalName } from './pkinit.js';
+export {
+  Krb5PrincipalName, PkinitOid, AlgorithmIdentifier, SubjectPublicKeyInfoDer, ExternalPrincipalIdentifier, PaPkAsReq, PkAuthenticator,
+  KdfAlgorithmId, AuthPack, DhRepInfo, PaPkAsRep, KdcDhKeyInfo, ReplyKeyPack, TdTrustedCertifiers, TdInvalidCertificates,
+  TdDhParameters, PkinitSuppPubInfo, Sp80056aOtherInfo,
+} from './pkinit.js';
