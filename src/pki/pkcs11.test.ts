@@ -1,0 +1,275 @@
+/**
+ * PKCS#11 token access against a real SoftHSM2 (Debian package softhsm2),
+ * with OpenSC's pkcs11-tool (package opensc) as the peer that must find the
+ * objects kerbside writes, as MIT's pkinit_pkcs11 would.
+ *
+ * SoftHSM runs inside this process (pkcs11js loads it), so the whole file uses
+ * one SoftHSM directory, configured before the first openToken.
+ */
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPublicKey, verify } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KerbsideError } from '../core/errors.js';
+import {
+  loadPkcs11Binding, openToken, pkcs11ErrorFromCkr, Pkcs11TokenFlag,
+} from './pkcs11.js';
+import {
+  NotLoggedInError, PinIncorrectError, PinLockedError, Pkcs11Error, Pkcs11ModuleError, Pkcs11ObjectNotFoundError,
+  Pkcs11UnavailableError, TokenNotPresentError, TokenRemovedError,
+} from './pkcs11-errors.js';
+import { createSoftHsmToken, softHsmEnvironment, useSoftHsmConfig } from '../testing/softhsm.js';
+import type { SoftHsmToken } from '../testing/softhsm.js';
+import { checkRun, requireTool, runProgram } from '../testing/mit-tools.js';
+
+const PIN = '314159';
+const SO_PIN = '27182818';
+const WRONG_PIN = '999111';
+
+let dir = '';
+let alice: SoftHsmToken;
+let bob: SoftHsmToken;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kerbside-pkcs11-'));
+  useSoftHsmConfig(dir);
+  // Both tokens exist before SoftHSM is first initialised in this process.
+  alice = await createSoftHsmToken({ dir, label: 'kerbside-alice', pin: PIN, soPin: SO_PIN });
+  bob = await createSoftHsmToken({ dir, label: 'kerbside-bob', pin: PIN, soPin: SO_PIN });
+});
+
+after(async () => {
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * A certificate for the token's public key issued by a CA the openssl CLI
+ * makes (tests draw no randomness themselves; openssl is the peer).
+ */
+async function issueCertificate(spki: Uint8Array, subject: string, serialHex: string): Promise<Uint8Array> {
+  const openssl = requireTool('openssl', 'openssl');
+  const env = softHsmEnvironment(dir);
+  const [caKey, caCert, pub, out] = ['ca.key', 'ca.pem', 'pub.pem', 'cert.der'].map((f) => join(dir, f)) as [string, string, string, string];
+  checkRun('openssl req', await runProgram(openssl, [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCert,
+    '-subj', '/O=KERBSIDE.TEST/CN=kerbside test CA', '-days', '3650',
+  ], { env }));
+  await writeFile(pub, createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
+  checkRun('openssl x509 -new', await runProgram(openssl, [
+    'x509', '-new', '-force_pubkey', pub, '-subj', subject, '-CA', caCert, '-CAkey', caKey,
+    '-set_serial', `0x${serialHex}`, '-days', '365', '-sha256', '-outform', 'DER', '-out', out,
+  ], { env }));
+  return new Uint8Array(await readFile(out));
+}
+
+function pkcs11Tool(token: SoftHsmToken, args: readonly string[]): Promise<string> {
+  const tool = requireTool('pkcs11-tool', 'opensc');
+  return runProgram(tool, ['--module', token.module, '--slot', String(token.slot), ...args], { env: softHsmEnvironment(dir) })
+    .then((r) => checkRun(`pkcs11-tool ${args.join(' ')}`, r).stdout);
+}
+
+const ID = new Uint8Array([0x4b, 0x01]);
+
+test('a key pair generated on the token signs; node:crypto verifies; pkcs11-tool finds key and certificate under one ID', async () => {
+  const token = await openToken({ module: alice.module, slot: alice.slot });
+  try {
+    assert.equal(token.slot, alice.slot);
+    assert.equal(token.label, 'kerbside-alice');
+    const info = await token.info();
+    assert.equal(info.label, 'kerbside-alice');
+    assert.equal(info.manufacturer, 'SoftHSM project');
+    assert.match(info.serial, /^[0-9a-f]{16}$/);
+    assert.equal(info.loginRequired, true);
+    assert.equal(info.userPinLocked, false);
+
+    await token.login(PIN);
+    const spki = await token.generateRsaKeyPair({ id: ID, label: 'alice', bits: 2048 });
+    const pub = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    assert.equal(pub.asymmetricKeyType, 'rsa');
+    assert.equal(pub.asymmetricKeyDetails?.modulusLength, 2048);
+    assert.equal(pub.asymmetricKeyDetails?.publicExponent, 65537n);
+
+    const der = await issueCertificate(spki, '/O=KERBSIDE.TEST/CN=alice', '0a1b2c');
+    await token.writeCertificate({ id: ID, label: 'alice', der });
+    const certs = await token.certificates();
+    assert.equal(certs.length, 1);
+    assert.deepEqual(certs[0], { id: ID, label: 'alice', der });
+
+    const signer = await token.signer({ id: ID });
+    assert.equal(signer.algorithm, 'rsa-sha256');
+    assert.deepEqual(signer.certificate, der);
+    const data = new TextEncoder().encode('AuthPack bytes to be signed (RFC 4556 §3.2.1)');
+    const sig = await signer.sign(data);
+    assert.equal(sig.length, 256);
+    assert.equal(verify('sha256', data, pub, sig), true);
+    assert.equal(verify('sha256', new TextEncoder().encode('other'), pub, sig), false);
+    // Two signatures queued at once share the session one after the other.
+    const [s1, s2] = await Promise.all([signer.sign(data), signer.sign(new Uint8Array([1, 2, 3]))]);
+    assert.deepEqual(s1, sig); // RSASSA-PKCS1-v1_5 is deterministic
+    assert.equal(verify('sha256', new Uint8Array([1, 2, 3]), pub, s2!), true);
+
+    // The peer: OpenSC lists the private key and the certificate with the same ID,
+    // with the attributes it reads from CKA_SUBJECT and the key's flags.
+    const listing = await pkcs11Tool(alice, ['--login', '--pin', PIN, '-O']);
+    const objects = listing.split(/\n(?=\S)/);
+    const key = objects.find((o) => o.startsWith('Private Key Object; RSA'));
+    const cert = objects.find((o) => o.startsWith('Certificate Object; type = X.509 cert'));
+    assert.ok(key, listing);
+    assert.ok(cert, listing);
+    assert.match(key, /ID:\s+4b01/);
+    assert.match(key, /label:\s+alice/);
+    assert.match(key, /Usage:.*sign/);
+    assert.match(key, /Access:.*sensitive.*never extractable/);
+    assert.match(cert, /ID:\s+4b01/);
+    assert.match(cert, /subject:\s+DN: .*CN\s*=\s*alice/);
+  } finally {
+    await token.close();
+  }
+});
+
+test('token info and certificates by label need no login; the signer needs one', async () => {
+  const token = await openToken({ module: alice.module, tokenLabel: 'kerbside-alice' });
+  try {
+    assert.equal(token.slot, alice.slot);
+    const certs = await token.certificates();
+    assert.equal(certs.length, 1);
+    await assert.rejects(token.signer({ id: ID }), (err: unknown) => {
+      assert.ok(err instanceof Pkcs11ObjectNotFoundError);
+      assert.match(err.message, /no private key with id 4b01 on token "kerbside-alice"/);
+      assert.match(err.hint ?? '', /login/);
+      return true;
+    });
+    await assert.rejects(token.generateRsaKeyPair({ id: new Uint8Array([9]), label: 'x', bits: 1024 }),
+      (err: unknown) => err instanceof NotLoggedInError || err instanceof Pkcs11Error);
+    await token.login(PIN);
+    const signer = await token.signer({ id: ID });
+    await assert.rejects(token.signer({ id: new Uint8Array([0xee]) }), Pkcs11ObjectNotFoundError);
+    assert.equal(signer.certificate.length, certs[0]!.der.length);
+  } finally {
+    await token.close();
+  }
+});
+
+test('a wrong PIN is PinIncorrectError naming the token, never the PIN; SoftHSM2 counts failures but never locks', async () => {
+  const token = await openToken({ module: bob.module, slot: bob.slot });
+  try {
+    for (let i = 0; i < 12; i++) {
+      await assert.rejects(token.login(WRONG_PIN), (err: unknown) => {
+        assert.ok(err instanceof PinIncorrectError);
+        assert.ok(err instanceof KerbsideError);
+        assert.equal(err.code, 'ERR_PKCS11_PIN_INCORRECT');
+        assert.match(err.message, /token "kerbside-bob" \(slot \d+\)/);
+        assert.equal(err.detail['ckr'], 'CKR_PIN_INCORRECT');
+        const everything = `${err.explain()} ${JSON.stringify(err.detail)} ${err.stack ?? ''}`;
+        assert.ok(!everything.includes(WRONG_PIN), 'the PIN must not appear in the error');
+        assert.ok(!everything.includes(PIN));
+        return true;
+      });
+    }
+    const info = await token.info();
+    // SoftHSM2 2.6 raises CKF_USER_PIN_COUNT_LOW after a failure but has no
+    // retry limit: CKR_PIN_LOCKED is tested by mapping below.
+    assert.equal(info.userPinCountLow, true);
+    assert.equal(info.userPinLocked, false);
+    assert.equal((info.flags & Pkcs11TokenFlag.USER_PIN_LOCKED), 0);
+    await token.login(PIN);
+  } finally {
+    await token.close();
+  }
+});
+
+test('CKR_* codes map to typed errors (CKR_PIN_LOCKED cannot be provoked on SoftHSM2)', () => {
+  const ctx = { module: 'm.so', slot: 7, tokenLabel: 'card' };
+  const locked = pkcs11ErrorFromCkr('CKR_PIN_LOCKED', 'logging in on token "card" (slot 7)', ctx);
+  assert.ok(locked instanceof PinLockedError);
+  assert.equal(locked.code, 'ERR_PKCS11_PIN_LOCKED');
+  assert.match(locked.message, /token "card" \(slot 7\).*blocked/);
+  assert.match(locked.hint ?? '', /unblock/);
+  for (const ckr of ['CKR_DEVICE_REMOVED', 'CKR_SESSION_HANDLE_INVALID', 'CKR_TOKEN_NOT_PRESENT', 'CKR_SESSION_CLOSED']) {
+    const e = pkcs11ErrorFromCkr(ckr, 'signing', ctx);
+    assert.ok(e instanceof TokenRemovedError, ckr);
+    assert.equal(e.code, 'ERR_PKCS11_TOKEN_REMOVED');
+    assert.equal(e.detail['ckr'], ckr);
+  }
+  assert.ok(pkcs11ErrorFromCkr('CKR_PIN_INCORRECT', 'x', ctx) instanceof PinIncorrectError);
+  assert.ok(pkcs11ErrorFromCkr('CKR_USER_NOT_LOGGED_IN', 'x', ctx) instanceof NotLoggedInError);
+  assert.ok(pkcs11ErrorFromCkr('CKR_SLOT_ID_INVALID', 'x', ctx) instanceof TokenNotPresentError);
+  const other = pkcs11ErrorFromCkr('CKR_MECHANISM_INVALID', 'x', ctx);
+  assert.equal(other.code, 'ERR_PKCS11');
+  assert.ok(!(other instanceof TokenRemovedError));
+});
+
+test('a missing slot or token label is TokenNotPresentError', async () => {
+  await assert.rejects(openToken({ module: alice.module, slot: 4242 }), (err: unknown) => {
+    assert.ok(err instanceof TokenNotPresentError);
+    assert.match(err.message, /no slot 4242 in \/usr\/lib\/softhsm\/libsofthsm2\.so/);
+    assert.match(err.hint ?? '', /pkcs11-tool/);
+    return true;
+  });
+  await assert.rejects(openToken({ module: alice.module, tokenLabel: 'no-such-card' }), (err: unknown) => {
+    assert.ok(err instanceof TokenNotPresentError);
+    assert.match(err.message, /token "no-such-card"/);
+    assert.deepEqual([...(err.detail['tokenLabels'] as string[])].sort(), ['kerbside-alice', 'kerbside-bob']);
+    return true;
+  });
+  // A slot id and a label that do not belong together.
+  await assert.rejects(openToken({ module: alice.module, slot: alice.slot, tokenLabel: 'kerbside-bob' }), TokenNotPresentError);
+});
+
+test('a closed token, and a signer taken from it, throw TokenRemovedError', async () => {
+  const token = await openToken({ module: alice.module, slot: alice.slot });
+  await token.login(PIN);
+  const signer = await token.signer({ id: ID });
+  await token.close();
+  assert.equal(token.closed, true);
+  await token.close(); // twice is fine
+  await assert.rejects(token.certificates(), (err: unknown) => {
+    assert.ok(err instanceof TokenRemovedError);
+    assert.match(err.message, /token "kerbside-alice" .*closed/);
+    return true;
+  });
+  await assert.rejects(signer.sign(new Uint8Array([1])), TokenRemovedError);
+  await assert.rejects(token.login(PIN), (err: unknown) => err instanceof TokenRemovedError && !err.message.includes(PIN));
+  // The module was finalized with its last token; it opens again.
+  const again = await openToken({ module: alice.module, slot: alice.slot });
+  assert.equal((await again.certificates()).length, 1);
+  await again.close();
+});
+
+test('two tokens of one module share one C_Initialize; closing one leaves the other usable', async () => {
+  const a = await openToken({ module: alice.module, slot: alice.slot });
+  const b = await openToken({ module: bob.module, slot: bob.slot });
+  await a.close();
+  assert.equal((await b.info()).label, 'kerbside-bob');
+  await b.close();
+});
+
+test('a module path that does not exist is Pkcs11ModuleError naming the path', async () => {
+  const path = join(dir, 'no-such-pkcs11.so');
+  await assert.rejects(openToken({ module: path }), (err: unknown) => {
+    assert.ok(err instanceof Pkcs11ModuleError);
+    assert.equal(err.code, 'ERR_PKCS11_MODULE');
+    assert.ok(err.message.includes(path));
+    assert.equal(err.detail['module'], path);
+    return true;
+  });
+});
+
+test('without pkcs11js installed, Pkcs11UnavailableError says to npm install it and why', async () => {
+  const missing = Object.assign(new Error("Cannot find package 'pkcs11js'"), { code: 'ERR_MODULE_NOT_FOUND' });
+  await assert.rejects(loadPkcs11Binding(() => Promise.reject(missing)), (err: unknown) => {
+    assert.ok(err instanceof Pkcs11UnavailableError);
+    assert.equal(err.code, 'ERR_PKCS11_UNAVAILABLE');
+    assert.match(err.message, /npm install pkcs11js/);
+    assert.match(err.message, /smart cards/);
+    assert.match(err.hint ?? '', /PKINIT/);
+    return true;
+  });
+  await assert.rejects(loadPkcs11Binding(() => Promise.resolve({ default: {} })), Pkcs11UnavailableError);
+  // The real package loads.
+  const real = await loadPkcs11Binding() as { PKCS11: unknown };
+  assert.equal(typeof real.PKCS11, 'function');
+});
