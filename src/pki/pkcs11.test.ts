@@ -21,7 +21,7 @@ import {
   NotLoggedInError, PinIncorrectError, PinLockedError, Pkcs11Error, Pkcs11ModuleError, Pkcs11ObjectNotFoundError,
   Pkcs11UnavailableError, TokenNotPresentError, TokenRemovedError,
 } from './pkcs11-errors.js';
-import { createSoftHsmToken, softHsmEnvironment, useSoftHsmConfig } from '../testing/softhsm.js';
+import { createSoftHsmToken, SOFTHSM_MODULE, softHsmEnvironment, useSoftHsmConfig } from '../testing/softhsm.js';
 import type { SoftHsmToken } from '../testing/softhsm.js';
 import { checkRun, requireTool, runProgram } from '../testing/mit-tools.js';
 
@@ -32,6 +32,7 @@ const WRONG_PIN = '999111';
 let dir = '';
 let alice: SoftHsmToken;
 let bob: SoftHsmToken;
+let carol: SoftHsmToken;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kerbside-pkcs11-'));
@@ -39,6 +40,7 @@ before(async () => {
   // Both tokens exist before SoftHSM is first initialised in this process.
   alice = await createSoftHsmToken({ dir, label: 'kerbside-alice', pin: PIN, soPin: SO_PIN });
   bob = await createSoftHsmToken({ dir, label: 'kerbside-bob', pin: PIN, soPin: SO_PIN });
+  carol = await createSoftHsmToken({ dir, label: 'kerbside-carol', pin: PIN, soPin: SO_PIN });
 });
 
 after(async () => {
@@ -124,7 +126,8 @@ test('a key pair generated on the token signs; node:crypto verifies; pkcs11-tool
     assert.match(key, /Usage:.*sign/);
     assert.match(key, /Access:.*sensitive.*never extractable/);
     assert.match(cert, /ID:\s+4b01/);
-    assert.match(cert, /subject:\s+DN: .*CN\s*=\s*alice/);
+    assert.match(cert, /subject:\s+DN: O=KERBSIDE\.TEST, CN=alice/);
+    assert.match(cert, /serial:\s+0A1B2C/);
   } finally {
     await token.close();
   }
@@ -212,7 +215,7 @@ test('a missing slot or token label is TokenNotPresentError', async () => {
   await assert.rejects(openToken({ module: alice.module, tokenLabel: 'no-such-card' }), (err: unknown) => {
     assert.ok(err instanceof TokenNotPresentError);
     assert.match(err.message, /token "no-such-card"/);
-    assert.deepEqual([...(err.detail['tokenLabels'] as string[])].sort(), ['kerbside-alice', 'kerbside-bob']);
+    assert.deepEqual([...(err.detail['tokenLabels'] as string[])].sort(), ['kerbside-alice', 'kerbside-bob', 'kerbside-carol']);
     return true;
   });
   // A slot id and a label that do not belong together.
@@ -272,4 +275,89 @@ test('without pkcs11js installed, Pkcs11UnavailableError says to npm install it 
   // The real package loads.
   const real = await loadPkcs11Binding() as { PKCS11: unknown };
   assert.equal(typeof real.PKCS11, 'function');
+});
+
+type Binding = typeof import('pkcs11js');
+
+/**
+ * A second, raw pkcs11js handle on SoftHSM while kerbside holds it open
+ * (C_Initialize answers CKR_CRYPTOKI_ALREADY_INITIALIZED; never finalized):
+ * reads attributes kerbside does not expose, and closes sessions underneath.
+ */
+async function rawSoftHsm(slot: number): Promise<{ api: Binding; lib: InstanceType<Binding['PKCS11']>; slot: Buffer }> {
+  const api = await loadPkcs11Binding() as Binding;
+  const lib = new api.PKCS11();
+  lib.load(SOFTHSM_MODULE);
+  assert.throws(() => lib.C_Initialize(), /CKR_CRYPTOKI_ALREADY_INITIALIZED/);
+  const handle = lib.C_GetSlotList(true).find((h) => Number(h.readBigUInt64LE(0)) === slot);
+  assert.ok(handle, `slot ${slot}`);
+  return { api, lib, slot: handle };
+}
+
+test('objects pkcs11-tool creates (key pair, certificate) are found and used by kerbside; certificate attributes match OpenSC\'s byte for byte', async () => {
+  // OpenSC generates the key and writes the certificate, as a card issuer would.
+  await pkcs11Tool(carol, ['--login', '--pin', PIN, '--keypairgen', '--key-type', 'rsa:2048', '--id', '0c01', '--label', 'carol']);
+  const pubPath = join(dir, 'carol-pub.der');
+  await pkcs11Tool(carol, ['--read-object', '--type', 'pubkey', '--id', '0c01', '-o', pubPath]);
+  const spki = new Uint8Array(await readFile(pubPath));
+  const der = await issueCertificate(spki, '/O=KERBSIDE.TEST/CN=carol/OU=cards', '00ff01');
+  const certPath = join(dir, 'carol.der');
+  await writeFile(certPath, der);
+  await pkcs11Tool(carol, ['--login', '--pin', PIN, '--write-object', certPath, '--type', 'cert', '--id', '0c01', '--label', 'carol']);
+
+  const token = await openToken({ module: carol.module, slot: carol.slot });
+  try {
+    await token.login(PIN);
+    // kerbside writes the same certificate under another id, for the attribute comparison.
+    await token.writeCertificate({ id: new Uint8Array([0x0c, 0x02]), label: 'carol-kerbside', der });
+    const certs = await token.certificates();
+    assert.deepEqual(certs.map((c) => [Buffer.from(c.id).toString('hex'), c.label]).sort(), [['0c01', 'carol'], ['0c02', 'carol-kerbside']]);
+    const signer = await token.signer({ id: new Uint8Array([0x0c, 0x01]) });
+    assert.deepEqual(signer.certificate, der);
+    const data = new TextEncoder().encode('signed by a key OpenSC generated');
+    const sig = await signer.sign(data);
+    assert.equal(verify('sha256', data, createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), sig), true);
+
+    const raw = await rawSoftHsm(carol.slot);
+    const session = raw.lib.C_OpenSession(raw.slot, raw.api.CKF_SERIAL_SESSION);
+    const a = raw.api;
+    const attrs = (id: number[]): Buffer[] => {
+      raw.lib.C_FindObjectsInit(session, [{ type: a.CKA_CLASS, value: a.CKO_CERTIFICATE }, { type: a.CKA_ID, value: Buffer.from(id) }]);
+      const [h] = raw.lib.C_FindObjects(session, 2);
+      raw.lib.C_FindObjectsFinal(session);
+      assert.ok(h);
+      return raw.lib.C_GetAttributeValue(session, h, [
+        { type: a.CKA_SUBJECT }, { type: a.CKA_ISSUER }, { type: a.CKA_SERIAL_NUMBER }, { type: a.CKA_VALUE },
+        { type: a.CKA_CERTIFICATE_TYPE },
+      ]).map((x) => x.value as Buffer);
+    };
+    const theirs = attrs([0x0c, 0x01]);
+    const ours = attrs([0x0c, 0x02]);
+    assert.deepEqual(ours, theirs);
+    // CKA_SERIAL_NUMBER is the DER INTEGER (PKCS#11 2.40 §4.6.3), leading 00 of 0x00ff01 kept as the certificate has it.
+    assert.equal(ours[2]!.toString('hex'), '020300ff01');
+    raw.lib.C_CloseSession(session);
+  } finally {
+    await token.close();
+  }
+});
+
+test('a session closed underneath kerbside (CKR_SESSION_HANDLE_INVALID) is TokenRemovedError', async () => {
+  const token = await openToken({ module: alice.module, slot: alice.slot });
+  try {
+    await token.login(PIN);
+    const signer = await token.signer({ id: ID });
+    const raw = await rawSoftHsm(alice.slot);
+    // What a card reader does when the card is pulled: every session of the slot goes.
+    raw.lib.C_CloseAllSessions(raw.slot);
+    await assert.rejects(signer.sign(new Uint8Array([1, 2, 3])), (err: unknown) => {
+      assert.ok(err instanceof TokenRemovedError);
+      assert.equal(err.detail['ckr'], 'CKR_SESSION_HANDLE_INVALID');
+      assert.match(err.message, /signing on token "kerbside-alice"/);
+      return true;
+    });
+    await assert.rejects(token.certificates(), TokenRemovedError);
+  } finally {
+    await token.close();
+  }
 });
