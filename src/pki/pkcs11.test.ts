@@ -146,7 +146,7 @@ test('token info and certificates by label need no login; the signer needs one',
       return true;
     });
     await assert.rejects(token.generateRsaKeyPair({ id: new Uint8Array([9]), label: 'x', bits: 1024 }),
-      (err: unknown) => err instanceof NotLoggedInError || err instanceof Pkcs11Error);
+      (err: unknown) => err instanceof NotLoggedInError && err.detail['ckr'] === 'CKR_USER_NOT_LOGGED_IN');
     await token.login(PIN);
     const signer = await token.signer({ id: ID });
     await assert.rejects(token.signer({ id: new Uint8Array([0xee]) }), Pkcs11ObjectNotFoundError);
@@ -202,6 +202,8 @@ test('CKR_* codes map to typed errors (CKR_PIN_LOCKED cannot be provoked on Soft
   assert.ok(pkcs11ErrorFromCkr('CKR_SLOT_ID_INVALID', 'x', ctx) instanceof TokenNotPresentError);
   const other = pkcs11ErrorFromCkr('CKR_MECHANISM_INVALID', 'x', ctx);
   assert.equal(other.code, 'ERR_PKCS11');
+  assert.ok(other instanceof Pkcs11Error);
+  assert.ok(locked instanceof Pkcs11Error && locked instanceof KerbsideError);
   assert.ok(!(other instanceof TokenRemovedError));
 });
 
