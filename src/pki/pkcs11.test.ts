@@ -1,7 +1,8 @@
 /**
  * PKCS#11 token access against a real SoftHSM2 (Debian package softhsm2),
  * with OpenSC's pkcs11-tool (package opensc) as the peer that must find the
- * objects kerbside writes, as MIT's pkinit_pkcs11 would.
+ * objects kerbside writes, and MIT kinit (krb5-user, krb5-pkinit) logging in
+ * with them through its pkinit_pkcs11 code against an MIT KDC.
  *
  * SoftHSM runs inside this process (pkcs11js loads it), so the whole file uses
  * one SoftHSM directory, configured before the first openToken.
@@ -24,6 +25,7 @@ import {
 import { createSoftHsmToken, SOFTHSM_MODULE, softHsmEnvironment, useSoftHsmConfig } from '../testing/softhsm.js';
 import type { SoftHsmToken } from '../testing/softhsm.js';
 import { checkRun, requireTool, runProgram } from '../testing/mit-tools.js';
+import { startMitRealm } from '../testing/mit-realm.js';
 
 const PIN = '314159';
 const SO_PIN = '27182818';
@@ -47,23 +49,43 @@ after(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
+let ca: Promise<{ key: string; cert: string }> | undefined;
+
+/** A software CA made once per file by the openssl CLI (tests draw no randomness themselves). */
+function testCa(): Promise<{ key: string; cert: string }> {
+  ca ??= (async () => {
+    const key = join(dir, 'ca.key');
+    const cert = join(dir, 'ca.pem');
+    checkRun('openssl req', await runProgram(requireTool('openssl', 'openssl'), [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+      '-subj', '/O=KERBSIDE.TEST/CN=kerbside test CA', '-days', '3650',
+    ], { env: softHsmEnvironment(dir) }));
+    return { key, cert };
+  })();
+  return ca;
+}
+
 /**
- * A certificate for the token's public key issued by a CA the openssl CLI
- * makes (tests draw no randomness themselves; openssl is the peer).
+ * A certificate for `spki` (the token's public key) issued by the test CA with
+ * openssl, optionally with extensions from an openssl config section.
  */
-async function issueCertificate(spki: Uint8Array, subject: string, serialHex: string): Promise<Uint8Array> {
-  const openssl = requireTool('openssl', 'openssl');
-  const env = softHsmEnvironment(dir);
-  const [caKey, caCert, pub, out] = ['ca.key', 'ca.pem', 'pub.pem', 'cert.der'].map((f) => join(dir, f)) as [string, string, string, string];
-  checkRun('openssl req', await runProgram(openssl, [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCert,
-    '-subj', '/O=KERBSIDE.TEST/CN=kerbside test CA', '-days', '3650',
-  ], { env }));
+async function issueCertificate(
+  spki: Uint8Array, subject: string, serialHex: string, ext?: { readonly config: string; readonly section: string },
+): Promise<Uint8Array> {
+  const { key: caKey, cert: caCert } = await testCa();
+  const pub = join(dir, `pub-${serialHex}.pem`);
+  const out = join(dir, `cert-${serialHex}.der`);
   await writeFile(pub, createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
-  checkRun('openssl x509 -new', await runProgram(openssl, [
+  const extArgs: string[] = [];
+  if (ext !== undefined) {
+    const path = join(dir, `ext-${serialHex}.cnf`);
+    await writeFile(path, ext.config);
+    extArgs.push('-extfile', path, '-extensions', ext.section);
+  }
+  checkRun('openssl x509 -new', await runProgram(requireTool('openssl', 'openssl'), [
     'x509', '-new', '-force_pubkey', pub, '-subj', subject, '-CA', caCert, '-CAkey', caKey,
-    '-set_serial', `0x${serialHex}`, '-days', '365', '-sha256', '-outform', 'DER', '-out', out,
-  ], { env }));
+    '-set_serial', `0x${serialHex}`, '-days', '365', '-sha256', ...extArgs, '-outform', 'DER', '-out', out,
+  ], { env: softHsmEnvironment(dir) }));
   return new Uint8Array(await readFile(out));
 }
 
@@ -361,5 +383,83 @@ test('a session closed underneath kerbside (CKR_SESSION_HANDLE_INVALID) is Token
     await assert.rejects(token.certificates(), TokenRemovedError);
   } finally {
     await token.close();
+  }
+});
+
+/**
+ * openssl extensions for PKINIT certificates (RFC 4556 §3.2.2, §3.2.4): the
+ * id-pkinit-san otherName carrying a KRB5PrincipalName, and the EKUs
+ * id-pkinit-KPClientAuth (1.3.6.1.5.2.3.4) / id-pkinit-KPKdc (1.3.6.1.5.2.3.5).
+ */
+function pkinitExtensions(section: string, realm: string, eku: string, nameType: number, names: readonly string[]): string {
+  return [
+    `[${section}]`,
+    'basicConstraints = CA:FALSE',
+    'keyUsage = digitalSignature, keyEncipherment, keyAgreement',
+    `extendedKeyUsage = ${eku}`,
+    `subjectAltName = otherName:1.3.6.1.5.2.2;SEQUENCE:${section}_princ`,
+    `[${section}_princ]`,
+    `realm = EXP:0,GeneralString:${realm}`,
+    `principal_name = EXP:1,SEQUENCE:${section}_pn`,
+    `[${section}_pn]`,
+    `name_type = EXP:0,INTEGER:${nameType}`,
+    `name_string = EXP:1,SEQUENCE:${section}_names`,
+    `[${section}_names]`,
+    ...names.map((n, i) => `n${i} = GeneralString:${n}`),
+    '',
+  ].join('\n');
+}
+
+test('MIT kinit (pkinit_pkcs11) logs in with the key and certificate kerbside put on the token', async () => {
+  const realm = 'PKINIT.TEST';
+  // The KDC's own identity: a software key from openssl, certified by the test CA.
+  const openssl = requireTool('openssl', 'openssl');
+  const kdcKey = join(dir, 'kdc.key');
+  checkRun('openssl genpkey', await runProgram(openssl, [
+    'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', kdcKey,
+  ], { env: softHsmEnvironment(dir) }));
+  checkRun('openssl pkey', await runProgram(openssl, ['pkey', '-in', kdcKey, '-pubout', '-outform', 'DER', '-out', join(dir, 'kdc-pub.der')],
+    { env: softHsmEnvironment(dir) }));
+  const kdcCert = await issueCertificate(new Uint8Array(await readFile(join(dir, 'kdc-pub.der'))), '/O=KERBSIDE.TEST/CN=kdc', '0d01', {
+    section: 'kdc_ext', config: pkinitExtensions('kdc_ext', realm, '1.3.6.1.5.2.3.5', 2, ['krbtgt', realm]),
+  });
+  const kdcCertPath = join(dir, 'kdc.pem');
+  await writeFile(kdcCertPath, `-----BEGIN CERTIFICATE-----\n${Buffer.from(kdcCert).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`);
+  const { cert: caCert } = await testCa();
+
+  // The user's card: key generated on the token, certificate written by kerbside.
+  const cardId = new Uint8Array([0xca, 0x5d]);
+  const token = await openToken({ module: carol.module, slot: carol.slot });
+  try {
+    await token.login(PIN);
+    const spki = await token.generateRsaKeyPair({ id: cardId, label: 'dave-card', bits: 2048 });
+    const der = await issueCertificate(spki, '/O=KERBSIDE.TEST/CN=dave', '0d02', {
+      section: 'client_ext', config: pkinitExtensions('client_ext', realm, '1.3.6.1.5.2.3.4', 1, ['dave']),
+    });
+    await token.writeCertificate({ id: cardId, label: 'dave-card', der });
+  } finally {
+    await token.close();
+  }
+
+  const mit = await startMitRealm({
+    realm,
+    principals: [{ name: 'dave', randkey: true, attrs: ['+requires_preauth'] }],
+    kdcRealmConf: { pkinit_identity: `FILE:${kdcCertPath},${kdcKey}`, pkinit_anchors: `FILE:${caCert}` },
+    libdefaults: { pkinit_anchors: `FILE:${caCert}` },
+  });
+  try {
+    const identity = `PKCS11:module_name=${carol.module}:slotid=${carol.slot}:certid=ca5d`;
+    const r = await mit.run(requireTool('kinit', 'krb5-user'), ['-X', `X509_user_identity=${identity}`, `dave@${realm}`], {
+      input: `${PIN}\n`, env: { SOFTHSM2_CONF: carol.env.SOFTHSM2_CONF },
+    });
+    assert.equal(r.code, 0, `kinit failed:\n${r.stderr}${r.stdout}\nKDC log:\n${await mit.kdcLog()}`);
+    const klist = checkRun('klist', await mit.run(requireTool('klist', 'krb5-user'), []));
+    assert.match(klist.stdout, new RegExp(`krbtgt/${realm.replace('.', '\\.')}@${realm.replace('.', '\\.')}`));
+    // The KDC saw PKINIT (no password exists: dave has a random key) and issued the ticket.
+    const log = await mit.kdcLog();
+    assert.match(log, /PKINIT: .*dave@PKINIT\.TEST/);
+    assert.match(log, /ISSUE: .*dave@PKINIT\.TEST for krbtgt\/PKINIT\.TEST@PKINIT\.TEST/);
+  } finally {
+    await mit.stop();
   }
 });

@@ -296,7 +296,10 @@ export async function openToken(options: OpenTokenOptions): Promise<Pkcs11Token>
   if (options.slot !== undefined && (!Number.isSafeInteger(options.slot) || options.slot < 0)) {
     throw new InvalidArgumentError(`openToken: slot must be a non-negative integer, got ${String(options.slot)}`);
   }
-  const m = await acquireModule(options.module);
+  let m = await acquireModule(options.module);
+  // A concurrent failed openToken may have finalized the module while this
+  // call waited; from here to C_OpenSession nothing awaits.
+  while (modules.get(options.module) !== m) m = await acquireModule(options.module);
   const detail = {
     module: options.module,
     ...(options.slot === undefined ? {} : { slot: options.slot }),
