@@ -267,8 +267,15 @@ test('a closed token, and a signer taken from it, throw TokenRemovedError', asyn
 });
 
 test('two tokens of one module share one C_Initialize; closing one leaves the other usable', async () => {
-  const a = await openToken({ module: alice.module, slot: alice.slot });
-  const b = await openToken({ module: bob.module, slot: bob.slot });
+  // Opened concurrently, with a failing open in between: one load, one C_Initialize.
+  const [a, b, missing] = await Promise.allSettled([
+    openToken({ module: alice.module, slot: alice.slot }),
+    openToken({ module: bob.module, tokenLabel: 'kerbside-bob' }),
+    openToken({ module: bob.module, tokenLabel: 'nobody' }),
+  ]).then((rs) => rs.map((r) => (r.status === 'fulfilled' ? r.value : r.reason)));
+  assert.ok(missing instanceof TokenNotPresentError);
+  assert.ok(!(a instanceof Error) && !(b instanceof Error) && a !== undefined && b !== undefined);
+  assert.equal((await a.info()).label, 'kerbside-alice');
   await a.close();
   assert.equal((await b.info()).label, 'kerbside-bob');
   await b.close();

@@ -137,6 +137,7 @@ interface LoadedModule {
   readonly ownsInit: boolean;
   /** Open tokens per slot id; the module is finalized when the last one closes. */
   readonly open: Map<number, number>;
+  finalized: boolean;
 }
 
 /** Keyed by module path: C_Initialize runs once per module in a process. */
@@ -173,7 +174,7 @@ async function acquireModule(path: string): Promise<LoadedModule> {
         throw mapPkcs11Error(err, `cannot initialise PKCS#11 module ${path}`, { module: path });
       }
     }
-    const loaded: LoadedModule = { path, api, lib, ownsInit, open: new Map() };
+    const loaded: LoadedModule = { path, api, lib, ownsInit, open: new Map(), finalized: false };
     modules.set(path, loaded);
     return loaded;
   })();
@@ -192,8 +193,11 @@ function releaseSlot(m: LoadedModule, slot: number): void {
 }
 
 function finalizeIfUnused(m: LoadedModule): void {
-  if (m.open.size > 0) return;
-  modules.delete(m.path);
+  // The library's state is shared by every handle on the same .so: finalize
+  // once, and never on behalf of a newer handle.
+  if (m.open.size > 0 || m.finalized) return;
+  m.finalized = true;
+  if (modules.get(m.path) === m) modules.delete(m.path);
   if (!m.ownsInit) return;
   try { m.lib.C_Finalize(); } catch { /* finalizing a module that is going away anyway */ }
   try { m.lib.close(); } catch { /* as above */ }
