@@ -5,7 +5,6 @@
  */
 
 import { KerbsideError } from '../core/errors.js';
-import type { KerbsideErrorOptions } from '../core/errors.js';
 
 /** Base class: any failure while talking to a PKCS#11 module. `detail.ckr` holds the CKR_* name when there is one. */
 export class Pkcs11Error extends KerbsideError {
@@ -52,4 +51,3 @@ export class Pkcs11ObjectNotFoundError extends Pkcs11Error {
   static override readonly code: string = 'ERR_PKCS11_OBJECT_NOT_FOUND';
 }
 
-export type { KerbsideErrorOptions as Pkcs11ErrorOptions };
