@@ -2,7 +2,7 @@
  * RFC 4556 (PKINIT) values that are Kerberos ASN.1, with the RFC 8636 KDF
  * additions (KDFAlgorithmId, OtherInfo, PkinitSuppPubInfo) and the RFC 8070
  * freshness token. The CMS and X.509 structures around them are not parsed
- * here: src/pki/ handles them through pkijs and @peculiar/x509. CMS blobs
+ * here: src/pki/ handles them through pkijs. CMS blobs
  * (signedAuthPack, dhSignedData, encKeyPack) and SubjectPublicKeyInfo stay
  * as exact DER bytes.
  *
