@@ -40,7 +40,7 @@ export {
   S2kParamsError, WeakS2kParamsError,
 } from './errors.js';
 export {
-  octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo, PKINIT_KDF_HASHES,
+  octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo, PKINIT_KDF_HASHES, pkinitKdfHash, pkinitKdfOid,
 } from './pkinit-kdf.js';
 export type { PkinitKdfHash, PkinitKdfInput } from './pkinit-kdf.js';
 export {

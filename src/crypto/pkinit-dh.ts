@@ -266,6 +266,7 @@ function checkDhPublic(row: ModpRow, integerDer: Uint8Array, who: string): bigin
   try {
     y = bigInteger.decode(integerDer);
   } catch (e) {
+    if (!(e instanceof Asn1Error)) throw e;
     throw new DhPublicValueError(`the ${who}'s DH public value is not a DER INTEGER`, { cause: e });
   }
   if (y <= 1n || y >= row.p - 1n) throw new DhPublicValueError(`the ${who}'s DH public value is out of range`);
@@ -336,9 +337,9 @@ function ecParty(row: EcRow, random: RandomSource): Party {
     try {
       ecdh.setPrivateKey(random.bytes(row.fieldBytes));
       break;
-    } catch (e) {
+    } catch {
       // Zero or not below the group order: draw again (probability ~2^-32 per draw).
-      if (tries >= 64) throw new InvalidArgumentError('the random source keeps producing invalid EC private keys', { cause: e });
+      if (tries >= 64) throw new InvalidArgumentError('the random source keeps producing invalid EC private keys');
     }
   }
   return {
@@ -347,8 +348,8 @@ function ecParty(row: EcRow, random: RandomSource): Party {
       try {
         // RFC 5349 §4: the shared secret is the x-coordinate (node returns exactly that, field-sized).
         return new Uint8Array(ecdh.computeSecret(peer));
-      } catch (e) {
-        throw new DhPublicValueError(`the peer's EC public value is not a ${row.group} point`, { cause: e });
+      } catch {
+        throw new DhPublicValueError(`the peer's EC public value is not a ${row.group} point`);
       }
     },
   };

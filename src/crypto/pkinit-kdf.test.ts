@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fromHex, toHex } from '../core/bytes.js';
-import { Enctype, PKINIT_KDF_HASHES, octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo } from './index.js';
+import { Enctype, PKINIT_KDF_HASHES, pkinitKdfHash, pkinitKdfOid, octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo } from './index.js';
 import type { PkinitKdfInput } from './index.js';
 import { Krb5PrincipalName, PkinitOid, Sp80056aOtherInfo } from '../messages/index.js';
 
@@ -75,6 +75,10 @@ test('RFC 8636 OtherInfo: KDF OID without parameters, DER names, PkinitSuppPubIn
 
 test('KDF OID table', () => {
   assert.ok(Object.isFrozen(PKINIT_KDF_HASHES));
+  assert.equal(Object.getPrototypeOf(PKINIT_KDF_HASHES), null);
+  assert.equal(pkinitKdfHash('1.3.6.1.5.2.3.6.2'), 'sha256');
+  assert.equal(pkinitKdfHash('toString'), undefined);
+  assert.equal(pkinitKdfOid('sha512'), '1.3.6.1.5.2.3.6.3');
   assert.deepEqual({ ...PKINIT_KDF_HASHES }, {
     '1.3.6.1.5.2.3.6.1': 'sha1', '1.3.6.1.5.2.3.6.2': 'sha256', '1.3.6.1.5.2.3.6.3': 'sha512',
   });

@@ -17,18 +17,32 @@ import type { Key } from './keys.js';
 
 export type PkinitKdfHash = 'sha1' | 'sha256' | 'sha512';
 
-/** RFC 8636 §7: KDF OID → hash. */
-export const PKINIT_KDF_HASHES: Readonly<Record<string, PkinitKdfHash>> = Object.freeze({
-  [PkinitOid.kdfAhSha1]: 'sha1',
-  [PkinitOid.kdfAhSha256]: 'sha256',
-  [PkinitOid.kdfAhSha512]: 'sha512',
-});
+/** RFC 8636 §7: KDF OID → hash (frozen, null prototype; resolve with `pkinitKdfHash`). */
+export const PKINIT_KDF_HASHES: Readonly<Record<string, PkinitKdfHash>> = Object.freeze(Object.assign(
+  Object.create(null) as Record<string, PkinitKdfHash>, {
+    [PkinitOid.kdfAhSha1]: 'sha1',
+    [PkinitOid.kdfAhSha256]: 'sha256',
+    [PkinitOid.kdfAhSha512]: 'sha512',
+  } as const,
+));
 
-const KDF_OIDS: Readonly<Record<PkinitKdfHash, string>> = Object.freeze({
+const KDF_OIDS: Readonly<Record<string, string>> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, {
   sha1: PkinitOid.kdfAhSha1,
   sha256: PkinitOid.kdfAhSha256,
   sha512: PkinitOid.kdfAhSha512,
-});
+}));
+
+/** The hash of a KDFAlgorithmId (RFC 8636 §7), or undefined for a KDF we do not implement. */
+export function pkinitKdfHash(kdfId: string): PkinitKdfHash | undefined {
+  return PKINIT_KDF_HASHES[kdfId];
+}
+
+/** The KDFAlgorithmId OID of a hash. */
+export function pkinitKdfOid(hash: PkinitKdfHash): string {
+  const oid = KDF_OIDS[hash];
+  if (oid === undefined) throw new InvalidArgumentError(`unknown PKINIT KDF hash ${String(hash)}`);
+  return oid;
+}
 
 function bytesArg(value: unknown, what: string): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`${what} must be a Uint8Array`);
@@ -80,8 +94,7 @@ function nameDer(name: Krb5PrincipalName | Uint8Array): Uint8Array {
 
 /** The DER OtherInfo of RFC 8636 §8 for these inputs (exposed for tests and tracing; not secret). */
 export function pkinitKdfOtherInfo(input: Omit<PkinitKdfInput, 'sharedSecret' | 'hash'> & { readonly hash: PkinitKdfHash }): Uint8Array {
-  const kdfOid = KDF_OIDS[input.hash];
-  if (kdfOid === undefined) throw new InvalidArgumentError(`unknown PKINIT KDF hash ${String(input.hash)}`);
+  const kdfOid = pkinitKdfOid(input.hash);
   return Sp80056aOtherInfo.encode({
     // The KDF's own identifier, parameters absent (RFC 8636 §8).
     algorithmId: { algorithm: kdfOid },
