@@ -79,7 +79,7 @@ function modp(group: PkinitGroup, nodeName: 'modp14' | 'modp16', privateBytes: n
 
 const GROUPS: Readonly<Record<PkinitGroup, GroupRow>> = Object.freeze({
   modp2048: modp('modp2048', 'modp14', 32),
-  modp4096: modp('modp4096', 'modp16', 48),
+  modp4096: modp('modp4096', 'modp16', 64),
   'P-256': Object.freeze({ kind: 'ec', group: 'P-256', nodeName: 'prime256v1', curveOid: PkinitOid.prime256v1, fieldBytes: 32 }),
   'P-384': Object.freeze({ kind: 'ec', group: 'P-384', nodeName: 'secp384r1', curveOid: PkinitOid.secp384r1, fieldBytes: 48 }),
 } satisfies Record<PkinitGroup, GroupRow>);
