@@ -19,6 +19,7 @@ import {
   DhDomainParameters, DhParametersNotAcceptedError, DhPublicValueError, PKINIT_GROUPS, SubjectPublicKeyInfo, acceptedDhParameters,
   agree, chooseGroup, decodeClientPublicKey, encodeClientPublicKey, generateClientKey, groupOf,
 } from './index.js';
+import { jacobi } from './pkinit-dh.js';
 import type { PkinitGroup } from './index.js';
 import { PkinitOid, TdDhParameters } from '../messages/index.js';
 
@@ -172,4 +173,27 @@ test('DomainParameters: q may be absent (Microsoft clients), a wrong q is refuse
   const winSpki = SubjectPublicKeyInfo.encode({ ...spki, algorithm: { algorithm: PkinitOid.dhPublicNumber, parameters: withoutQ } });
   const kdc = agree(winSpki, seededRandom(6));
   assert.equal(toHex(client.complete(kdc.serverPublicValue)), toHex(kdc.sharedSecret));
+});
+
+test('subgroup check: the Jacobi symbol agrees with y^q mod p for the MODP groups', () => {
+  const modPow = (b: bigint, e: bigint, m: bigint): bigint => {
+    let r = 1n;
+    let x = b % m;
+    for (let k = e; k > 0n; k >>= 1n) {
+      if ((k & 1n) === 1n) r = (r * x) % m;
+      x = (x * x) % m;
+    }
+    return r;
+  };
+  const { p, q } = DhDomainParameters.decode(acceptedDhParameters()[0]!.parameters!);
+  assert.equal(p % 8n, 7n);
+  const rnd = seededRandom(9);
+  for (let i = 0; i < 8; i++) {
+    const y = (BigInt(`0x${toHex(rnd.bytes(256))}`) % (p - 3n)) + 2n;
+    assert.equal(jacobi(y, p) === 1, modPow(y, q!, p) === 1n);
+  }
+  assert.equal(jacobi(2n, p), 1);
+  assert.equal(jacobi(p - 2n, p), -1);
+  const client = generateClientKey('modp2048', seededRandom(1));
+  assert.throws(() => client.complete(bigInteger.encode(p - 2n)), DhPublicValueError);
 });

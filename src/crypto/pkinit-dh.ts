@@ -272,7 +272,10 @@ export function decodeClientPublicKey(spkiDer: Uint8Array): ClientPublicKey {
   return { group, publicValue: bits.bytes.slice() };
 }
 
-/** RFC 4556 §3.2.3.1: y as a DER INTEGER; checks 1 < y < p-1 and y^q = 1 mod p. */
+/**
+ * RFC 4556 §3.2.3.1: y as a DER INTEGER; checks 1 < y < p-1 and that y lies
+ * in the order-q subgroup (y^q = 1 mod p).
+ */
 function checkDhPublic(row: ModpRow, integerDer: Uint8Array, who: string): bigint {
   let y: bigint;
   try {
@@ -282,18 +285,29 @@ function checkDhPublic(row: ModpRow, integerDer: Uint8Array, who: string): bigin
     throw new DhPublicValueError(`the ${who}'s DH public value is not a DER INTEGER`, { cause: e });
   }
   if (y <= 1n || y >= row.p - 1n) throw new DhPublicValueError(`the ${who}'s DH public value is out of range`);
-  if (modPow(y, row.q, row.p) !== 1n) throw new DhPublicValueError(`the ${who}'s DH public value is not in the prime-order subgroup`);
+  // For the safe primes of RFC 3526 (p = 2q+1, p ≡ 7 mod 8, so g = 2 is a square) the order-q
+  // subgroup is the quadratic residues: y^q = 1 exactly when the Jacobi symbol (y/p) is 1,
+  // which costs far less than the exponentiation (milliseconds, not 150 ms, for 4096 bits).
+  if (jacobi(y, row.p) !== 1) throw new DhPublicValueError(`the ${who}'s DH public value is not in the prime-order subgroup`);
   return y;
 }
 
-function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
-  let result = 1n;
-  let b = base % mod;
-  for (let e = exp; e > 0n; e >>= 1n) {
-    if ((e & 1n) === 1n) result = (result * b) % mod;
-    b = (b * b) % mod;
+/** @internal The Jacobi symbol (a/n) for odd n > 0. */
+export function jacobi(a: bigint, n: bigint): number {
+  let x = a % n;
+  let m = n;
+  let t = 1;
+  while (x !== 0n) {
+    while ((x & 1n) === 0n) {
+      x >>= 1n;
+      const r = m & 7n;
+      if (r === 3n || r === 5n) t = -t;
+    }
+    [x, m] = [m, x];
+    if ((x & 3n) === 3n && (m & 3n) === 3n) t = -t;
+    x %= m;
   }
-  return result;
+  return m === 1n ? t : 0;
 }
 
 function checkEcPoint(row: EcRow, point: Uint8Array, who: string): void {

@@ -93,7 +93,7 @@ function nameDer(name: Krb5PrincipalName | Uint8Array): Uint8Array {
 }
 
 /** The DER OtherInfo of RFC 8636 §8 for these inputs (exposed for tests and tracing; not secret). */
-export function pkinitKdfOtherInfo(input: Omit<PkinitKdfInput, 'sharedSecret' | 'hash'> & { readonly hash: PkinitKdfHash }): Uint8Array {
+export function pkinitKdfOtherInfo(input: Omit<PkinitKdfInput, 'sharedSecret'>): Uint8Array {
   const kdfOid = pkinitKdfOid(input.hash);
   return Sp80056aOtherInfo.encode({
     // The KDF's own identifier, parameters absent (RFC 8636 §8).
