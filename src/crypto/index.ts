@@ -41,6 +41,7 @@ export {
 } from './errors.js';
 export {
   octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo, PKINIT_KDF_HASHES, pkinitKdfHash, pkinitKdfOid,
+  DEFAULT_KDF_PREFERENCE, chooseKdf, pkAuthenticatorChecksum,
 } from './pkinit-kdf.js';
 export type { PkinitKdfHash, PkinitKdfInput } from './pkinit-kdf.js';
 export {

@@ -132,3 +132,24 @@ export function pkinitKdf(input: PkinitKdfInput, opts?: EnctypeOptions): Key {
   const need = getEnctype(input.enctype, opts).keySeedBytes;
   return randomToKey(input.enctype, pkinitKdfOctets(input, need), opts);
 }
+
+/** The KDC's default KDF preference (MIT's order: SHA-256, SHA-1, SHA-512). */
+export const DEFAULT_KDF_PREFERENCE: readonly PkinitKdfHash[] = Object.freeze(['sha256', 'sha1', 'sha512']);
+
+/**
+ * RFC 8636 §6: the KDF the KDC answers with — the first of its preferences
+ * the client offered in AuthPack.supportedKDFs. Undefined when none matches
+ * (or the client sent no list): the KDC then falls back to octetstring2key
+ * when the client offered no list at all, and otherwise answers
+ * KDC_ERR_NO_ACCEPTABLE_KDF (100).
+ */
+export function chooseKdf(
+  offered: readonly { readonly kdfId: string }[], preference: readonly PkinitKdfHash[] = DEFAULT_KDF_PREFERENCE,
+): PkinitKdfHash | undefined {
+  return preference.find((h) => offered.some((k) => pkinitKdfHash(k.kdfId) === h));
+}
+
+/** RFC 4556 §3.2.1 PKAuthenticator.paChecksum: SHA-1 of the DER KDC-REQ-BODY as sent. */
+export function pkAuthenticatorChecksum(reqBodyDer: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha1').update(bytesArg(reqBodyDer, 'reqBodyDer')).digest());
+}
