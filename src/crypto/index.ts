@@ -40,7 +40,8 @@ export {
   S2kParamsError, WeakS2kParamsError,
 } from './errors.js';
 export {
-  octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo, PKINIT_KDF_HASHES,
+  octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo, PKINIT_KDF_HASHES, pkinitKdfHash, pkinitKdfOid,
+  DEFAULT_KDF_PREFERENCE, chooseKdf, pkAuthenticatorChecksum,
 } from './pkinit-kdf.js';
 export type { PkinitKdfHash, PkinitKdfInput } from './pkinit-kdf.js';
 export {

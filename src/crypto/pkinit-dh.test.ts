@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { getDiffieHellman } from 'node:crypto';
 import { seededRandom } from '../core/random.js';
 import { toHex } from '../core/bytes.js';
-import { bigInteger } from '../asn1/index.js';
+import { Asn1Error, bigInteger } from '../asn1/index.js';
 import {
   DhDomainParameters, DhParametersNotAcceptedError, DhPublicValueError, PKINIT_GROUPS, SubjectPublicKeyInfo, acceptedDhParameters,
   agree, chooseGroup, decodeClientPublicKey, encodeClientPublicKey, generateClientKey, groupOf,
 } from './index.js';
+import { jacobi } from './pkinit-dh.js';
 import type { PkinitGroup } from './index.js';
 import { PkinitOid, TdDhParameters } from '../messages/index.js';
 
@@ -151,4 +152,48 @@ test('OpenSSL RFC 7919 ffdhe2048 and PKCS#3 dhKeyAgreement keys decode far enoug
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('DomainParameters: q may be absent (Microsoft clients), a wrong q is refused, j and validationParms round-trip', () => {
+  const { p, g, q } = DhDomainParameters.decode(acceptedDhParameters()[0]!.parameters!);
+  const withoutQ = DhDomainParameters.encode({ p, g });
+  assert.equal(groupOf({ algorithm: PkinitOid.dhPublicNumber, parameters: withoutQ }), 'modp2048');
+  const wrongQ = DhDomainParameters.encode({ p, g, q: q! - 2n });
+  assert.equal(groupOf({ algorithm: PkinitOid.dhPublicNumber, parameters: wrongQ }), undefined);
+  const full = { p, g, q: q!, j: 2n, validationParms: Uint8Array.of(0x30, 0x06, 0x03, 0x01, 0x00, 0x02, 0x01, 0x07) };
+  assert.deepEqual(DhDomainParameters.decode(DhDomainParameters.encode(full)), full);
+  assert.deepEqual(DhDomainParameters.decode(DhDomainParameters.encode({ p, g, validationParms: full.validationParms })),
+    { p, g, validationParms: full.validationParms });
+  assert.throws(() => DhDomainParameters.decode(Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x05)), Asn1Error);
+  assert.throws(() => DhDomainParameters.decode(Uint8Array.of(0x30, 0x06, 0x02, 0x01, 0x05, 0x04, 0x01, 0x00)), Asn1Error);
+  assert.throws(() => DhDomainParameters.decode(Uint8Array.of(0x30, 0x08, 0x02, 0x01, 0x05, 0x02, 0x01, 0x02, 0x05, 0x00)), Asn1Error);
+  // A Windows-style client (no q) still agrees with us.
+  const client = generateClientKey('modp2048', seededRandom(5));
+  const spki = SubjectPublicKeyInfo.decode(client.spkiDer);
+  const winSpki = SubjectPublicKeyInfo.encode({ ...spki, algorithm: { algorithm: PkinitOid.dhPublicNumber, parameters: withoutQ } });
+  const kdc = agree(winSpki, seededRandom(6));
+  assert.equal(toHex(client.complete(kdc.serverPublicValue)), toHex(kdc.sharedSecret));
+});
+
+test('subgroup check: the Jacobi symbol agrees with y^q mod p for the MODP groups', () => {
+  const modPow = (b: bigint, e: bigint, m: bigint): bigint => {
+    let r = 1n;
+    let x = b % m;
+    for (let k = e; k > 0n; k >>= 1n) {
+      if ((k & 1n) === 1n) r = (r * x) % m;
+      x = (x * x) % m;
+    }
+    return r;
+  };
+  const { p, q } = DhDomainParameters.decode(acceptedDhParameters()[0]!.parameters!);
+  assert.equal(p % 8n, 7n);
+  const rnd = seededRandom(9);
+  for (let i = 0; i < 8; i++) {
+    const y = (BigInt(`0x${toHex(rnd.bytes(256))}`) % (p - 3n)) + 2n;
+    assert.equal(jacobi(y, p) === 1, modPow(y, q!, p) === 1n);
+  }
+  assert.equal(jacobi(2n, p), 1);
+  assert.equal(jacobi(p - 2n, p), -1);
+  const client = generateClientKey('modp2048', seededRandom(1));
+  assert.throws(() => client.complete(bigInteger.encode(p - 2n)), DhPublicValueError);
 });

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fromHex, toHex } from '../core/bytes.js';
-import { Enctype, PKINIT_KDF_HASHES, octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo } from './index.js';
+import { Enctype, PKINIT_KDF_HASHES, chooseKdf, pkAuthenticatorChecksum, pkinitKdfHash, pkinitKdfOid, octetString2Key, pkinitKdf, pkinitKdfOctets, pkinitKdfOtherInfo } from './index.js';
 import type { PkinitKdfInput } from './index.js';
 import { Krb5PrincipalName, PkinitOid, Sp80056aOtherInfo } from '../messages/index.js';
 
@@ -75,6 +75,10 @@ test('RFC 8636 OtherInfo: KDF OID without parameters, DER names, PkinitSuppPubIn
 
 test('KDF OID table', () => {
   assert.ok(Object.isFrozen(PKINIT_KDF_HASHES));
+  assert.equal(Object.getPrototypeOf(PKINIT_KDF_HASHES), null);
+  assert.equal(pkinitKdfHash('1.3.6.1.5.2.3.6.2'), 'sha256');
+  assert.equal(pkinitKdfHash('toString'), undefined);
+  assert.equal(pkinitKdfOid('sha512'), '1.3.6.1.5.2.3.6.3');
   assert.deepEqual({ ...PKINIT_KDF_HASHES }, {
     '1.3.6.1.5.2.3.6.1': 'sha1', '1.3.6.1.5.2.3.6.2': 'sha256', '1.3.6.1.5.2.3.6.3': 'sha512',
   });
@@ -111,4 +115,18 @@ test('octetstring2key with DH nonces: x = Z | n_c | n_k, one-octet counter from 
   const expected = new Uint8Array([...opensslSha1(new Uint8Array([0, ...x])), ...opensslSha1(new Uint8Array([1, ...x]))]);
   assert.equal(toHex(octetString2Key(18, z, nc, nk).keyvalue), toHex(expected.slice(0, 32)));
   assert.equal(toHex(octetString2Key(17, z, nc, nk).keyvalue), toHex(expected.slice(0, 16)));
+});
+
+test('KDF choice: the first KDC preference the client offered (SHA-256, SHA-1, SHA-512 by default)', () => {
+  const offer = (...oids: string[]): { kdfId: string }[] => oids.map((kdfId) => ({ kdfId }));
+  assert.equal(chooseKdf(offer(PkinitOid.kdfAhSha512, PkinitOid.kdfAhSha1, PkinitOid.kdfAhSha256)), 'sha256');
+  assert.equal(chooseKdf(offer(PkinitOid.kdfAhSha512, PkinitOid.kdfAhSha1)), 'sha1');
+  assert.equal(chooseKdf(offer('1.2.3.4', PkinitOid.kdfAhSha512)), 'sha512');
+  assert.equal(chooseKdf(offer('1.2.3.4')), undefined);
+  assert.equal(chooseKdf(offer(PkinitOid.kdfAhSha1, PkinitOid.kdfAhSha512), ['sha512', 'sha1']), 'sha512');
+});
+
+test('paChecksum is SHA-1 of the KDC-REQ-BODY (checked with openssl dgst)', () => {
+  const body = Uint8Array.from({ length: 100 }, (_, i) => i);
+  assert.equal(toHex(pkAuthenticatorChecksum(body)), toHex(opensslSha1(body)));
 });

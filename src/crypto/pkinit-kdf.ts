@@ -17,18 +17,32 @@ import type { Key } from './keys.js';
 
 export type PkinitKdfHash = 'sha1' | 'sha256' | 'sha512';
 
-/** RFC 8636 §7: KDF OID → hash. */
-export const PKINIT_KDF_HASHES: Readonly<Record<string, PkinitKdfHash>> = Object.freeze({
-  [PkinitOid.kdfAhSha1]: 'sha1',
-  [PkinitOid.kdfAhSha256]: 'sha256',
-  [PkinitOid.kdfAhSha512]: 'sha512',
-});
+/** RFC 8636 §7: KDF OID → hash (frozen, null prototype; resolve with `pkinitKdfHash`). */
+export const PKINIT_KDF_HASHES: Readonly<Record<string, PkinitKdfHash>> = Object.freeze(Object.assign(
+  Object.create(null) as Record<string, PkinitKdfHash>, {
+    [PkinitOid.kdfAhSha1]: 'sha1',
+    [PkinitOid.kdfAhSha256]: 'sha256',
+    [PkinitOid.kdfAhSha512]: 'sha512',
+  } as const,
+));
 
-const KDF_OIDS: Readonly<Record<PkinitKdfHash, string>> = Object.freeze({
+const KDF_OIDS: Readonly<Record<string, string>> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, {
   sha1: PkinitOid.kdfAhSha1,
   sha256: PkinitOid.kdfAhSha256,
   sha512: PkinitOid.kdfAhSha512,
-});
+}));
+
+/** The hash of a KDFAlgorithmId (RFC 8636 §7), or undefined for a KDF we do not implement. */
+export function pkinitKdfHash(kdfId: string): PkinitKdfHash | undefined {
+  return PKINIT_KDF_HASHES[kdfId];
+}
+
+/** The KDFAlgorithmId OID of a hash. */
+export function pkinitKdfOid(hash: PkinitKdfHash): string {
+  const oid = KDF_OIDS[hash];
+  if (oid === undefined) throw new InvalidArgumentError(`unknown PKINIT KDF hash ${String(hash)}`);
+  return oid;
+}
 
 function bytesArg(value: unknown, what: string): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`${what} must be a Uint8Array`);
@@ -79,9 +93,8 @@ function nameDer(name: Krb5PrincipalName | Uint8Array): Uint8Array {
 }
 
 /** The DER OtherInfo of RFC 8636 §8 for these inputs (exposed for tests and tracing; not secret). */
-export function pkinitKdfOtherInfo(input: Omit<PkinitKdfInput, 'sharedSecret' | 'hash'> & { readonly hash: PkinitKdfHash }): Uint8Array {
-  const kdfOid = KDF_OIDS[input.hash];
-  if (kdfOid === undefined) throw new InvalidArgumentError(`unknown PKINIT KDF hash ${String(input.hash)}`);
+export function pkinitKdfOtherInfo(input: Omit<PkinitKdfInput, 'sharedSecret'>): Uint8Array {
+  const kdfOid = pkinitKdfOid(input.hash);
   return Sp80056aOtherInfo.encode({
     // The KDF's own identifier, parameters absent (RFC 8636 §8).
     algorithmId: { algorithm: kdfOid },
@@ -118,4 +131,25 @@ export function pkinitKdfOctets(input: PkinitKdfInput, length: number): Uint8Arr
 export function pkinitKdf(input: PkinitKdfInput, opts?: EnctypeOptions): Key {
   const need = getEnctype(input.enctype, opts).keySeedBytes;
   return randomToKey(input.enctype, pkinitKdfOctets(input, need), opts);
+}
+
+/** The KDC's default KDF preference (MIT's order: SHA-256, SHA-1, SHA-512). */
+export const DEFAULT_KDF_PREFERENCE: readonly PkinitKdfHash[] = Object.freeze(['sha256', 'sha1', 'sha512']);
+
+/**
+ * RFC 8636 §6: the KDF the KDC answers with — the first of its preferences
+ * the client offered in AuthPack.supportedKDFs. Undefined when none matches
+ * (or the client sent no list): the KDC then falls back to octetstring2key
+ * when the client offered no list at all, and otherwise answers
+ * KDC_ERR_NO_ACCEPTABLE_KDF (100).
+ */
+export function chooseKdf(
+  offered: readonly { readonly kdfId: string }[], preference: readonly PkinitKdfHash[] = DEFAULT_KDF_PREFERENCE,
+): PkinitKdfHash | undefined {
+  return preference.find((h) => offered.some((k) => pkinitKdfHash(k.kdfId) === h));
+}
+
+/** RFC 4556 §3.2.1 PKAuthenticator.paChecksum: SHA-1 of the DER KDC-REQ-BODY as sent. */
+export function pkAuthenticatorChecksum(reqBodyDer: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha1').update(bytesArg(reqBodyDer, 'reqBodyDer')).digest());
 }

@@ -29,8 +29,12 @@ export const Krb5PrincipalName: Codec<Krb5PrincipalName> = seq({
   principalName: ctx(1, PrincipalName),
 }, 'KRB5PrincipalName');
 
-/** Object identifiers of RFC 4556, RFC 8636, RFC 3279/5480 and the Microsoft smart-card logon profile. */
-export const PkinitOid = Object.freeze({
+function oidTable<const T extends Record<string, string>>(entries: T): Readonly<T> {
+  return Object.freeze(Object.assign(Object.create(null) as object, entries) as T);
+}
+
+/** Object identifiers of RFC 4556, RFC 8636, RFC 3279/5480 and the Microsoft smart-card logon profile (frozen, null prototype). */
+export const PkinitOid = oidTable({
   /** RFC 4556 §3.1: content type of the signed AuthPack. */
   pkinitAuthData: '1.3.6.1.5.2.3.1',
   /** RFC 4556 §3.1: content type of the signed KDCDHKeyInfo. */
@@ -57,7 +61,7 @@ export const PkinitOid = Object.freeze({
   msSmartcardLogon: '1.3.6.1.4.1.311.20.2.2',
   /** Microsoft UPN otherName (a UTF8String). */
   msUpn: '1.3.6.1.4.1.311.20.2.3',
-} as const);
+});
 
 const SEQUENCE_TAG = tag(TagClass.UNIVERSAL, UniversalTag.SEQUENCE, true);
 
