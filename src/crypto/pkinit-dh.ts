@@ -7,7 +7,7 @@
  * MIT's "oakley" 2048/4096 groups) and P-256 / P-384. Anything else,
  * including the 1024-bit MODP group of RFC 2409, is
  * `DhParametersNotAcceptedError` (KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED,
- * 17); the KDC answers it with TD-DH-PARAMETERS = `acceptedDhParameters()`.
+ * 65); the KDC answers it with TD-DH-PARAMETERS = `acceptedDhParameters()`.
  *
  * Private keys are drawn from the injected RandomSource and loaded with
  * setPrivateKey, so no randomness is taken outside src/core. Errors never
@@ -25,11 +25,10 @@ import { concatBytes, fromHex, toHex } from '../core/bytes.js';
 import { InvalidArgumentError, KerbsideError } from '../core/errors.js';
 import type { KerbsideErrorOptions } from '../core/errors.js';
 import type { RandomSource } from '../core/random.js';
-import { AlgorithmIdentifier, PkinitOid } from '../messages/index.js';
+import { AlgorithmIdentifier, ErrorCode, PkinitOid } from '../messages/index.js';
 
-/** RFC 4120 §7.5.9 / RFC 4556 §3.1.3. */
-const KDC_ERR_PREAUTH_FAILED = 24;
-const KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED = 17;
+/** RFC 4120 §7.5.9 / RFC 4556 §3.1.3 (the registry in messages, not literals). */
+const { KDC_ERR_PREAUTH_FAILED, KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED } = ErrorCode;
 
 /** The client's group is not one we accept; answer with TD-DH-PARAMETERS (RFC 4556 §3.2.2). */
 export class DhParametersNotAcceptedError extends KerbsideError {
@@ -178,7 +177,7 @@ function algorithmIdentifier(row: GroupRow): AlgorithmIdentifier {
     : { algorithm: PkinitOid.ecPublicKey, parameters: objectIdentifier.encode(row.curveOid) };
 }
 
-/** TD-DH-PARAMETERS content the KDC sends with error 17, in preference order (RFC 4556 §3.2.2). */
+/** TD-DH-PARAMETERS content the KDC sends with error 65, in preference order (RFC 4556 §3.2.2). */
 export function acceptedDhParameters(groups: readonly PkinitGroup[] = PKINIT_GROUPS): AlgorithmIdentifier[] {
   return groups.map((g) => algorithmIdentifier(GROUPS[g]));
 }
@@ -228,7 +227,7 @@ export function groupOf(alg: AlgorithmIdentifier): PkinitGroup | undefined {
   return undefined;
 }
 
-/** The first group of a TD-DH-PARAMETERS list that we support (the client's retry after error 17). */
+/** The first group of a TD-DH-PARAMETERS list that we support (the client's retry after error 65). */
 export function chooseGroup(tdDhParameters: readonly AlgorithmIdentifier[]): PkinitGroup | undefined {
   for (const alg of tdDhParameters) {
     const g = groupOf(alg);
