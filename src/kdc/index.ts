@@ -38,3 +38,4 @@ export {
   type PasswordQualityPolicy, type PasswordRule,
 } from './password-quality.js';
 export { startTestRealm, type TestRealm, type TestRealmOptions, type TestRealmPrincipal } from './test-realm.js';
+export { pkinitMechanism, type PkinitKdcOptions } from './pkinit.js';
