@@ -10,7 +10,7 @@
  */
 
 import {
-  createKdc, resolveRealmPolicy, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress, type TransportLimitKind,
+  DEFAULT_PREAUTH, createKdc, pkinitMechanism, preauthRegistry, resolveRealmPolicy, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress, type TransportLimitKind,
 } from '../kdc/index.js';
 import {
   isolateSink, jsonLinesSink, rateLimitSink, redactEvent, type EventSink, type KerbsideEvent, type RateLimitGroup,
@@ -21,6 +21,7 @@ import { KdcListenError } from './errors.js';
 import type { CliIO } from './io.js';
 import { formatListenAddress, realmPolicy, transportOptions } from './kdc-conf.js';
 import type { OpenRealm } from './realm-dir.js';
+import { kdcPkinitOptions } from './realm-ca.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -170,7 +171,15 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
       message: `account lockout is off: kdc.conf sets no maxfailure for realm ${realm.settings.realm}, so passwords can be guessed without limit (see docs/lockout.md)`,
     });
   }
+  // PKINIT when kdc.conf names a pkinit_identity (kerbside ca init writes it; docs/pkinit.md).
+  const pkinit = realm.settings.pkinit === undefined ? undefined
+    : await kdcPkinitOptions(realm.settings.pkinit, io.random).catch((err: unknown) => {
+      cache.stop();
+      replayCache.close();
+      throw err;
+    });
   const kdc = createKdc({
+    ...(pkinit === undefined ? {} : { preauth: preauthRegistry([...DEFAULT_PREAUTH.mechanisms, pkinitMechanism(pkinit)]) }),
     realm: realm.settings.realm,
     replayCache,
     store: cache,

@@ -20,6 +20,8 @@ export const COMMANDS: Readonly<Record<string, string>> = Object.freeze(Object.a
   kdc: 'kdc',
   principal: 'principal',
   keytab: 'keytab',
+  ca: 'ca',
+  smartcard: 'smartcard',
   kinit: 'kinit',
   klist: 'klist',
   kdestroy: 'kdestroy',
