@@ -143,3 +143,26 @@ test('refusals as MIT reports them: another principal\'s certificate, an untrust
   const fine = await writeIdentity('fine', await issueUserCertificate(ca, { principal: `bob@${REALM}` }));
   assert.equal((await mit('kinit', ['-X', `X509_user_identity=${fine}`, `bob@${REALM}`])).code, 0);
 });
+
+test('DH renegotiation: with pkinit_dh_min_bits 4096 MIT\'s MODP 2048 offer gets error 65 with TD-DH-PARAMETERS, and MIT retries with MODP 4096', async () => {
+  n++;
+  await realm.stop();
+  realm = await startRealm({ dhMinBits: 4096 });
+  const identity = await writeIdentity('bob-dh', await issueUserCertificate(ca, { principal: `bob@${REALM}` }));
+  const r = await mit('kinit', ['-X', `X509_user_identity=${identity}`, `bob@${REALM}`]);
+  assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(seen(0))}`);
+  const results = seen(0).map(([p, res]) => `${p}:${res}`);
+  assert.ok(results.includes('pkinit:KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED'), results.join(' '));
+  assert.ok(results.includes('pkinit:issued'), results.join(' '));
+});
+
+test('freshness tokens (RFC 8070): MIT sends the token the KDC offers; with pkinit_require_freshness a request without one is refused', async () => {
+  n++;
+  await realm.stop();
+  realm = await startRealm({ requireFreshness: true });
+  const identity = await writeIdentity('bob-fresh', await issueUserCertificate(ca, { principal: `bob@${REALM}` }));
+  assert.equal((await mit('kinit', ['-X', `X509_user_identity=${identity}`, `bob@${REALM}`])).code, 0, JSON.stringify(seen(0)));
+  const stale = await mit('kinit', ['-X', `X509_user_identity=${identity}`, '-X', 'disable_freshness=yes', `bob@${REALM}`], '\n');
+  assert.notEqual(stale.code, 0);
+  assert.ok(seen(0).some(([p, r, why]) => p === 'pkinit' && r === 'KDC_ERR_PREAUTH_FAILED' && /freshness token/.test(why!)), JSON.stringify(seen(0)));
+});
