@@ -16,8 +16,10 @@ import { DEFAULT_KDC_TIMEOUT, DEFAULT_UDP_PREFERENCE_LIMIT } from './send-to-kdc
 
 export interface ClientConfig {
   readonly defaultRealm: string | undefined;
-  /** Realm → its KDCs in failover order. */
-  readonly realms: Readonly<Record<string, { readonly kdcs: readonly KdcAddress[] }>>;
+  /** Realm → its KDCs in failover order, and its PKINIT settings ([realms] pkinit_anchors, pkinit_kdc_hostname). */
+  readonly realms: Readonly<Record<string, RealmClientConfig>>;
+  /** [libdefaults] pkinit_anchors (FILE:/DIR: values), used for realms without their own. */
+  readonly pkinitAnchors: readonly string[];
   readonly udpPreferenceLimit: number;
   /** Per-try KDC timeout, ms. */
   readonly kdcTimeout: number;
@@ -41,10 +43,21 @@ export interface ClientConfig {
   readonly defaultClientKeytabName: string | undefined;
 }
 
+export interface RealmClientConfig {
+  readonly kdcs: readonly KdcAddress[];
+  readonly pkinitAnchors?: readonly string[];
+  readonly pkinitKdcHostnames?: readonly string[];
+}
+
 /** The object form: any subset, KDCs as krb5.conf strings ("host:port", "tcp/host"). */
 export interface ClientConfigOptions {
   readonly defaultRealm?: string;
-  readonly realms?: Readonly<Record<string, { readonly kdc: readonly string[] }>>;
+  readonly realms?: Readonly<Record<string, {
+    readonly kdc: readonly string[];
+    readonly pkinitAnchors?: readonly string[];
+    readonly pkinitKdcHostnames?: readonly string[];
+  }>>;
+  readonly pkinitAnchors?: readonly string[];
   readonly udpPreferenceLimit?: number;
   readonly kdcTimeout?: number;
   readonly permittedEnctypes?: readonly number[];
@@ -75,11 +88,18 @@ function intersect(wanted: readonly number[], permitted: readonly number[]): num
 export function clientConfig(options: ClientConfigOptions = {}): ClientConfig {
   const allowWeak = options.allowWeakCrypto ?? false;
   const permitted = supported(options.permittedEnctypes ?? DEFAULT_ENCTYPES, allowWeak);
-  const realms: Record<string, { kdcs: KdcAddress[] }> = Object.create(null) as Record<string, { kdcs: KdcAddress[] }>;
-  for (const [name, r] of Object.entries(options.realms ?? {})) realms[name] = { kdcs: r.kdc.map(parseKdcAddress) };
+  const realms: Record<string, RealmClientConfig> = Object.create(null) as Record<string, RealmClientConfig>;
+  for (const [name, r] of Object.entries(options.realms ?? {})) {
+    realms[name] = {
+      kdcs: r.kdc.map(parseKdcAddress),
+      ...(r.pkinitAnchors !== undefined && r.pkinitAnchors.length > 0 ? { pkinitAnchors: [...r.pkinitAnchors] } : {}),
+      ...(r.pkinitKdcHostnames !== undefined && r.pkinitKdcHostnames.length > 0 ? { pkinitKdcHostnames: [...r.pkinitKdcHostnames] } : {}),
+    };
+  }
   const config: ClientConfig = {
     defaultRealm: options.defaultRealm,
     realms: Object.freeze(realms),
+    pkinitAnchors: [...(options.pkinitAnchors ?? [])],
     udpPreferenceLimit: options.udpPreferenceLimit ?? DEFAULT_UDP_PREFERENCE_LIMIT,
     kdcTimeout: options.kdcTimeout ?? DEFAULT_KDC_TIMEOUT,
     permittedEnctypes: permitted,
@@ -109,14 +129,19 @@ export function clientConfigFromKrb5(conf: Krb5Config): ClientConfig {
   const d = conf.libdefaults();
   const allowWeak = d.allowWeakCrypto;
   const list = (tokens: readonly string[]): number[] => resolveEnctypeList(tokens, DEFAULT_ENCTYPES);
-  const realms: Record<string, { kdc: string[] }> = {};
+  const realms: Record<string, { kdc: string[]; pkinitAnchors: string[]; pkinitKdcHostnames: string[] }> = {};
   for (const name of conf.realmNames()) {
+    const r = conf.realm(name);
     // Several values on one line ("kdc = a b") are not MIT syntax, but split lists are harmless.
-    realms[name] = { kdc: splitList(conf.realm(name).kdc) };
+    realms[name] = {
+      kdc: splitList(r.kdc), pkinitAnchors: [...r.pkinitAnchors],
+      pkinitKdcHostnames: conf.profile.getValues(['realms', name, 'pkinit_kdc_hostname']),
+    };
   }
   return clientConfig({
     ...(d.defaultRealm !== undefined ? { defaultRealm: d.defaultRealm } : {}),
     realms,
+    pkinitAnchors: conf.libdefaultValues('pkinit_anchors'),
     udpPreferenceLimit: d.udpPreferenceLimit,
     permittedEnctypes: list(d.permittedEnctypes),
     tktEnctypes: list(d.defaultTktEnctypes),
@@ -160,4 +185,10 @@ export async function loadClientConfig(
     return clientConfigFromKrb5(conf);
   }
   return clientConfig(source as ClientConfigOptions);
+}
+
+/** MIT's order: the realm's pkinit_anchors, else [libdefaults] pkinit_anchors. */
+export function pkinitAnchorsFor(config: ClientConfig, realm: string): readonly string[] {
+  const own = config.realms[realm]?.pkinitAnchors;
+  return own !== undefined && own.length > 0 ? own : config.pkinitAnchors;
 }

@@ -24,3 +24,10 @@ export type {
 } from './validate.js';
 export { signCms, verifyCms, softwareSigner } from './cms.js';
 export type { Signer, SignatureAlgorithm, SignCmsOptions, VerifyCmsOptions, VerifiedCms } from './cms.js';
+// Added on branch pk-d (client PKINIT needs the token API through the index); pkcs11js itself still loads lazily.
+export { openToken, Pkcs11TokenFlag } from './pkcs11.js';
+export type { OpenTokenOptions, Pkcs11Token, Pkcs11TokenInfo, Pkcs11Certificate, Pkcs11Signer } from './pkcs11.js';
+export {
+  Pkcs11Error, Pkcs11UnavailableError, Pkcs11ModuleError, TokenNotPresentError, TokenRemovedError, PinIncorrectError,
+  PinLockedError, NotLoggedInError, Pkcs11ObjectNotFoundError,
+} from './pkcs11-errors.js';
