@@ -110,7 +110,7 @@ export class AsExchange {
       ? new PkinitClientExchange(options.keySource, options.client.realm, env.random)
       : undefined;
     this.#etypes = this.#usableEtypes();
-    this.#request = this.#build(undefined);
+    this.#request = this.#build(this.#initialPadata());
   }
 
   /** The request to send now. */
@@ -160,7 +160,7 @@ export class AsExchange {
         this.#skewRetried = true;
         this.#offset = measuredOffset(e, localNow);
         this.#request = this.#pkinit?.active === true ? await this.#buildWithPkinit()
-          : this.#preauth === undefined ? this.#build(undefined) : await this.#buildWithPreauth();
+          : this.#preauth === undefined ? this.#build(this.#initialPadata()) : await this.#buildWithPreauth();
         return { kind: 'send', request: this.#request };
       }
       default:
@@ -171,6 +171,14 @@ export class AsExchange {
         }
         throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
     }
+  }
+
+  /**
+   * RFC 8070 §4: a PKINIT client asks for a freshness token with an empty
+   * PA-AS-FRESHNESS; the KDC returns one in the PREAUTH_REQUIRED METHOD-DATA.
+   */
+  #initialPadata(): PaData[] | undefined {
+    return this.#pkinit === undefined ? undefined : [{ padataType: PaType.PA_AS_FRESHNESS, padataValue: new Uint8Array(0) }];
   }
 
   /** KDC time, ms. */
