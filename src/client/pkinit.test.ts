@@ -22,9 +22,10 @@ import {
 import { createSoftHsmToken, useSoftHsmConfig, type SoftHsmToken } from '../testing/softhsm.js';
 import { checkRun, mitTool } from '../testing/mit-tools.js';
 import { startMitRealm, type MitRealm } from '../testing/mit-realm.js';
-import { runCliInProcess } from '../testing/kerbside-cli.js';
+import { runCli, runCliInProcess } from '../testing/kerbside-cli.js';
 import {
   cachedPaType, clientConfigFromKrb5, KerberosClient, openX509Identity, parseX509Identity, PkinitKdcCertificateError,
+  PkinitKdcNameMismatchError,
 } from './index.js';
 import { Krb5Config } from '../files/index.js';
 
@@ -180,11 +181,67 @@ test('a KDC certificate that does not chain to the given anchors is PkinitKdcCer
     });
 });
 
-test('ECDH (P-256): what MIT krb5kdc 1.20 answers, and the retry with its TD-DH-PARAMETERS', async () => {
+test('ECDH P-256: MIT krb5kdc 1.20 answers KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED; the retry takes a group from its TD-DH-PARAMETERS', async () => {
+  const refusals = (log: string): number => (log.match(/preauth \(pkinit\) verify failure: Key parameters not accepted/g) ?? []).length;
+  const before = refusals(await mit.kdcLog());
   const id = await aliceIdentity();
-  const result = await libraryClient().getInitialCredentials({ client: 'alice', certificate: { signer: id.signer, anchors: [ca.certificate], group: 'P-256' } });
+  const result = await libraryClient().getInitialCredentials({
+    client: 'alice', certificate: { signer: id.signer, anchors: [ca.certificate], group: 'P-256' },
+  });
   assert.equal(result.paType, 16);
-  console.log(await mit.kdcLog());
+  assert.equal(result.credential.server.components.join('/'), `krbtgt/${REALM}`);
+  // MIT 1.20's KDC has no ECDH (it arrived in krb5 1.22): one refusal, then a MODP group it listed.
+  assert.equal(refusals(await mit.kdcLog()), before + 1);
+  // modp4096 directly: accepted at once.
+  const r4096 = await libraryClient().getInitialCredentials({
+    client: 'alice', certificate: { signer: id.signer, anchors: [ca.certificate], group: 'modp4096' },
+  });
+  assert.equal(r4096.paType, 16);
+  assert.equal(refusals(await mit.kdcLog()), before + 1);
+});
+
+test('the PIN is read from piped stdin by the real binary, prompted with the token label on stderr', async () => {
+  const ccache = `FILE:${join(dir, 'piped.cc')}`;
+  const identity = `PKCS11:module_name=${token.module}:slotid=${token.slot}:certid=c0de`;
+  const r = await runCli(['kinit', '-X', `X509_user_identity=${identity}`, 'carol'], {
+    env: { ...mit.env, KRB5CCNAME: ccache, SOFTHSM2_CONF: token.env.SOFTHSM2_CONF }, input: `${PIN}\n`,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, 'PIN for kerbside-card: ');
+  assert.ok(!r.stdout.includes(PIN));
+  await mitUses(ccache, 'carol');
+});
+
+test('a KDC certificate for another realm is PkinitKdcNameMismatchError (76); pkinit_kdc_hostname accepts its dNSName', async () => {
+  const realm = 'OTHER.TEST';
+  const kdc = await issueKdcCertificate(ca, { realm: 'ELSEWHERE.TEST', hostnames: ['kdc.other.test'] });
+  const files = await writeIdentity('kdc-other', kdc.certificate, kdc.pem().key!);
+  const u = await issueUserCertificate(ca, { principal: `dora@${realm}` });
+  const dora = await writeIdentity('dora', u.certificate, u.pem().key!);
+  const other = await startMitRealm({
+    realm,
+    principals: [{ name: 'dora', randkey: true, attrs: ['+requires_preauth'] }],
+    kdcRealmConf: { pkinit_identity: `FILE:${files.cert},${files.key}`, pkinit_anchors: `FILE:${caPath}` },
+  });
+  try {
+    const config = clientConfigFromKrb5(await Krb5Config.load({ paths: other.krb5ConfPath }));
+    const id = await openX509Identity(parseX509Identity(`FILE:${dora.cert},${dora.key}`), { readPin: () => Promise.reject(new Error('no PIN')) });
+    const client = new KerberosClient({ config, clock, random });
+    await assert.rejects(client.getInitialCredentials({ client: 'dora', certificate: { signer: id.signer, anchors: [ca.certificate] } }),
+      (e: unknown) => {
+        assert.ok(e instanceof PkinitKdcNameMismatchError, String(e));
+        assert.equal(e.krbCode, 76);
+        assert.match(e.message, /is not for krbtgt\/OTHER\.TEST@OTHER\.TEST \(it names krbtgt\/ELSEWHERE\.TEST@ELSEWHERE\.TEST, DNS:kdc\.other\.test\)/);
+        assert.match(e.message, new RegExp(`serial ${kdc.serial}`));
+        return true;
+      });
+    const ok = await client.getInitialCredentials({
+      client: 'dora', certificate: { signer: id.signer, anchors: [ca.certificate], kdcHostnames: ['KDC.other.test'] },
+    });
+    assert.equal(ok.paType, 16);
+  } finally {
+    await other.stop();
+  }
 });
 
 function libraryClient(): KerberosClient {
