@@ -41,6 +41,8 @@ test('id-pkinit-san is OtherName 1.3.6.1.5.2.2 with [0] EXPLICIT KRB5PrincipalNa
   assert.deepEqual(Krb5PrincipalName.decode(kdcSan.value), {
     realm: 'EXAMPLE.COM', principalName: { nameType: 2, nameString: ['krbtgt', 'EXAMPLE.COM'] },
   });
+  // RFC 4055 §5: sha256WithRSAEncryption with NULL parameters, in tbs and outer signature.
+  assert.equal(raw.split('300d06092a864886f70d01010b0500').length - 1, 2);
   const upn = names.find((n) => n.typeId === Oid.msUpn)!;
   assert.equal(toHex(upn.value), '0c11' + Buffer.from('alice@example.com').toString('hex'));
 });

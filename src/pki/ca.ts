@@ -15,7 +15,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { fromHex, toHex, utf8 } from '../core/bytes.js';
 import { Krb5PrincipalName, principalNameFromString } from '../messages/index.js';
 import { Oid } from './oids.js';
-import { ab, pkijsEngine, subtle } from './engine.js';
+import { ab, subtle } from './engine.js';
 import { toPem } from './pem.js';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -200,8 +200,8 @@ export async function createCrl(ca: RealmCa, options: CrlOptions): Promise<Uint8
       revocationDate: pkixTime(r.date),
     }));
   }
-  await crl.sign(ca.privateKey, 'SHA-256', pkijsEngine());
-  return new Uint8Array(crl.toSchema(true).toBER(false));
+  await signTbs(crl, ca.privateKey);
+  return new Uint8Array(crl.toSchema(false).toBER(false));
 }
 
 // ---------------------------------------------------------------- internals
@@ -284,8 +284,31 @@ async function buildCertificate(spec: CertificateSpec): Promise<Uint8Array> {
     subjectPublicKeyInfo: spec.spki,
     extensions: spec.extensions,
   });
-  await cert.sign(spec.signingKey, 'SHA-256', pkijsEngine());
-  return new Uint8Array(cert.toSchema(true).toBER(false));
+  await signTbs(cert, spec.signingKey);
+  return new Uint8Array(cert.toSchema(false).toBER(false));
+}
+
+interface Signable {
+  signature: pkijs.AlgorithmIdentifier;
+  signatureAlgorithm: pkijs.AlgorithmIdentifier;
+  signatureValue: asn1js.BitString;
+  tbsView: Uint8Array;
+}
+
+/**
+ * Signs a certificate or CRL ourselves rather than with pkijs' sign(), which
+ * leaves the sha256WithRSAEncryption parameters absent; RFC 4055 §5 says they
+ * MUST be NULL, and that is what openssl and MIT's tooling write.
+ */
+async function signTbs(obj: pkijs.Certificate | pkijs.CertificateRevocationList, key: CryptoKey): Promise<void> {
+  const target = obj as unknown as Signable & { encodeTBS(): asn1js.Sequence };
+  const alg = () => new pkijs.AlgorithmIdentifier({ algorithmId: Oid.sha256WithRsa, algorithmParams: new asn1js.Null() });
+  target.signature = alg();
+  target.signatureAlgorithm = alg();
+  const tbs = new Uint8Array(target.encodeTBS().toBER(false));
+  target.tbsView = tbs;
+  const sig = await subtle().sign({ name: 'RSASSA-PKCS1-v1_5' }, key, tbs);
+  target.signatureValue = new asn1js.BitString({ valueHex: sig });
 }
 
 function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock): pkijs.Extension {
