@@ -9,7 +9,7 @@
  */
 
 import { InvalidArgumentError } from '../core/errors.js';
-import { DEFAULT_ENCTYPES, isSupportedEnctype } from '../crypto/index.js';
+import { DEFAULT_ENCTYPES, isSupportedEnctype, type PkinitGroup } from '../crypto/index.js';
 import { Krb5Config, resolveEnctypeList, splitList } from '../files/index.js';
 import { parseKdcAddress, type KdcAddress } from './kdc-address.js';
 import { DEFAULT_KDC_TIMEOUT, DEFAULT_UDP_PREFERENCE_LIMIT } from './send-to-kdc.js';
@@ -20,6 +20,8 @@ export interface ClientConfig {
   readonly realms: Readonly<Record<string, RealmClientConfig>>;
   /** [libdefaults] pkinit_anchors (FILE:/DIR: values), used for realms without their own. */
   readonly pkinitAnchors: readonly string[];
+  /** The DH group PKINIT offers first (pkinit_dh_min_bits: 2048 → modp2048, 4096 → modp4096, P-256, P-384). */
+  readonly pkinitGroup: PkinitGroup;
   readonly udpPreferenceLimit: number;
   /** Per-try KDC timeout, ms. */
   readonly kdcTimeout: number;
@@ -58,6 +60,7 @@ export interface ClientConfigOptions {
     readonly pkinitKdcHostnames?: readonly string[];
   }>>;
   readonly pkinitAnchors?: readonly string[];
+  readonly pkinitGroup?: PkinitGroup;
   readonly udpPreferenceLimit?: number;
   readonly kdcTimeout?: number;
   readonly permittedEnctypes?: readonly number[];
@@ -100,6 +103,7 @@ export function clientConfig(options: ClientConfigOptions = {}): ClientConfig {
     defaultRealm: options.defaultRealm,
     realms: Object.freeze(realms),
     pkinitAnchors: [...(options.pkinitAnchors ?? [])],
+    pkinitGroup: options.pkinitGroup ?? 'modp2048',
     udpPreferenceLimit: options.udpPreferenceLimit ?? DEFAULT_UDP_PREFERENCE_LIMIT,
     kdcTimeout: options.kdcTimeout ?? DEFAULT_KDC_TIMEOUT,
     permittedEnctypes: permitted,
@@ -142,6 +146,7 @@ export function clientConfigFromKrb5(conf: Krb5Config): ClientConfig {
     ...(d.defaultRealm !== undefined ? { defaultRealm: d.defaultRealm } : {}),
     realms,
     pkinitAnchors: conf.libdefaultValues('pkinit_anchors'),
+    pkinitGroup: pkinitGroupOf(conf.libdefault('pkinit_dh_min_bits')),
     udpPreferenceLimit: d.udpPreferenceLimit,
     permittedEnctypes: list(d.permittedEnctypes),
     tktEnctypes: list(d.defaultTktEnctypes),
@@ -185,6 +190,24 @@ export async function loadClientConfig(
     return clientConfigFromKrb5(conf);
   }
   return clientConfig(source as ClientConfigOptions);
+}
+
+/**
+ * MIT pkinit_dh_min_bits: 2048 (default) or 4096 MODP bits; krb5 1.22 also
+ * takes P-256 / P-384 for ECDH. Smaller MODP groups are not offered (RFC 8636 §4
+ * retires 1024-bit groups).
+ */
+function pkinitGroupOf(value: string | undefined): PkinitGroup {
+  if (value === undefined) return 'modp2048';
+  const v = value.trim();
+  if (v === 'P-256' || v === 'P-384') return v;
+  const bits = Number(v);
+  if (!Number.isInteger(bits)) {
+    throw new InvalidArgumentError(`pkinit_dh_min_bits = "${value}" is not a number of bits, P-256 or P-384`, {
+      hint: 'use 2048 or 4096 (MIT 1.20), or P-256 / P-384 (ECDH)',
+    });
+  }
+  return bits > 2048 ? 'modp4096' : 'modp2048';
 }
 
 /** MIT's order: the realm's pkinit_anchors, else [libdefaults] pkinit_anchors. */

@@ -168,7 +168,7 @@ export class KerberosClient {
     if (o.certificate !== undefined) {
       const hosts = this.config.realms[client.realm]?.pkinitKdcHostnames;
       return {
-        kind: 'certificate', ...o.certificate,
+        kind: 'certificate', group: this.config.pkinitGroup, ...o.certificate,
         ...(o.certificate.kdcHostnames === undefined && hosts !== undefined ? { kdcHostnames: hosts } : {}),
       };
     }

@@ -153,7 +153,13 @@ function parse(argv: readonly string[]): KinitArgs {
     const eq = x.indexOf('=');
     const attr = eq < 0 ? x : x.slice(0, eq);
     const value = eq < 0 ? '' : x.slice(eq + 1);
-    if (attr === 'X509_user_identity') identity = parseX509Identity(value);
+    if (attr === 'X509_user_identity') {
+      try {
+        identity = parseX509Identity(value);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    }
     else if (attr === 'X509_anchors') anchors.push(value);
     else throw new UsageError(`unsupported -X attribute ${attr} (kerbside knows X509_user_identity and X509_anchors)`);
   }
