@@ -7,7 +7,7 @@
  * always carries clientPublicValue, so a KDC must answer with dhInfo.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { KerbsideError } from '../core/errors.js';
 import type { RandomSource } from '../core/random.js';
 import {
@@ -347,9 +347,12 @@ export class PkinitClientExchange {
     return v;
   }
 
+  /** The client certificate for messages: where it came from, and its subject, issuer and serial. */
   #signerDescription(): string {
     if (this.#signerName === undefined) {
-      this.#signerName = this.#src.description ?? 'of this client';
+      const who = certificateIdentity(this.#src.signer.certificate);
+      const parts = [this.#src.description, who === undefined ? undefined : describe(who)].filter((x) => x !== undefined);
+      this.#signerName = parts.length === 0 ? 'of this client' : parts.join(' ');
     }
     return this.#signerName;
   }
@@ -357,4 +360,20 @@ export class PkinitClientExchange {
 
 function describe(v: { readonly subject: string; readonly issuer: string; readonly serial: string }): string {
   return `(subject "${v.subject}", issuer "${v.issuer}", serial ${v.serial})`;
+}
+
+/**
+ * Subject, issuer and serial of a DER certificate for messages, in the form
+ * the pki errors use ('CN=alice,O=EXAMPLE.COM', most specific RDN first;
+ * lower-case hex serial). Undefined when node cannot parse it.
+ */
+function certificateIdentity(der: Uint8Array): { subject: string; issuer: string; serial: string } | undefined {
+  try {
+    const x = new X509Certificate(der);
+    // node prints one RDN per line, least specific first.
+    const dn = (text: string): string => text.split('\n').filter((l) => l !== '').reverse().join(',');
+    return { subject: dn(x.subject), issuer: dn(x.issuer), serial: x.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '') };
+  } catch {
+    return undefined;
+  }
 }
