@@ -10,12 +10,16 @@
  *   is sent.
  * - KRB_AP_ERR_SKEW (37): the KDC's time is learned from the error's
  *   stime/susec and the request is retried once with the offset applied.
+ * - With a certificate (RFC 4556 PKINIT, src/client/pkinit.ts) the answer to
+ *   PREAUTH_REQUIRED is a signed PA-PK-AS-REQ and the reply key comes from
+ *   the Diffie-Hellman exchange in PA-PK-AS-REP.
  * - The AS-REP is checked (§3.1.5): names, nonce, enctype, times; its
  *   enc-part is decrypted with key usage 3 (EncASRepPart tagged 25 or 26).
  */
 
 import type { RandomSource } from '../core/random.js';
 import { toHex } from '../core/bytes.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import {
   IntegrityError, KeyUsage, decrypt, encrypt, isSupportedEnctype, stringToKey, defaultSalt, type Key,
 } from '../crypto/index.js';
@@ -27,12 +31,15 @@ import type { Credential, Principal } from '../files/index.js';
 import { BadKdcReplyError, KdcError, KeytabKeyMissingError, NoCommonEnctypeError } from './errors.js';
 import { errorFromKrbError, measuredOffset, passwordIncorrect, type KrbErrorContext } from './kdc-errors.js';
 import { credentialFromReply, fromPrincipalName, samePrincipal, showPrincipal, tgsPrincipal, toPrincipalName } from './names.js';
+import { PkinitClientExchange, type CertificateKeySource } from './pkinit.js';
 
 /** How the client proves who it is. */
 export type ClientKeySource =
   | { readonly kind: 'password'; readonly password: string }
   /** Long-term keys, e.g. a keytab's entries for the principal (highest kvno per enctype is used). */
-  | { readonly kind: 'keys'; readonly keys: readonly ClientKey[]; readonly description?: string };
+  | { readonly kind: 'keys'; readonly keys: readonly ClientKey[]; readonly description?: string }
+  /** A certificate and its private key (PKINIT, RFC 4556). */
+  | CertificateKeySource;
 
 export interface ClientKey extends Key {
   readonly kvno?: number;
@@ -64,7 +71,7 @@ export interface AsEnvironment {
 
 export interface InitialCredential {
   readonly credential: Credential;
-  /** The pre-authentication type that worked (2 = encrypted timestamp, 0 = none); saved as ccache pa_type. */
+  /** The pre-authentication type that worked (2 = encrypted timestamp, 16 = PKINIT, 0 = none); saved as ccache pa_type. */
   readonly paType: number;
   /** KDC time − local time, ms, as known after the exchange (learned from a skew error). */
   readonly offset: number;
@@ -87,6 +94,7 @@ export class AsExchange {
   #preauth: { entry: EtypeInfo2Entry } | undefined;
   #skewRetried = false;
   #preauthRounds = 0;
+  readonly #pkinit: PkinitClientExchange | undefined;
 
   constructor(options: AsRequestOptions, env: AsEnvironment) {
     this.#o = options;
@@ -96,10 +104,13 @@ export class AsExchange {
     this.#ctx = {
       client: showPrincipal(options.client),
       service: showPrincipal(this.#server),
-      credential: options.keySource.kind === 'password' ? 'password' : 'keytab',
+      credential: options.keySource.kind === 'password' ? 'password' : options.keySource.kind === 'certificate' ? 'key' : 'keytab',
     };
+    this.#pkinit = options.keySource.kind === 'certificate'
+      ? new PkinitClientExchange(options.keySource, options.client.realm, env.random)
+      : undefined;
     this.#etypes = this.#usableEtypes();
-    this.#request = this.#build(undefined);
+    this.#request = this.#build(this.#initialPadata());
   }
 
   /** The request to send now. */
@@ -135,6 +146,11 @@ export class AsExchange {
             krbCode: e.errorCode, detail: { ...this.#ctx }, hint: 'the KDC requires a pre-authentication method kerbside does not offer (PKINIT, OTP, FAST?)',
           });
         }
+        if (this.#pkinit !== undefined) {
+          this.#pkinit.offered(this.#methodData(e), this.#ctx.client);
+          this.#request = await this.#buildWithPkinit();
+          return { kind: 'send', request: this.#request };
+        }
         this.#preauth = { entry: this.#chooseEtypeInfo(e) };
         this.#request = await this.#buildWithPreauth();
         return { kind: 'send', request: this.#request };
@@ -143,12 +159,26 @@ export class AsExchange {
         if (this.#skewRetried) throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
         this.#skewRetried = true;
         this.#offset = measuredOffset(e, localNow);
-        this.#request = this.#preauth === undefined ? this.#build(undefined) : await this.#buildWithPreauth();
+        this.#request = this.#pkinit?.active === true ? await this.#buildWithPkinit()
+          : this.#preauth === undefined ? this.#build(this.#initialPadata()) : await this.#buildWithPreauth();
         return { kind: 'send', request: this.#request };
       }
       default:
+        // PKINIT's own errors (RFC 4556 §3.1.3); a DH group retry (error 65) is sent again.
+        if (this.#pkinit?.active === true && this.#pkinit.onError(e, this.#ctx.client)) {
+          this.#request = await this.#buildWithPkinit();
+          return { kind: 'send', request: this.#request };
+        }
         throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
     }
+  }
+
+  /**
+   * RFC 8070 §4: a PKINIT client asks for a freshness token with an empty
+   * PA-AS-FRESHNESS; the KDC returns one in the PREAUTH_REQUIRED METHOD-DATA.
+   */
+  #initialPadata(): PaData[] | undefined {
+    return this.#pkinit === undefined ? undefined : [{ padataType: PaType.PA_AS_FRESHNESS, padataValue: new Uint8Array(0) }];
   }
 
   /** KDC time, ms. */
@@ -158,7 +188,7 @@ export class AsExchange {
 
   #usableEtypes(): number[] {
     const supported = this.#o.etypes.filter((e) => isSupportedEnctype(e));
-    if (this.#o.keySource.kind === 'password') {
+    if (this.#o.keySource.kind === 'password' || this.#o.keySource.kind === 'certificate') {
       if (supported.length === 0) {
         throw new NoCommonEnctypeError(`no supported enctype is permitted for ${this.#ctx.client}`, {
           detail: { ...this.#ctx, permitted: [...this.#o.etypes] }, hint: 'check permitted_enctypes / default_tkt_enctypes in krb5.conf',
@@ -182,6 +212,21 @@ export class AsExchange {
   }
 
   #build(padata: PaData[] | undefined): Uint8Array {
+    return this.#encode(this.#body(), padata);
+  }
+
+  #encode(body: KdcReqBody, padata: PaData[] | undefined): Uint8Array {
+    return AsReq.encode({ pvno: 5, msgType: 10, ...(padata !== undefined ? { padata } : {}), reqBody: body });
+  }
+
+  /** RFC 4556 §3.2.1: the AuthPack binds the body's nonce and checksum, so the body is made first. */
+  async #buildWithPkinit(): Promise<Uint8Array> {
+    const body = this.#body();
+    return this.#encode(body, [await this.#pkinit!.padata(body, this.#kdcNow())]);
+  }
+
+  /** A new request body with a fresh nonce. */
+  #body(): KdcReqBody {
     const now = this.#kdcNow();
     const o = this.#o;
     this.#nonce = this.#env.random.int(0x7fffffff);
@@ -200,7 +245,7 @@ export class AsExchange {
       nonce: this.#nonce,
       etype: [...this.#etypes],
     };
-    return AsReq.encode({ pvno: 5, msgType: 10, ...(padata !== undefined ? { padata } : {}), reqBody: body });
+    return body;
   }
 
   async #buildWithPreauth(): Promise<Uint8Array> {
@@ -212,16 +257,18 @@ export class AsExchange {
     return this.#build([{ padataType: PaType.PA_ENC_TIMESTAMP, padataValue: enc }]);
   }
 
+  #methodData(e: KrbError): PaData[] {
+    if (e.eData === undefined) return [];
+    try {
+      return MethodData.decode(e.eData);
+    } catch (err) {
+      throw new BadKdcReplyError(`the KDC's PREAUTH_REQUIRED error for ${this.#ctx.client} carries e-data that is not METHOD-DATA`, { cause: err, detail: { ...this.#ctx } });
+    }
+  }
+
   /** The KDC's PA-ETYPE-INFO2 entries are in its preference order; take the first we can use. */
   #chooseEtypeInfo(e: KrbError): EtypeInfo2Entry {
-    let methods: PaData[] = [];
-    if (e.eData !== undefined) {
-      try {
-        methods = MethodData.decode(e.eData);
-      } catch (err) {
-        throw new BadKdcReplyError(`the KDC's PREAUTH_REQUIRED error for ${this.#ctx.client} carries e-data that is not METHOD-DATA`, { cause: err, detail: { ...this.#ctx } });
-      }
-    }
+    const methods = this.#methodData(e);
     const types = methods.map((m) => m.padataType);
     if (!types.includes(PaType.PA_ENC_TIMESTAMP)) {
       throw new KdcError(`the KDC requires pre-authentication for ${this.#ctx.client} that kerbside does not offer (offered: ${types.join(', ') || 'none'})`, {
@@ -242,6 +289,9 @@ export class AsExchange {
 
   #keyFor(etype: number, info: EtypeInfo2Entry | undefined): Promise<Key> {
     const src = this.#o.keySource;
+    if (src.kind === 'certificate') {
+      return Promise.reject(new InvalidArgumentError('a certificate has no long-term key'));
+    }
     if (src.kind === 'keys') {
       const candidates = src.keys.filter((k) => k.enctype === etype);
       const best = candidates.sort((a, b) => (b.kvno ?? 0) - (a.kvno ?? 0))[0];
@@ -272,15 +322,21 @@ export class AsExchange {
     if (!this.#etypes.includes(etype)) {
       throw new BadKdcReplyError(`the KDC encrypted the AS-REP for ${this.#ctx.client} with enctype ${etype}, which was not requested`, { detail: { ...this.#ctx } });
     }
-    // The salt: the reply's own PA-ETYPE-INFO2, else what the preauth round used, else the default.
-    const replyInfo = rep.padata?.find((p) => p.padataType === PaType.PA_ETYPE_INFO2);
-    const info = (replyInfo === undefined ? undefined : EtypeInfo2.decode(replyInfo.padataValue).find((x) => x.etype === etype))
-      ?? (this.#preauth?.entry.etype === etype ? this.#preauth.entry : undefined);
-    const key = await this.#keyFor(etype, info);
+    let key: Key;
+    if (this.#pkinit !== undefined) {
+      key = await this.#pkinit.replyKey(rep, this.#request, this.#env.now());
+    } else {
+      // The salt: the reply's own PA-ETYPE-INFO2, else what the preauth round used, else the default.
+      const replyInfo = rep.padata?.find((p) => p.padataType === PaType.PA_ETYPE_INFO2);
+      const info = (replyInfo === undefined ? undefined : EtypeInfo2.decode(replyInfo.padataValue).find((x) => x.etype === etype))
+        ?? (this.#preauth?.entry.etype === etype ? this.#preauth.entry : undefined);
+      key = await this.#keyFor(etype, info);
+    }
     let plain: Uint8Array;
     try {
       plain = decrypt(key, KeyUsage.AS_REP_ENCPART, rep.encPart.cipher);
     } catch (err) {
+      if (this.#pkinit !== undefined) throw this.#pkinit.decryptFailed(err);
       if (err instanceof IntegrityError) throw passwordIncorrect(this.#ctx, ErrorCode.KRB_AP_ERR_BAD_INTEGRITY, { ...this.#ctx });
       throw err;
     }
@@ -299,7 +355,8 @@ export class AsExchange {
       });
     }
     const credential = credentialFromReply(client, server, enc, rep.ticket);
-    return { credential, paType: this.#preauth === undefined ? PA_NONE : PaType.PA_ENC_TIMESTAMP, offset: this.#offset };
+    const paType = this.#pkinit !== undefined ? PaType.PA_PK_AS_REQ : this.#preauth === undefined ? PA_NONE : PaType.PA_ENC_TIMESTAMP;
+    return { credential, paType, offset: this.#offset };
   }
 }
 

@@ -9,15 +9,19 @@
  */
 
 import { InvalidArgumentError } from '../core/errors.js';
-import { DEFAULT_ENCTYPES, isSupportedEnctype } from '../crypto/index.js';
+import { DEFAULT_ENCTYPES, isSupportedEnctype, type PkinitGroup } from '../crypto/index.js';
 import { Krb5Config, resolveEnctypeList, splitList } from '../files/index.js';
 import { parseKdcAddress, type KdcAddress } from './kdc-address.js';
 import { DEFAULT_KDC_TIMEOUT, DEFAULT_UDP_PREFERENCE_LIMIT } from './send-to-kdc.js';
 
 export interface ClientConfig {
   readonly defaultRealm: string | undefined;
-  /** Realm → its KDCs in failover order. */
-  readonly realms: Readonly<Record<string, { readonly kdcs: readonly KdcAddress[] }>>;
+  /** Realm → its KDCs in failover order, and its PKINIT settings ([realms] pkinit_anchors, pkinit_kdc_hostname). */
+  readonly realms: Readonly<Record<string, RealmClientConfig>>;
+  /** [libdefaults] pkinit_anchors (FILE:/DIR: values), used for realms without their own. */
+  readonly pkinitAnchors: readonly string[];
+  /** The DH group PKINIT offers first (pkinit_dh_min_bits: 2048 → modp2048, 4096 → modp4096, P-256, P-384). */
+  readonly pkinitGroup: PkinitGroup;
   readonly udpPreferenceLimit: number;
   /** Per-try KDC timeout, ms. */
   readonly kdcTimeout: number;
@@ -41,10 +45,22 @@ export interface ClientConfig {
   readonly defaultClientKeytabName: string | undefined;
 }
 
+export interface RealmClientConfig {
+  readonly kdcs: readonly KdcAddress[];
+  readonly pkinitAnchors?: readonly string[];
+  readonly pkinitKdcHostnames?: readonly string[];
+}
+
 /** The object form: any subset, KDCs as krb5.conf strings ("host:port", "tcp/host"). */
 export interface ClientConfigOptions {
   readonly defaultRealm?: string;
-  readonly realms?: Readonly<Record<string, { readonly kdc: readonly string[] }>>;
+  readonly realms?: Readonly<Record<string, {
+    readonly kdc: readonly string[];
+    readonly pkinitAnchors?: readonly string[];
+    readonly pkinitKdcHostnames?: readonly string[];
+  }>>;
+  readonly pkinitAnchors?: readonly string[];
+  readonly pkinitGroup?: PkinitGroup;
   readonly udpPreferenceLimit?: number;
   readonly kdcTimeout?: number;
   readonly permittedEnctypes?: readonly number[];
@@ -75,11 +91,19 @@ function intersect(wanted: readonly number[], permitted: readonly number[]): num
 export function clientConfig(options: ClientConfigOptions = {}): ClientConfig {
   const allowWeak = options.allowWeakCrypto ?? false;
   const permitted = supported(options.permittedEnctypes ?? DEFAULT_ENCTYPES, allowWeak);
-  const realms: Record<string, { kdcs: KdcAddress[] }> = Object.create(null) as Record<string, { kdcs: KdcAddress[] }>;
-  for (const [name, r] of Object.entries(options.realms ?? {})) realms[name] = { kdcs: r.kdc.map(parseKdcAddress) };
+  const realms: Record<string, RealmClientConfig> = Object.create(null) as Record<string, RealmClientConfig>;
+  for (const [name, r] of Object.entries(options.realms ?? {})) {
+    realms[name] = {
+      kdcs: r.kdc.map(parseKdcAddress),
+      ...(r.pkinitAnchors !== undefined && r.pkinitAnchors.length > 0 ? { pkinitAnchors: [...r.pkinitAnchors] } : {}),
+      ...(r.pkinitKdcHostnames !== undefined && r.pkinitKdcHostnames.length > 0 ? { pkinitKdcHostnames: [...r.pkinitKdcHostnames] } : {}),
+    };
+  }
   const config: ClientConfig = {
     defaultRealm: options.defaultRealm,
     realms: Object.freeze(realms),
+    pkinitAnchors: [...(options.pkinitAnchors ?? [])],
+    pkinitGroup: options.pkinitGroup ?? 'modp2048',
     udpPreferenceLimit: options.udpPreferenceLimit ?? DEFAULT_UDP_PREFERENCE_LIMIT,
     kdcTimeout: options.kdcTimeout ?? DEFAULT_KDC_TIMEOUT,
     permittedEnctypes: permitted,
@@ -109,14 +133,20 @@ export function clientConfigFromKrb5(conf: Krb5Config): ClientConfig {
   const d = conf.libdefaults();
   const allowWeak = d.allowWeakCrypto;
   const list = (tokens: readonly string[]): number[] => resolveEnctypeList(tokens, DEFAULT_ENCTYPES);
-  const realms: Record<string, { kdc: string[] }> = {};
+  const realms: Record<string, { kdc: string[]; pkinitAnchors: string[]; pkinitKdcHostnames: string[] }> = {};
   for (const name of conf.realmNames()) {
+    const r = conf.realm(name);
     // Several values on one line ("kdc = a b") are not MIT syntax, but split lists are harmless.
-    realms[name] = { kdc: splitList(conf.realm(name).kdc) };
+    realms[name] = {
+      kdc: splitList(r.kdc), pkinitAnchors: [...r.pkinitAnchors],
+      pkinitKdcHostnames: conf.profile.getValues(['realms', name, 'pkinit_kdc_hostname']),
+    };
   }
   return clientConfig({
     ...(d.defaultRealm !== undefined ? { defaultRealm: d.defaultRealm } : {}),
     realms,
+    pkinitAnchors: conf.libdefaultValues('pkinit_anchors'),
+    pkinitGroup: pkinitGroupOf(conf.libdefault('pkinit_dh_min_bits')),
     udpPreferenceLimit: d.udpPreferenceLimit,
     permittedEnctypes: list(d.permittedEnctypes),
     tktEnctypes: list(d.defaultTktEnctypes),
@@ -160,4 +190,28 @@ export async function loadClientConfig(
     return clientConfigFromKrb5(conf);
   }
   return clientConfig(source as ClientConfigOptions);
+}
+
+/**
+ * MIT pkinit_dh_min_bits: 2048 (default) or 4096 MODP bits; krb5 1.22 also
+ * takes P-256 / P-384 for ECDH. Smaller MODP groups are not offered (RFC 8636 §4
+ * retires 1024-bit groups).
+ */
+function pkinitGroupOf(value: string | undefined): PkinitGroup {
+  if (value === undefined) return 'modp2048';
+  const v = value.trim();
+  if (v === 'P-256' || v === 'P-384') return v;
+  const bits = Number(v);
+  if (!Number.isInteger(bits)) {
+    throw new InvalidArgumentError(`pkinit_dh_min_bits = "${value}" is not a number of bits, P-256 or P-384`, {
+      hint: 'use 2048 or 4096 (MIT 1.20), or P-256 / P-384 (ECDH)',
+    });
+  }
+  return bits > 2048 ? 'modp4096' : 'modp2048';
+}
+
+/** MIT's order: the realm's pkinit_anchors, else [libdefaults] pkinit_anchors. */
+export function pkinitAnchorsFor(config: ClientConfig, realm: string): readonly string[] {
+  const own = config.realms[realm]?.pkinitAnchors;
+  return own !== undefined && own.length > 0 ? own : config.pkinitAnchors;
 }

@@ -5,7 +5,7 @@ export {
 } from './as-exchange.js';
 export { TgsExchange, type TgsRequestOptions, type TgsEnvironment, type TgsStep } from './tgs-exchange.js';
 export {
-  clientConfig, clientConfigFromKrb5, loadClientConfig,
+  clientConfig, clientConfigFromKrb5, loadClientConfig, pkinitAnchorsFor,
   type ClientConfig, type ClientConfigOptions, type ClientConfigSource,
 } from './config.js';
 export {
@@ -28,3 +28,11 @@ export {
 export {
   clientFromEnvironment, defaultCcacheName, defaultKeytabName, type ProgramEnvironment, type ProgramClient,
 } from './environment.js';
+export {
+  PkinitClientExchange, PkinitError, PkinitNotOfferedError, PkinitGroupNotAcceptedError, PkinitKdcCertificateError,
+  PkinitKdcNameMismatchError, PkinitBadReplyError, PkinitRejectedError, type CertificateKeySource,
+} from './pkinit.js';
+export {
+  parseX509Identity, loadAnchors, openX509Identity, requireAnchors, PkinitIdentityError,
+  type X509Identity, type OpenedIdentity, type OpenIdentityOptions,
+} from './pkinit-identity.js';

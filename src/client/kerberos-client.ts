@@ -12,6 +12,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { ErrorCode, KrbError } from '../messages/index.js';
 import { principalEquals, readKeytab, type Credential, type Principal } from '../files/index.js';
 import { AsExchange, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
+import type { CertificateKeySource } from './pkinit.js';
 import { TgsExchange } from './tgs-exchange.js';
 import type { ClientConfig } from './config.js';
 import { KeytabKeyMissingError, KdcError } from './errors.js';
@@ -30,13 +31,15 @@ export interface KerberosClientOptions {
 
 export interface InitialCredentialOptions {
   readonly client: Principal | string;
-  /** One of password, keys, keytab. */
+  /** One of password, keys, keytab, certificate. */
   readonly password?: string;
   readonly keys?: readonly ClientKey[];
   /** Where `keys` came from, for messages ("keytab /etc/krb5.keytab"). */
   readonly keysFrom?: string;
   /** A keytab name (FILE:/path or a path); its keys for `client` are used. */
   readonly keytab?: string;
+  /** PKINIT (RFC 4556): a signer (software key or token), its chain and the trust anchors for the KDC's certificate. */
+  readonly certificate?: Omit<CertificateKeySource, 'kind'>;
   /** Lifetime, ms (default: config ticket_lifetime). */
   readonly lifetime?: number;
   /** Renewable lifetime, ms (default: config renew_lifetime; 0: not renewable). */
@@ -160,8 +163,15 @@ export class KerberosClient {
   }
 
   async #keySource(client: Principal, o: InitialCredentialOptions): Promise<ClientKeySource> {
-    const given = [o.password, o.keys, o.keytab].filter((x) => x !== undefined).length;
-    if (given !== 1) throw new InvalidArgumentError('give exactly one of password, keys or keytab');
+    const given = [o.password, o.keys, o.keytab, o.certificate].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new InvalidArgumentError('give exactly one of password, keys, keytab or certificate');
+    if (o.certificate !== undefined) {
+      const hosts = this.config.realms[client.realm]?.pkinitKdcHostnames;
+      return {
+        kind: 'certificate', group: this.config.pkinitGroup, ...o.certificate,
+        ...(o.certificate.kdcHostnames === undefined && hosts !== undefined ? { kdcHostnames: hosts } : {}),
+      };
+    }
     if (o.password !== undefined) return { kind: 'password', password: o.password };
     if (o.keys !== undefined) return { kind: 'keys', keys: o.keys, description: o.keysFrom ?? 'the given keys' };
     return { kind: 'keys', keys: await keytabKeys(o.keytab!, client), description: `keytab ${o.keytab}` };

@@ -1,20 +1,23 @@
 /**
  * `kerbside kinit`: MIT kinit's flags and messages (kinit(1)). Gets a TGT with
  * a password (prompted through io.readSecret) or a keytab key (-k [-t]),
- * renews one (-R), and writes the credential cache atomically with the KDC
+ * renews one (-R), uses a certificate (PKINIT, -X X509_user_identity=FILE:… or
+ * PKCS11:…, with -X X509_anchors or krb5.conf pkinit_anchors), and writes the credential cache atomically with the KDC
  * time offset and X-CACHECONF pa_type/refresh_time entries.
  */
 
 import { hostname } from 'node:os';
 import { parseDuration, principalToString, ticketsOf, writeCcache, principalEquals, type Principal } from '../../files/index.js';
 import {
-  buildCache, cachedPaType, clientFromEnvironment, comErr, NoCredentialsError, offsetFromHeader, readCcacheIfExists, tgsPrincipal,
+  buildCache, cachedPaType, clientFromEnvironment, comErr, loadAnchors, NoCredentialsError, offsetFromHeader, openX509Identity,
+  parseX509Identity, pkinitAnchorsFor, readCcacheIfExists, requireAnchors, tgsPrincipal, type OpenedIdentity, type X509Identity,
 } from '../../client/index.js';
 import { DEFAULT_REFRESH_POLICY, refreshTime } from '../../lifecycle/index.js';
 import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
 
-const USAGE = 'kinit [-V] [-l lifetime] [-r renewable_life] [-f | -F] [-p | -P] [-R] [-k [-t keytab]] [-c cache] [-S service] [principal]';
+const USAGE = 'kinit [-V] [-l lifetime] [-r renewable_life] [-f | -F] [-p | -P] [-R] [-k [-t keytab]] [-c cache] [-S service] '
+  + '[-X X509_user_identity=FILE:cert,key|PKCS11:module_name=…] [-X X509_anchors=FILE:ca.pem] [principal]';
 
 export const command: Command = {
   name: 'kinit',
@@ -63,10 +66,21 @@ export const command: Command = {
     if (args.verbose) io.out(`Using principal: ${principalToString(principal)}`);
     const keytab = args.keytab === undefined ? undefined : args.keytab === true ? defaultKeytab : args.keytab;
     if (args.verbose && keytab !== undefined) io.out(`Using keytab: ${keytab}`);
+    let identity: OpenedIdentity | undefined;
     try {
-      const secret = keytab === undefined
-        ? { password: await io.readSecret(`Password for ${principalToString(principal)}: `) }
-        : { keytab };
+      let secret: { password: string } | { keytab: string } | { certificate: { signer: OpenedIdentity['signer']; chain: readonly Uint8Array[]; anchors: Uint8Array[]; description: string } };
+      if (args.identity !== undefined) {
+        const anchors = await loadAnchors(args.anchors.length > 0 ? args.anchors : pkinitAnchorsFor(client.config, principal.realm));
+        requireAnchors(anchors, principal.realm);
+        // The PIN goes from the prompt to C_Login; nothing here keeps it.
+        identity = await openX509Identity(args.identity, { readPin: (prompt) => io.readSecret(prompt), clock: io.clock });
+        if (args.verbose) io.out(`Using identity: ${identity.description}`);
+        secret = { certificate: { signer: identity.signer, chain: identity.chain, anchors, description: identity.description } };
+      } else {
+        secret = keytab === undefined
+          ? { password: await io.readSecret(`Password for ${principalToString(principal)}: `) }
+          : { keytab };
+      }
       const result = await client.getInitialCredentials({
         client: principal,
         ...secret,
@@ -88,6 +102,8 @@ export const command: Command = {
     } catch (err) {
       io.err(comErr('kinit', err, 'getting initial credentials'));
       return 1;
+    } finally {
+      await identity?.close().catch(() => undefined);
     }
     if (args.verbose) io.out('Authenticated to Kerberos v5');
     return 0;
@@ -106,13 +122,17 @@ interface KinitArgs {
   readonly renew: boolean;
   readonly verbose: boolean;
   readonly service?: string;
+  /** -X X509_user_identity. */
+  readonly identity?: X509Identity;
+  /** -X X509_anchors values (replace krb5.conf pkinit_anchors, as in MIT). */
+  readonly anchors: readonly string[];
 }
 
 function parse(argv: readonly string[]): KinitArgs {
   const parsed = parseCommandLine(argv, {
     V: { type: 'boolean' }, l: { type: 'string' }, r: { type: 'string' }, f: { type: 'boolean' }, F: { type: 'boolean' },
     p: { type: 'boolean' }, P: { type: 'boolean' }, R: { type: 'boolean' }, k: { type: 'boolean' }, t: { type: 'string' },
-    c: { type: 'string' }, S: { type: 'string' },
+    c: { type: 'string' }, S: { type: 'string' }, X: { type: 'string', multiple: true },
   });
   const v = parsed.values;
   if (parsed.positionals.length > 1) throw new UsageError(`extra arguments: ${parsed.positionals.slice(1).join(' ')}`);
@@ -127,6 +147,23 @@ function parse(argv: readonly string[]): KinitArgs {
       throw new UsageError(`Bad ${flag === 'l' ? 'lifetime' : 'renewable lifetime'} value ${text}`);
     }
   };
+  let identity: X509Identity | undefined;
+  const anchors: string[] = [];
+  for (const x of v.X ?? []) {
+    const eq = x.indexOf('=');
+    const attr = eq < 0 ? x : x.slice(0, eq);
+    const value = eq < 0 ? '' : x.slice(eq + 1);
+    if (attr === 'X509_user_identity') {
+      try {
+        identity = parseX509Identity(value);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    }
+    else if (attr === 'X509_anchors') anchors.push(value);
+    else throw new UsageError(`unsupported -X attribute ${attr} (kerbside knows X509_user_identity and X509_anchors)`);
+  }
+  if (identity !== undefined && v.k === true) throw new UsageError('-X X509_user_identity and -k cannot be combined');
   const lifetime = duration('l', v.l);
   const renewable = duration('r', v.r);
   return {
@@ -138,6 +175,8 @@ function parse(argv: readonly string[]): KinitArgs {
     ...(v.f === true ? { forwardable: true } : v.F === true ? { forwardable: false } : {}),
     ...(v.p === true ? { proxiable: true } : v.P === true ? { proxiable: false } : {}),
     ...(v.S !== undefined ? { service: v.S } : {}),
+    ...(identity !== undefined ? { identity } : {}),
+    anchors,
     renew: v.R === true,
     verbose: v.V === true,
   };
