@@ -63,6 +63,15 @@ test('kerbside ca + smartcard enroll + kerbside kdc: MIT kinit with a SoftHSM2 s
     assert.equal((await mit('kvno', [`HTTP/localhost@${REALM}`])).code, 0);
     assert.match(kdc.stderr(), /AS client=alice@EXAMPLE\.TEST service=krbtgt\/EXAMPLE\.TEST@EXAMPLE\.TEST result=issued/);
 
+    // kerbside's own client against kerbside's KDC: the same card (MODP 2048), then a FILE identity over ECDH P-256.
+    const ours = await runCli(['kinit', '-X', identity, `alice@${REALM}`], {
+      env: { ...card.env, KRB5_CONFIG: conf, KRB5CCNAME: `FILE:${join(work, 'cc-ours')}` }, input: `${PIN}\n`,
+    });
+    assert.equal(ours.code, 0, ours.stderr);
+    const ourList = parseKlistCache((await runProgram(mitTool('klist'), ['-C', '-c', `FILE:${join(work, 'cc-ours')}`], { env: baseEnvironment() })).stdout);
+    assert.equal(ourList.defaultPrincipal, `alice@${REALM}`);
+    assert.ok(ourList.config.some((l) => /pa_type.* = 16/.test(l)), ourList.config.join('\n'));
+
     // Wrong PIN: the token refuses the login, so MIT has no certificate to offer.
     const wrong = await mit('kinit', ['-X', identity, `alice@${REALM}`], '000000\n\n');
     assert.notEqual(wrong.code, 0);
@@ -74,6 +83,10 @@ test('kerbside ca + smartcard enroll + kerbside kdc: MIT kinit with a SoftHSM2 s
     const serial = /serial ([0-9a-f]+)/.exec(issued.stdout)![1]!;
     const file = `X509_user_identity=FILE:${join(work, 'alice.pem')},${join(work, 'alice.key')}`;
     assert.equal((await mit('kinit', ['-X', file, `alice@${REALM}`])).code, 0);
+    const ecConf = join(work, 'krb5-ec.conf');
+    await writeFile(ecConf, clientKrb5Conf({ realm: REALM, kdc: `127.0.0.1:${port}`, libdefaults: { pkinit_anchors: `FILE:${join(dir, 'pkinit', 'ca.pem')}`, pkinit_dh_min_bits: 'P-256' } }));
+    const ec = await runCli(['kinit', '-X', file, `alice@${REALM}`], { env: { KRB5_CONFIG: ecConf, KRB5CCNAME: `FILE:${join(work, 'cc-ec')}` } });
+    assert.equal(ec.code, 0, ec.stderr);
     const revoke = await runCliInProcess(['ca', 'revoke', serial, '--dir', dir]);
     assert.equal(revoke.code, 0, revoke.stderr);
     await kdc.stop();
