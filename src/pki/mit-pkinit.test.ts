@@ -9,10 +9,13 @@
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import * as asn1js from 'asn1js';
 import { join } from 'node:path';
 import { seededRandom, systemClock, systemKeyPairs } from '../core/index.js';
-import { createRealmCa, issueKdcCertificate, issueUserCertificate, Oid } from './index.js';
+import { createRealmCa, issueKdcCertificate, issueUserCertificate, Oid, validateCertificate, verifyCms } from './index.js';
+import { AsReq, AsRep, TcpFrameDecoder } from '../messages/index.js';
 import type { RealmCa } from './index.js';
 import { startMitRealm, type MitRealm } from '../testing/mit-realm.js';
 import { mitTool } from '../testing/mit-tools.js';
@@ -81,4 +84,73 @@ test('MIT krb5kdc refuses a certificate naming someone else, and one without the
   assert.match(wrongName.stderr, /Client name mismatch/);
   assert.match(r.stderr, /Inconsistent key purpose/);
   assert.doesNotMatch(await realm.kdcLog(), /ISSUE: .*bob@EXAMPLE\.TEST/);
+});
+
+/** A TCP relay in front of krb5kdc that keeps every frame each way (MIT sends PKINIT requests over TCP: they exceed udp_preference_limit). */
+async function relay(target: number): Promise<{ port: number; requests: Uint8Array[]; replies: Uint8Array[]; close(): Promise<void> }> {
+  const requests: Uint8Array[] = [];
+  const replies: Uint8Array[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    sockets.add(client); sockets.add(upstream);
+    const up = new TcpFrameDecoder();
+    const down = new TcpFrameDecoder();
+    client.on('data', (d) => { requests.push(...up.push(new Uint8Array(d))); upstream.write(d); });
+    upstream.on('data', (d) => { replies.push(...down.push(new Uint8Array(d))); client.write(d); });
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const port = await new Promise<number>((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+  return {
+    port, requests, replies,
+    close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+  };
+}
+
+/** The [0] IMPLICIT OCTET STRING at the head of a PA-PK-AS-REQ (RFC 4556 §3.2.1) or inside dhInfo of a PA-PK-AS-REP (§3.2.3). */
+function firstImplicitOctets(der: Uint8Array, depth: number): Uint8Array {
+  let node = asn1js.fromBER(der.slice().buffer).result as asn1js.Constructed;
+  for (let i = 0; i < depth; i++) node = node.valueBlock.value[0] as asn1js.Constructed;
+  const prim = node.valueBlock.value[0] as unknown as asn1js.Primitive;
+  assert.equal(prim.idBlock.tagClass, 3);
+  assert.equal(prim.idBlock.tagNumber, 0);
+  return new Uint8Array(prim.valueBlock.valueHexView);
+}
+
+test('verifyCms accepts the SignedData MIT kinit and MIT krb5kdc exchange (signed AuthPack, signed KDCDHKeyInfo)', async () => {
+  const alice = await issueUserCertificate(ca, { principal: `alice@${REALM}` });
+  const pem = alice.pem();
+  const proxy = await relay(realm.kdcPort);
+  const conf = readFileSync(realm.krb5ConfPath, 'utf8').split(`127.0.0.1:${realm.kdcPort}`).join(`127.0.0.1:${proxy.port}`)
+    + '\n[libdefaults]\n udp_preference_limit = 1\n';
+  writeFileSync(dir.path('relay-krb5.conf'), conf);
+  try {
+    const cert = dir.write('cap.pem', pem.certificate);
+    const key = dir.write('cap.key', pem.key!);
+    const k = await realm.run(mitTool('kinit'), ['-X', `X509_user_identity=FILE:${cert},${key}`, `alice@${REALM}`], {
+      env: { KRB5CCNAME: `FILE:${join(realm.dir, 'cap.cc')}`, KRB5_CONFIG: dir.path('relay-krb5.conf') }, input: '',
+    });
+    assert.equal(k.code, 0, k.stderr);
+  } finally {
+    await proxy.close();
+  }
+  const pkReq = proxy.requests.map((m) => AsReq.decode(m)).flatMap((m) => m.padata ?? []).find((p) => p.padataType === 16);
+  assert.ok(pkReq !== undefined, 'kinit sent PA-PK-AS-REQ');
+  const authPack = await verifyCms(firstImplicitOctets(pkReq.padataValue, 0), { expectedContentType: Oid.pkinitAuthData });
+  assert.equal(authPack.digestAlgorithm, 'SHA-256');
+  assert.deepEqual(authPack.signerCertificate, alice.certificate);
+  const who = await validateCertificate({ certificate: authPack.signerCertificate, anchors: [ca.certificate], now: systemClock().now(), purpose: 'pkinit-client' });
+  assert.deepEqual(who.pkinitSanNames, [`alice@${REALM}`]);
+
+  const rep = proxy.replies.filter((m) => m[0] === 0x6b).map((m) => AsRep.decode(m)).flatMap((m) => m.padata ?? []).find((p) => p.padataType === 17);
+  assert.ok(rep !== undefined, 'krb5kdc answered with PA-PK-AS-REP');
+  // dhInfo [0] is EXPLICIT (the RFC 4556 module has EXPLICIT TAGS): A0 { 30 { 80 <ContentInfo> … } }.
+  const dh = await verifyCms(firstImplicitOctets(rep.padataValue, 1), { expectedContentType: Oid.pkinitDhKeyData });
+  const kdcWho = await validateCertificate({ certificate: dh.signerCertificate, anchors: [ca.certificate], now: systemClock().now(), purpose: 'pkinit-kdc' });
+  assert.deepEqual(kdcWho.pkinitSanNames, [`krbtgt/${REALM}@${REALM}`]);
 });
