@@ -9,7 +9,7 @@
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import * as asn1js from 'asn1js';
 import { join } from 'node:path';
@@ -24,7 +24,9 @@ import { mitTool } from '../testing/mit-tools.js';
 import { scratch } from './openssl.test-support.js';
 
 const REALM = 'EXAMPLE.TEST';
-const PKINIT_PLUGIN = '/usr/lib/x86_64-linux-gnu/krb5/plugins/preauth/pkinit.so';
+/** Debian installs the plugin under the multiarch directory. */
+const PKINIT_PLUGIN = readdirSync('/usr/lib').map((d) => `/usr/lib/${d}/krb5/plugins/preauth/pkinit.so`).find((f) => existsSync(f))
+  ?? '/usr/lib/<multiarch>/krb5/plugins/preauth/pkinit.so';
 const dir = scratch();
 let ca: RealmCa;
 let realm: MitRealm;
