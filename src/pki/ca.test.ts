@@ -2,9 +2,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { ManualClock, seededRandom, systemKeyPairs, toHex } from '../core/index.js';
+import { ManualClock, seededRandom, systemClock, systemKeyPairs, toHex } from '../core/index.js';
 import { Krb5PrincipalName, principalNameFromString } from '../messages/index.js';
-import { createCrl, createRealmCa, issueKdcCertificate, issueUserCertificate, Oid, fromPem, toPem } from './index.js';
+import { createCrl, createRealmCa, issueKdcCertificate, issueUserCertificate, loadRealmCa, Oid, fromPem, toPem } from './index.js';
 import { attime, openssl, scratch } from './openssl.test-support.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -124,4 +124,25 @@ test('openssl crl accepts the CRL and lists the revoked serial', async () => {
 test('the CA refuses a principal without realm and a bad host name', async () => {
   await assert.rejects(issueUserCertificate(ca, { principal: 'alice' }), { code: 'ERR_INVALID_ARGUMENT' });
   await assert.rejects(issueKdcCertificate(ca, { hostnames: ['bad host'] }), { code: 'ERR_INVALID_ARGUMENT' });
+});
+
+test('loadRealmCa: our own PEM files, and a CA made by openssl', async () => {
+  const again = await loadRealmCa({ realm: 'EXAMPLE.COM', certificate: ca.pem().certificate, privateKey: ca.pem().key, clock, random: seededRandom(8), keys: systemKeyPairs() });
+  assert.equal(again.subject, 'CN=EXAMPLE.COM Kerberos CA,O=EXAMPLE.COM');
+  const carol = await issueUserCertificate(again, { principal: 'carol@EXAMPLE.COM' });
+  const r = openssl(['verify', '-CAfile', caPem, '-attime', attime(T0 + 1000), dir.write('carol.pem', carol.pem().certificate)]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  await assert.rejects(loadRealmCa({ realm: 'EXAMPLE.COM', certificate: ca.certificate, privateKey: kdc.pem().key!, clock, random: seededRandom(8), keys: systemKeyPairs() }),
+    /does not belong to the CA certificate/);
+
+  const made = openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650', '-subj', '/O=OSSL.TEST/CN=OpenSSL CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout', dir.path('o.key'), '-out', dir.path('o.pem')]);
+  assert.equal(made.status, 0, made.stderr);
+  const text = (f: string) => new TextDecoder().decode(dir.read(f));
+  const ossl = await loadRealmCa({ realm: 'OSSL.TEST', certificate: text('o.pem'), privateKey: text('o.key'), clock: systemClock(), random: seededRandom(9), keys: systemKeyPairs() });
+  const kdc2 = await issueKdcCertificate(ossl);
+  const v = openssl(['verify', '-CAfile', dir.path('o.pem'), dir.write('kdc2.pem', kdc2.pem().certificate)]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  assert.match(openssl(['x509', '-inform', 'DER', '-noout', '-issuer'], kdc2.certificate).stdout, /O = OSSL\.TEST, CN = OpenSSL CA/);
 });

@@ -16,10 +16,13 @@ import { fromHex, toHex, utf8 } from '../core/bytes.js';
 import { Krb5PrincipalName, principalNameFromString } from '../messages/index.js';
 import { Oid } from './oids.js';
 import { ab, subtle } from './engine.js';
-import { toPem } from './pem.js';
+import { fromPem, toPem } from './pem.js';
+import { dnToString as dnText } from './x509-util.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 const DAY = 86_400_000;
+const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
+
 /** KeyUsage bits (RFC 5280 §4.2.1.3), numbered from the most significant bit of the first octet. */
 const KU = Object.freeze({ digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 });
 
@@ -101,6 +104,54 @@ export async function createRealmCa(options: RealmCaOptions): Promise<RealmCa> {
   });
 }
 
+export interface LoadRealmCaOptions extends Omit<RealmCaOptions, 'subject' | 'validityDays'> {
+  /** The CA certificate, DER or PEM. */
+  readonly certificate: Uint8Array | string;
+  /** Its RSA private key, PKCS#8 DER or PEM ("PRIVATE KEY"). */
+  readonly privateKey: Uint8Array | string;
+}
+
+/** A realm CA from files written earlier by `pem()` (or by openssl, RSA only). */
+export async function loadRealmCa(options: LoadRealmCaOptions): Promise<RealmCa> {
+  checkRealm(options.realm);
+  const der = typeof options.certificate === 'string' ? fromPem(options.certificate, 'CERTIFICATE') : options.certificate.slice();
+  const pkcs8 = typeof options.privateKey === 'string' ? fromPem(options.privateKey, 'PRIVATE KEY') : options.privateKey.slice();
+  let privateKey: CryptoKey;
+  try {
+    privateKey = await subtle().importKey('pkcs8', pkcs8, RSA_SHA256, true, ['sign']);
+  } catch (cause) {
+    throw new InvalidArgumentError('the CA private key is not an RSA PKCS#8 key', {
+      hint: 'convert it with "openssl pkcs8 -topk8 -nocrypt"', cause,
+    });
+  }
+  const cert = pkijs.Certificate.fromBER(ab(der));
+  const spkiFromKey = new Uint8Array(await subtle().exportKey('spki', await publicFromPrivate(privateKey)));
+  const spkiFromCert = new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER(false));
+  if (toHex(spkiFromKey) !== toHex(spkiFromCert)) {
+    throw new InvalidArgumentError('the CA private key does not belong to the CA certificate', {
+      hint: 'pass the key file written together with this certificate',
+    });
+  }
+  const subject = dnText(cert.subject);
+  return Object.freeze({
+    realm: options.realm,
+    subject,
+    certificate: der,
+    privateKey,
+    clock: options.clock,
+    random: options.random,
+    keys: options.keys,
+    rsaBits: options.rsaBits ?? 2048,
+    pem: () => ({ certificate: toPem('CERTIFICATE', der), key: toPem('PRIVATE KEY', pkcs8) }),
+  });
+}
+
+/** The public half of an extractable RSA private key (through its JWK: n and e). */
+async function publicFromPrivate(key: CryptoKey): Promise<CryptoKey> {
+  const jwk = await subtle().exportKey('jwk', key);
+  return subtle().importKey('jwk', { kty: 'RSA', n: jwk.n!, e: jwk.e!, ext: true }, RSA_SHA256, true, ['verify']);
+}
+
 export interface KdcCertificateOptions {
   readonly realm?: string;
   /** SPKI DER of the KDC's key; a new RSA key pair is made when absent. */
@@ -120,7 +171,8 @@ export interface KdcCertificateOptions {
 export async function issueKdcCertificate(ca: RealmCa, options: KdcCertificateOptions = {}): Promise<IssuedCertificate> {
   const realm = options.realm ?? ca.realm;
   checkRealm(realm);
-  const names: asn1js.BaseBlock[] = [pkinitSan(`krbtgt/${escapeComponent(realm)}@${escapeComponent(realm)}`)];
+  // checkRealm leaves no character that MIT quoting would escape.
+  const names: asn1js.BaseBlock[] = [pkinitSan(`krbtgt/${realm}@${realm}`)];
   for (const host of options.hostnames ?? []) names.push(dnsName(host));
   return issue(ca, {
     subject: options.subject ?? `CN=krbtgt/${realm},O=${realm}`,
@@ -420,9 +472,4 @@ function checkRealm(realm: string): void {
       hint: 'realms are usually upper-case DNS names such as EXAMPLE.COM', detail: { realm },
     });
   }
-}
-
-/** Realms passed the check above have no character MIT quoting would escape. */
-function escapeComponent(s: string): string {
-  return s;
 }

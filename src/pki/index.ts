@@ -14,9 +14,9 @@ export {
 export type { CertificateCheck, CertificateIdentity, CertificateErrorOptions, CmsCheck } from './errors.js';
 export { toPem, fromPem, fromPemAll } from './pem.js';
 export type { PemLabel } from './pem.js';
-export { createRealmCa, issueKdcCertificate, issueUserCertificate, createCrl } from './ca.js';
+export { createRealmCa, loadRealmCa, issueKdcCertificate, issueUserCertificate, createCrl } from './ca.js';
 export type {
-  RealmCa, RealmCaOptions, PemPair, IssuedCertificate, KdcCertificateOptions, UserCertificateOptions, RevokedEntry, CrlOptions,
+  RealmCa, RealmCaOptions, LoadRealmCaOptions, PemPair, IssuedCertificate, KdcCertificateOptions, UserCertificateOptions, RevokedEntry, CrlOptions,
 } from './ca.js';
 export { validateCertificate, certificatePrincipal } from './validate.js';
 export type {

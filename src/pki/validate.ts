@@ -60,7 +60,7 @@ export async function validateCertificate(options: ValidateOptions): Promise<Val
   const leaf = parseCertificate(options.certificate, 'end-entity');
   const anchors = options.anchors.map((d) => parseCertificate(d, 'trust anchor'));
   const pool = [...(options.intermediates ?? []).map((d) => parseCertificate(d, 'intermediate')), ...anchors];
-  const anchorDers = options.anchors.map((d) => d);
+  const anchorDers = options.anchors;
 
   // Build the chain leaf → anchor by issuer name, checking each signature.
   const chain: pkijs.Certificate[] = [leaf];
@@ -89,7 +89,9 @@ export async function validateCertificate(options: ValidateOptions): Promise<Val
           : 'the certificate was altered or signed by a different key of the same name; re-issue it',
       });
     }
-    if (!isCa(issuer)) {
+    // A configured trust anchor is trusted as it is (RFC 5280 §6.1.1 (d)); issuers below it must be CAs.
+    const issuerIsAnchor = anchorDers.some((a) => bytesEqual(a, certificateDer(issuer!)));
+    if (!issuerIsAnchor && !isCa(issuer)) {
       throw new CertificateInvalidError('certificate check "chain" failed: its issuer is not a CA (basicConstraints cA is not set)', {
         certificate: identityOf(issuer), hint: 'issue end-entity certificates from a CA certificate',
       });
