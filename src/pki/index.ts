@@ -24,7 +24,6 @@ export type {
 } from './validate.js';
 export { signCms, verifyCms, softwareSigner } from './cms.js';
 export type { Signer, SignatureAlgorithm, SignCmsOptions, VerifyCmsOptions, VerifiedCms } from './cms.js';
-export { loadRealmCa, type LoadRealmCaOptions } from './ca-load.js';
 export {
   openToken, loadPkcs11Binding, pkcs11ErrorFromCkr, Pkcs11TokenFlag,
   type OpenTokenOptions, type Pkcs11Token, type Pkcs11TokenInfo, type Pkcs11Certificate, type Pkcs11Signer,
