@@ -30,6 +30,8 @@ import { buildCache, cachedPaType, offsetFromHeader, readCcacheIfExists } from '
 import { PaType } from '../messages/index.js';
 import { CacheInUseError, KeytabKeyMissingError, NoCredentialsError, PasswordIncorrectError } from './errors.js';
 import { keytabKeys, type KerberosClient } from './kerberos-client.js';
+import { loadAnchors, openX509Identity, parseX509Identity, requireAnchors } from './pkinit-identity.js';
+import { pkinitAnchorsFor } from './config.js';
 import { isTgsPrincipal, showPrincipal, tgsPrincipal } from './names.js';
 
 export type SessionSource =
@@ -40,7 +42,22 @@ export type SessionSource =
   /** Someone else's cache: its TGT is renewed, never re-acquired. It is read, never written. */
   | { readonly kind: 'ccache'; readonly ccache: string }
   /** A TGT a client delegated (GSS delegation, RFC 4121 §4.1.1): renewed while it can be, never re-acquired. */
-  | { readonly kind: 'delegated'; readonly credential: Credential };
+  | { readonly kind: 'delegated'; readonly credential: Credential }
+  /**
+   * A smart card or certificate (PKINIT, docs/pkinit.md): `identity` in MIT's
+   * X509_user_identity syntax (PKCS11:module_name=…:slotid=…, FILE:cert,key).
+   * The PIN is asked for once, at logon, through `readPin`, used for that
+   * logon and never kept: the TGT is renewed without the card until
+   * renew-till, and re-acquiring it needs a person
+   * (credential.cannot_refresh_unattended, "needs a smart-card PIN").
+   */
+  | {
+    readonly kind: 'smartcard';
+    readonly identity: string;
+    readonly readPin: (prompt: string) => Promise<string>;
+    /** Trust anchors for the KDC certificate (default: krb5.conf pkinit_anchors). */
+    readonly anchors?: readonly Uint8Array[];
+  };
 
 export interface LogonSessionOptions {
   readonly client: KerberosClient;
@@ -146,6 +163,30 @@ export class LogonSession {
     }
     if (options.principal === undefined) throw new NoCredentialsError('a logon session needs a principal');
     const principal = client.principal(options.principal);
+    if (src.kind === 'smartcard') {
+      // The interactive logon happens now, with the PIN; afterwards only renewal (no card, no PIN).
+      const opened = await openX509Identity(parseX509Identity(src.identity), { readPin: src.readPin, clock: client.clock });
+      let r: InitialCredential;
+      try {
+        const anchors = src.anchors ?? await loadAnchors(pkinitAnchorsFor(client.config, principal.realm));
+        requireAnchors(anchors, principal.realm);
+        r = await client.getInitialCredentials({
+          client: principal, certificate: { signer: opened.signer, chain: opened.chain, anchors, description: opened.description },
+          ...(options.lifetime !== undefined ? { lifetime: options.lifetime } : {}),
+          ...(options.renewLifetime !== undefined ? { renewLifetime: options.renewLifetime } : {}),
+        });
+      } finally {
+        await opened.close();
+      }
+      const session = new LogonSession(options, principal, r.credential, {
+        description: `smart card ${opened.description} (re-acquisition needs a smart-card PIN)`,
+        unattended: false,
+        renew: (current) => client.renew(current),
+      });
+      session.#paType = r.paType;
+      await session.#persist();
+      return session;
+    }
     let initial: Credential | undefined;
     let paType = 0;
     if (options.ccache !== undefined) {
@@ -300,6 +341,7 @@ function describeSource(src: SessionSource): string {
     case 'keys': return 'stored keys';
     case 'ccache': return `external cache ${src.ccache}`;
     case 'delegated': return `credentials delegated by ${showPrincipal(src.credential.client)}`;
+    case 'smartcard': return `smart card ${src.identity}`;
   }
 }
 
