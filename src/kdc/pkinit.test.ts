@@ -1,0 +1,102 @@
+/**
+ * The KDC's PKINIT checks that MIT's client never lets reach a KDC (it skips
+ * such certificates itself): validity on the KDC's clock, the client EKU,
+ * the Microsoft smart-card logon EKU and UPN mapping only when enabled.
+ * kerbside's own client is the peer here, through the KDC's processor.
+ */
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../core/clock.js';
+import { systemKeyPairs } from '../core/index.js';
+import { seededRandom, systemRandom } from '../core/random.js';
+import { KerberosClient, clientConfig, type KdcTransport } from '../client/index.js';
+import { memorySink, type MemorySink } from '../events/index.js';
+import { ErrorCode } from '../messages/index.js';
+import { Oid, createRealmCa, issueKdcCertificate, issueUserCertificate, softwareSigner, type IssuedCertificate, type RealmCa, type Signer } from '../pki/index.js';
+import { pkinitMechanism, type PkinitKdcOptions } from './pkinit.js';
+import { DEFAULT_PREAUTH, preauthRegistry } from './preauth.js';
+import { startTestRealm, type TestRealm } from './test-realm.js';
+
+const REALM = 'EXAMPLE.TEST';
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 11, 1, 12);
+const clock = new ManualClock(T0);
+let ca: RealmCa;
+let kdcSigner: Signer;
+const realms: TestRealm[] = [];
+
+before(async () => {
+  ca = await createRealmCa({ realm: REALM, clock, random: systemRandom(), keys: systemKeyPairs() });
+  const kdc = await issueKdcCertificate(ca);
+  kdcSigner = softwareSigner(kdc.certificate, kdc.privateKey!);
+});
+after(async () => { for (const r of realms) await r.stop(); });
+
+async function kdcWith(extra: Partial<PkinitKdcOptions> = {}): Promise<{ client: KerberosClient; events: MemorySink }> {
+  const events = memorySink();
+  const realm = await startTestRealm({
+    realm: REALM, clock, random: seededRandom(3), events,
+    principals: [{ name: 'alice', password: 'alice-pw-1' }],
+    preauth: preauthRegistry([...DEFAULT_PREAUTH.mechanisms, pkinitMechanism({ signer: kdcSigner, anchors: [ca.certificate], random: systemRandom(), ...extra })]),
+  });
+  realms.push(realm);
+  const transport: KdcTransport = {
+    async exchange(_a, protocol, request) {
+      const reply = await realm.kdc.process(request, { transport: protocol, address: '127.0.0.1', port: 40000 });
+      if (reply === undefined) throw new Error('no reply');
+      return reply;
+    },
+  };
+  const client = new KerberosClient({
+    config: clientConfig({ defaultRealm: REALM, realms: { [REALM]: { kdc: [realm.kdcAddress] } } }), clock, random: seededRandom(4), transport,
+  });
+  return { client, events };
+}
+
+async function logon(client: KerberosClient, issued: IssuedCertificate): Promise<unknown> {
+  try {
+    await client.getInitialCredentials({
+      client: 'alice', certificate: { signer: softwareSigner(issued.certificate, issued.privateKey!), anchors: [ca.certificate] },
+    });
+    return 'issued';
+  } catch (err) {
+    return err;
+  }
+}
+
+function refused(events: MemorySink): { code: unknown; reason: string } {
+  const e = events.ofType('kdc.request').filter((x) => x.fields['preauth'] === 'pkinit').at(-1)!;
+  return { code: e.fields['errorCode'], reason: String(e.fields['reason']) };
+}
+
+test('validity on the KDC clock: an expired or not-yet-valid certificate is KDC_ERR_INVALID_CERTIFICATE (71), naming it', async () => {
+  const { client, events } = await kdcWith();
+  const expired = await issueUserCertificate(ca, { principal: `alice@${REALM}`, notBefore: T0 - 10 * DAY, validityDays: 1 });
+  assert.notEqual(await logon(client, expired), 'issued');
+  assert.equal(refused(events).code, ErrorCode.KDC_ERR_INVALID_CERTIFICATE);
+  assert.match(refused(events).reason, new RegExp(`serial ${expired.serial}`));
+  const future = await issueUserCertificate(ca, { principal: `alice@${REALM}`, notBefore: T0 + DAY });
+  assert.notEqual(await logon(client, future), 'issued');
+  assert.equal(refused(events).code, ErrorCode.KDC_ERR_INVALID_CERTIFICATE);
+  assert.equal(await logon(client, await issueUserCertificate(ca, { principal: `alice@${REALM}` })), 'issued');
+});
+
+test('EKU: without id-pkinit-KPClientAuth KDC_ERR_INCONSISTENT_KEY_PURPOSE (77); the smart-card logon EKU only with scLogin', async () => {
+  const plain = await kdcWith();
+  const scOnly = await issueUserCertificate(ca, { principal: `alice@${REALM}`, ekus: [Oid.msSmartCardLogon] });
+  assert.notEqual(await logon(plain.client, scOnly), 'issued');
+  assert.equal(refused(plain.events).code, ErrorCode.KDC_ERR_INCONSISTENT_KEY_PURPOSE);
+  const sc = await kdcWith({ allowSmartCardLogonEku: true });
+  assert.equal(await logon(sc.client, scOnly), 'issued');
+});
+
+test('UPN SAN: maps to the principal only with pkinit_allow_upn; otherwise KDC_ERR_CLIENT_NAME_MISMATCH (75) that says so', async () => {
+  const upnOnly = await issueUserCertificate(ca, { principal: `nobody@${REALM}`, upn: 'alice@example.test' });
+  const off = await kdcWith();
+  assert.notEqual(await logon(off.client, upnOnly), 'issued');
+  assert.equal(refused(off.events).code, ErrorCode.KDC_ERR_CLIENT_NAME_MISMATCH);
+  assert.match(refused(off.events).reason, /pkinit_allow_upn is off/);
+  const on = await kdcWith({ allowUpn: true });
+  assert.equal(await logon(on.client, upnOnly), 'issued');
+});
