@@ -3,9 +3,9 @@
  * 1), simulated: one ManualClock for the KDC, the sessions and two
  * schedulers; a realm with 10 h tickets, 7 d renewable; an HTTP service with
  * SPN cifs/fileserver protected by negotiateServer on loopback standing in
- * for the share. alice is logged on with a smart-card session (a cache whose
- * pa_type is PKINIT, 16, so it can be renewed but not re-acquired without a
- * PIN — the real token comes with PKINIT). A task runs as alice with her
+ * for the share. alice is logged on with a smart-card session: PKINIT with a
+ * real SoftHSM2 token and its PIN, a cache whose pa_type is 16, so it can be
+ * renewed but not re-acquired without the PIN. A task runs as alice with her
  * stored password every hour for 30 days (720 runs):
  *
  * - default (disableUseOfTokenFromSession on): all 720 runs reach the share
@@ -24,11 +24,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../core/clock.js';
-import { seededRandom } from '../core/random.js';
-import { buildCache, clientConfig, KerberosClient, type KdcTransport } from '../client/index.js';
+import { systemKeyPairs } from '../core/index.js';
+import { seededRandom, systemRandom } from '../core/random.js';
+import { cachedPaType, clientConfig, KerberosClient, LogonSession, type KdcTransport } from '../client/index.js';
 import { memorySink, type MemorySink } from '../events/index.js';
-import { writeCcache } from '../files/index.js';
-import { startTestRealm, type TestRealm } from '../kdc/index.js';
+import { readCcache } from '../files/index.js';
+import { DEFAULT_PREAUTH, pkinitMechanism, preauthRegistry, startTestRealm, type TestRealm } from '../kdc/index.js';
+import { createRealmCa, issueKdcCertificate, issueUserCertificate, openToken, softwareSigner, type RealmCa } from '../pki/index.js';
+import { createSoftHsmToken, useSoftHsmConfig, type SoftHsmToken } from '../testing/softhsm.js';
 import { PaType } from '../messages/index.js';
 import { negotiateListener, negotiateServer } from '../http/index.js';
 import { MemorySchedulerStore, OptionConflictError, Scheduler, secretBox, type RunRecord } from './index.js';
@@ -41,6 +44,9 @@ const DAY = 24 * HOUR;
 const clock = new ManualClock(Date.UTC(2026, 0, 5, 8, 30));
 let dir: string;
 let realm: TestRealm;
+let ca: RealmCa;
+let card: SoftHsmToken;
+const PIN = '135792';
 let http: Server;
 let url: string;
 /** AS-REQs ([APPLICATION 10] = 0x6a) sent through each transport, by name. */
@@ -48,11 +54,28 @@ const asRequests = new Map<string, number>();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kerbside-sched-sim-'));
+  // The realm offers PKINIT; alice's smart card is a SoftHSM2 token with a key made on it and a certificate from the realm CA.
+  ca = await createRealmCa({ realm: 'EXAMPLE.TEST', clock, random: systemRandom(), keys: systemKeyPairs() });
+  const kdcCert = await issueKdcCertificate(ca);
   realm = await startTestRealm({
     clock, random: seededRandom(1),
     policy: { maxLife: 10 * HOUR, maxRenewableLife: 7 * DAY },
     principals: [{ name: 'alice', password: 'alice-password' }, { name: 'cifs/fileserver', randomKey: true }],
+    preauth: preauthRegistry([...DEFAULT_PREAUTH.mechanisms, pkinitMechanism({
+      signer: softwareSigner(kdcCert.certificate, kdcCert.privateKey!), anchors: [ca.certificate], random: systemRandom(),
+    })]),
   });
+  useSoftHsmConfig(join(dir, 'hsm'));
+  card = await createSoftHsmToken({ dir: join(dir, 'hsm'), label: 'alice-card', pin: PIN, soPin: '24682468' });
+  const token = await openToken({ module: card.module, slot: card.slot });
+  try {
+    await token.login(PIN);
+    const spki = await token.generateRsaKeyPair({ id: new Uint8Array([0xa1]), label: 'alice' });
+    const cert = await issueUserCertificate(ca, { principal: 'alice@EXAMPLE.TEST', publicKey: spki });
+    await token.writeCertificate({ id: new Uint8Array([0xa1]), label: 'alice', der: cert.certificate });
+  } finally {
+    await token.close();
+  }
   const keytab = join(dir, 'fileserver.keytab');
   await realm.exportKeytab('cifs/fileserver', keytab);
   const share = negotiateServer({ keytab, principal: `cifs/fileserver@${realm.realm}`, clock, random: seededRandom(2), maxReplayEntries: 10_000 });
@@ -92,11 +115,16 @@ async function newScheduler(name: string, events: MemorySink, seed: number): Pro
 }
 
 test('the seed scenario: 720 hourly runs as alice while she is logged on with a smart card', SIMULATION, async () => {
-  // alice's interactive smart-card logon at 08:30: a renewable TGT in her cache, pa_type PKINIT recorded as MIT does.
+  // alice's interactive smart-card logon at 08:30: PKINIT with her card and PIN (a real SoftHSM2 token), a renewable
+  // TGT in her cache with pa_type 16. Then she leaves the session alone: nobody is there to type the PIN again.
   const kinit = new KerberosClient({ config: config(), clock, random: seededRandom(3), transport: transport('kinit') });
-  const { credential } = await kinit.getInitialCredentials({ client: 'alice', password: 'alice-password' });
   const aliceCache = `FILE:${join(dir, 'krb5cc_alice')}`;
-  await writeCcache(aliceCache, buildCache({ principal: credential.client, credentials: [credential], paType: PaType.PA_PK_AS_REQ }));
+  const interactive = await LogonSession.open({
+    client: kinit, principal: 'alice', ccache: aliceCache,
+    source: { kind: 'smartcard', identity: `PKCS11:module_name=${card.module}:slotid=${card.slot}:certid=a1`, anchors: [ca.certificate], readPin: async () => PIN },
+  });
+  await interactive.close();
+  assert.equal(cachedPaType(await readCcache(aliceCache)), PaType.PA_PK_AS_REQ);
   const logonAt = clock.now();
 
   // Both schedulers run the task every hour, at :00 and :30: a replay cache rightly refuses two
