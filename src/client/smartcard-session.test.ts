@@ -19,8 +19,8 @@ import { memorySink } from '../events/index.js';
 import { readCcache } from '../files/index.js';
 import { DEFAULT_PREAUTH, pkinitMechanism, preauthRegistry, startTestRealm, type TestRealm } from '../kdc/index.js';
 import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
-import { createRealmCa, issueKdcCertificate, issueUserCertificate, openToken, softwareSigner } from '../pki/index.js';
-import { createSoftHsmToken, useSoftHsmConfig } from '../testing/softhsm.js';
+import { createRealmCa, issueKdcCertificate, softwareSigner } from '../pki/index.js';
+import { enrolledSoftHsmCard } from '../testing/softhsm.js';
 import { KerberosClient, LogonSession, cachedPaType, clientConfig, type KdcTransport } from './index.js';
 
 const HOUR = 3_600_000;
@@ -51,17 +51,7 @@ test('smart-card session: one PIN at logon, renewals without the card, cannot_re
     })]),
   });
   try {
-    useSoftHsmConfig(join(dir, 'hsm'));
-    const card = await createSoftHsmToken({ dir: join(dir, 'hsm'), label: 'alice-card', pin: PIN, soPin: '97531975' });
-    const token = await openToken({ module: card.module, slot: card.slot });
-    try {
-      await token.login(PIN);
-      const spki = await token.generateRsaKeyPair({ id: new Uint8Array([0xa1]), label: 'alice' });
-      const cert = await issueUserCertificate(ca, { principal: 'alice@EXAMPLE.TEST', publicKey: spki });
-      await token.writeCertificate({ id: new Uint8Array([0xa1]), label: 'alice', der: cert.certificate });
-    } finally {
-      await token.close();
-    }
+    const { identity } = await enrolledSoftHsmCard({ dir: join(dir, 'hsm'), ca, principal: 'alice@EXAMPLE.TEST', pin: PIN });
 
     const client = new KerberosClient({
       config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } }, renewLifetime: 7 * DAY }),
@@ -73,7 +63,7 @@ test('smart-card session: one PIN at logon, renewals without the card, cannot_re
     const session = await LogonSession.open({
       client, principal: 'alice', ccache, sink,
       source: {
-        kind: 'smartcard', identity: `PKCS11:module_name=${card.module}:slotid=${card.slot}:certid=a1`, anchors: [ca.certificate],
+        kind: 'smartcard', identity, anchors: [ca.certificate],
         readPin: async (prompt) => { pins++; assert.match(prompt, /alice-card/); return PIN; },
       },
     });

@@ -8,7 +8,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,23 +16,11 @@ import { systemKeyPairs } from '../core/index.js';
 import { systemRandom } from '../core/random.js';
 import { createRealmCa, issueKdcCertificate, issueUserCertificate, softwareSigner } from '../pki/index.js';
 import { startMitRealm } from '../testing/mit-realm.js';
+import { startCapture, stopCapture } from '../testing/tshark.js';
 import { baseEnvironment, mitTool, requireTool, runProgram, type RunResult } from '../testing/mit-tools.js';
 import { pkinitMechanism } from './pkinit.js';
 import { DEFAULT_PREAUTH, preauthRegistry } from './preauth.js';
 import { startTestRealm } from './test-realm.js';
-
-async function startCapture(tshark: string, port: number, file: string): Promise<ChildProcess> {
-  const child = spawn(tshark, ['-i', 'lo', '-f', `port ${port}`, '-w', file, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('Capture started')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`tshark exited (${code}) before capturing: ${stderr}`)));
-  });
-  return child;
-}
 
 /** tshark's complaints about a capture, without frame-specific numbers: "<message part>: <BER error>". */
 function problems(text: string): string[] {
@@ -54,10 +41,7 @@ async function captureKinit(tshark: string, dir: string, port: number, name: str
     const r = await kinit();
     assert.equal(r.code, 0, `${name}: ${r.stderr}`);
   } finally {
-    await systemClock().sleep(1000);
-    const exited = new Promise((resolve) => capture.once('exit', resolve));
-    capture.kill('SIGINT');
-    await exited;
+    await stopCapture(capture);
   }
   const decoded = await runProgram(tshark, ['-r', pcap, '-d', `tcp.port==${port},kerberos`, '-V'], { env: { ...baseEnvironment(), HOME: dir } });
   assert.equal(decoded.code, 0, decoded.stderr);

@@ -7,13 +7,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestRealm, type TestRealm } from './index.js';
 import { baseEnvironment, mitTool, requireTool, runProgram } from '../testing/mit-tools.js';
-import { systemClock } from '../core/clock.js';
+import { startCapture, stopCapture } from '../testing/tshark.js';
 
 let realm: TestRealm;
 let dir: string;
@@ -29,30 +28,6 @@ after(async () => {
   await realm?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Starts a capture of the KDC's port on loopback; resolves once tshark captures. */
-async function startCapture(tshark: string, port: number, file: string): Promise<ChildProcess> {
-  const child = spawn(tshark, ['-i', 'lo', '-f', `port ${port}`, '-w', file, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('Capture started')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`tshark exited (${code}) before capturing: ${stderr}\n` +
-      'Capturing on loopback needs root or the wireshark group (dumpcap capabilities).')));
-  });
-  return child;
-}
-
-async function stopCapture(child: ChildProcess): Promise<void> {
-  // dumpcap hands packets to the file asynchronously; a stop right after the
-  // last exchange can lose them.
-  await systemClock().sleep(1000);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  await exited;
-}
 
 test('tshark decodes the AS, TGS and KRB-ERROR messages of a kerbside KDC without malformed fields (UDP and TCP)', async () => {
   const tshark = requireTool('tshark', 'tshark');

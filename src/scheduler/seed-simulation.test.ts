@@ -30,8 +30,8 @@ import { cachedPaType, clientConfig, KerberosClient, LogonSession, type KdcTrans
 import { memorySink, type MemorySink } from '../events/index.js';
 import { readCcache } from '../files/index.js';
 import { DEFAULT_PREAUTH, pkinitMechanism, preauthRegistry, startTestRealm, type TestRealm } from '../kdc/index.js';
-import { createRealmCa, issueKdcCertificate, issueUserCertificate, openToken, softwareSigner, type RealmCa } from '../pki/index.js';
-import { createSoftHsmToken, useSoftHsmConfig, type SoftHsmToken } from '../testing/softhsm.js';
+import { createRealmCa, issueKdcCertificate, softwareSigner, type RealmCa } from '../pki/index.js';
+import { enrolledSoftHsmCard } from '../testing/softhsm.js';
 import { PaType } from '../messages/index.js';
 import { negotiateListener, negotiateServer } from '../http/index.js';
 import { MemorySchedulerStore, OptionConflictError, Scheduler, secretBox, type RunRecord } from './index.js';
@@ -45,7 +45,7 @@ const clock = new ManualClock(Date.UTC(2026, 0, 5, 8, 30));
 let dir: string;
 let realm: TestRealm;
 let ca: RealmCa;
-let card: SoftHsmToken;
+let cardIdentity: string;
 const PIN = '135792';
 let http: Server;
 let url: string;
@@ -65,17 +65,7 @@ before(async () => {
       signer: softwareSigner(kdcCert.certificate, kdcCert.privateKey!), anchors: [ca.certificate], random: systemRandom(),
     })]),
   });
-  useSoftHsmConfig(join(dir, 'hsm'));
-  card = await createSoftHsmToken({ dir: join(dir, 'hsm'), label: 'alice-card', pin: PIN, soPin: '24682468' });
-  const token = await openToken({ module: card.module, slot: card.slot });
-  try {
-    await token.login(PIN);
-    const spki = await token.generateRsaKeyPair({ id: new Uint8Array([0xa1]), label: 'alice' });
-    const cert = await issueUserCertificate(ca, { principal: 'alice@EXAMPLE.TEST', publicKey: spki });
-    await token.writeCertificate({ id: new Uint8Array([0xa1]), label: 'alice', der: cert.certificate });
-  } finally {
-    await token.close();
-  }
+  ({ identity: cardIdentity } = await enrolledSoftHsmCard({ dir: join(dir, 'hsm'), ca, principal: 'alice@EXAMPLE.TEST', pin: PIN }));
   const keytab = join(dir, 'fileserver.keytab');
   await realm.exportKeytab('cifs/fileserver', keytab);
   const share = negotiateServer({ keytab, principal: `cifs/fileserver@${realm.realm}`, clock, random: seededRandom(2), maxReplayEntries: 10_000 });
@@ -121,7 +111,7 @@ test('the seed scenario: 720 hourly runs as alice while she is logged on with a 
   const aliceCache = `FILE:${join(dir, 'krb5cc_alice')}`;
   const interactive = await LogonSession.open({
     client: kinit, principal: 'alice', ccache: aliceCache,
-    source: { kind: 'smartcard', identity: `PKCS11:module_name=${card.module}:slotid=${card.slot}:certid=a1`, anchors: [ca.certificate], readPin: async () => PIN },
+    source: { kind: 'smartcard', identity: cardIdentity, anchors: [ca.certificate], readPin: async () => PIN },
   });
   await interactive.close();
   assert.equal(cachedPaType(await readCcache(aliceCache)), PaType.PA_PK_AS_REQ);

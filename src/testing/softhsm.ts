@@ -12,6 +12,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { issueUserCertificate, openToken, type RealmCa } from '../pki/index.js';
 import { baseEnvironment, checkRun, requireTool, runProgram } from './mit-tools.js';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -75,4 +76,25 @@ export async function createSoftHsmToken(options: SoftHsmTokenOptions): Promise<
     label: options.label,
     env: Object.freeze({ SOFTHSM2_CONF: conf }),
   });
+}
+
+/**
+ * A smart card for `principal`: a token in `dir` (SOFTHSM2_CONF set for this
+ * process), an RSA key made on it and a certificate from `ca` under CKA_ID
+ * a1, as `kerbside smartcard enroll` does. Returns the PKCS11: identity.
+ */
+export async function enrolledSoftHsmCard(o: { dir: string; ca: RealmCa; principal: string; pin: string }): Promise<{ card: SoftHsmToken; identity: string }> {
+  useSoftHsmConfig(o.dir);
+  const card = await createSoftHsmToken({ dir: o.dir, label: `${o.principal.split('@')[0]}-card`, pin: o.pin, soPin: '97531975' });
+  const id = new Uint8Array([0xa1]);
+  const token = await openToken({ module: card.module, slot: card.slot });
+  try {
+    await token.login(o.pin);
+    const publicKey = await token.generateRsaKeyPair({ id, label: o.principal });
+    const cert = await issueUserCertificate(o.ca, { principal: o.principal, publicKey });
+    await token.writeCertificate({ id, label: o.principal, der: cert.certificate });
+  } finally {
+    await token.close();
+  }
+  return { card, identity: `PKCS11:module_name=${card.module}:slotid=${card.slot}:certid=a1` };
 }
