@@ -11,11 +11,11 @@
  * §3.2.3.2) has no forward secrecy and MIT clients do not use it by default.
  */
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { concatBytes } from '../core/bytes.js';
+import { createHmac } from 'node:crypto';
+import { bytesEqual, concatBytes, constantTimeEqual } from '../core/bytes.js';
 import type { RandomSource } from '../core/random.js';
 import {
-  DhParametersNotAcceptedError, DhPublicValueError, PKINIT_GROUPS, PKINIT_KDF_HASHES, acceptedDhParameters, agree, octetString2Key, pkinitKdf,
+  DhParametersNotAcceptedError, DhPublicValueError, PKINIT_GROUPS, PKINIT_KDF_HASHES, acceptedDhParameters, agree, octetString2Key, pkAuthenticatorChecksum, pkinitKdf,
   type Key, type PkinitGroup,
 } from '../crypto/index.js';
 import {
@@ -31,7 +31,7 @@ import { isPermittedEnctype } from './policy.js';
 import type { AsPreauthContext, PreauthMechanism, PreauthOutcome } from './preauth.js';
 
 export interface PkinitKdcOptions {
-  /** The KDC's certificate (DER): id-pkinit-san krbtgt/REALM@REALM, EKU id-pkinit-KPKdc. */
+  /** Signs with the KDC's key; its certificate names krbtgt/REALM@REALM (id-pkinit-san) with EKU id-pkinit-KPKdc. */
   readonly signer: Signer;
   /** Certificates between the KDC's and the anchor, sent with the reply. */
   readonly chain?: readonly Uint8Array[];
@@ -50,8 +50,6 @@ export interface PkinitKdcOptions {
   /** Keys the freshness tokens (drawn once, so tokens do not outlive the KDC process). */
   readonly random: RandomSource;
 }
-
-const SHA1_LENGTH = 20;
 
 function refusal(code: number, message: string, reason: string, eData?: Uint8Array): KdcRequestError {
   return new KdcRequestError(code, message, { reason, ...(eData === undefined ? {} : { eData }) });
@@ -94,7 +92,7 @@ function freshness(random: RandomSource): { issue(now: number): Uint8Array; chec
     check(token, now, skewMs) {
       if (token.length !== 40) return false;
       const time = token.subarray(0, 8);
-      if (!timingSafeEqual(token.subarray(8), mac(time))) return false;
+      if (!constantTimeEqual(token.subarray(8), mac(time))) return false;
       const issued = Number(new DataView(time.buffer, time.byteOffset, 8).getBigUint64(0));
       return Math.abs(now - issued) <= skewMs;
     },
@@ -131,7 +129,7 @@ export function pkinitMechanism(options: PkinitKdcOptions): PreauthMechanism {
       try {
         cert = await validateCertificate({
           certificate: signed.signerCertificate,
-          intermediates: signed.certificates.filter((c) => !sameBytes(c, signed.signerCertificate)),
+          intermediates: signed.certificates.filter((c) => !bytesEqual(c, signed.signerCertificate)),
           anchors: options.anchors,
           crls: options.crls ?? [],
           now: ctx.now,
@@ -171,8 +169,7 @@ export function pkinitMechanism(options: PkinitKdcOptions): PreauthMechanism {
       if (pk.paChecksum === undefined) {
         throw refusal(ErrorCode.KDC_ERR_PA_CHECKSUM_MUST_BE_INCLUDED, 'PA checksum must be included', 'the PKAuthenticator has no paChecksum');
       }
-      const expected = createHash('sha1').update(rawBody ?? new Uint8Array(0)).digest();
-      if (rawBody === undefined || pk.paChecksum.length !== SHA1_LENGTH || !timingSafeEqual(pk.paChecksum, expected)) {
+      if (rawBody === undefined || !constantTimeEqual(pk.paChecksum, pkAuthenticatorChecksum(rawBody))) {
         throw refusal(ErrorCode.KRB_AP_ERR_MODIFIED, 'Message stream modified', 'the PKAuthenticator paChecksum does not match the request body');
       }
       if (authPack.clientPublicValue === undefined) {
@@ -227,8 +224,4 @@ function upnPrincipal(upn: string, realm: string): string {
   const at = upn.lastIndexOf('@');
   if (at < 0) return `${upn}@${realm}`;
   return upn.slice(at + 1).toUpperCase() === realm.toUpperCase() ? `${upn.slice(0, at)}@${realm}` : upn;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
