@@ -201,6 +201,13 @@ async function preauthenticate(ctx: ExchangeContext, pctx: AsPreauthContext, loc
     const mechanism = ctx.preauth.byType[pa.padataType];
     if (mechanism?.verify === undefined) continue; // informational padata (PAC request, …) or unknown
     ctx.log.preauth = mechanism.name;
+    if (pctx.client.requiresPkinit && mechanism.certificate !== true) {
+      // Not a guess that counts towards lockout: the password is not even looked at.
+      throw new KdcRequestError(ErrorCode.KDC_ERR_POLICY, 'KDC policy rejects request', {
+        reason: `${pctx.clientName} must log on with a smart card or certificate (requiresPkinit); ${mechanism.name} was tried`,
+        eData: methodData(ctx, pctx),
+      });
+    }
     if (locked?.exhausted === true) throw ctx.lockout!.refusal(locked);
     let outcome: PreauthOutcome;
     try {
@@ -226,6 +233,7 @@ async function preauthenticate(ctx: ExchangeContext, pctx: AsPreauthContext, loc
 function methodData(ctx: ExchangeContext, pctx: AsPreauthContext): Uint8Array {
   const hints: PaData[] = [];
   for (const m of ctx.preauth.mechanisms) {
+    if (pctx.client.requiresPkinit && m.certificate !== true) continue; // offer only what it may use
     const pa = m.edata?.(pctx);
     if (Array.isArray(pa)) hints.push(...(pa as readonly PaData[]));
     else if (pa !== undefined) hints.push(pa as PaData);

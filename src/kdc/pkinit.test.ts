@@ -13,6 +13,7 @@ import { seededRandom, systemRandom } from '../core/random.js';
 import { KerberosClient, clientConfig, type KdcTransport } from '../client/index.js';
 import { memorySink, type MemorySink } from '../events/index.js';
 import { ErrorCode } from '../messages/index.js';
+import { UDP_PEER, asReq, encTimestamp, expectError, passwordKey } from '../testing/kdc-client.js';
 import { Oid, createRealmCa, issueKdcCertificate, issueUserCertificate, softwareSigner, type IssuedCertificate, type RealmCa, type Signer } from '../pki/index.js';
 import { pkinitMechanism, type PkinitKdcOptions } from './pkinit.js';
 import { DEFAULT_PREAUTH, preauthRegistry } from './preauth.js';
@@ -33,7 +34,7 @@ before(async () => {
 });
 after(async () => { for (const r of realms) await r.stop(); });
 
-async function kdcWith(extra: Partial<PkinitKdcOptions> = {}): Promise<{ client: KerberosClient; events: MemorySink }> {
+async function kdcWith(extra: Partial<PkinitKdcOptions> = {}): Promise<{ client: KerberosClient; events: MemorySink; realm: TestRealm }> {
   const events = memorySink();
   const realm = await startTestRealm({
     realm: REALM, clock, random: seededRandom(3), events,
@@ -51,7 +52,7 @@ async function kdcWith(extra: Partial<PkinitKdcOptions> = {}): Promise<{ client:
   const client = new KerberosClient({
     config: clientConfig({ defaultRealm: REALM, realms: { [REALM]: { kdc: [realm.kdcAddress] } } }), clock, random: seededRandom(4), transport,
   });
-  return { client, events };
+  return { client, events, realm };
 }
 
 async function logon(client: KerberosClient, issued: IssuedCertificate): Promise<unknown> {
@@ -99,4 +100,19 @@ test('UPN SAN: maps to the principal only with pkinit_allow_upn; otherwise KDC_E
   assert.match(refused(off.events).reason, /pkinit_allow_upn is off/);
   const on = await kdcWith({ allowUpn: true });
   assert.equal(await logon(on.client, upnOnly), 'issued');
+});
+
+test('requiresPkinit: a password logon is KDC_ERR_POLICY (12) and not counted as a guess; hints offer only PKINIT; the card works', async () => {
+  const { client, events, realm } = await kdcWith();
+  await realm.store.update(`alice@${REALM}`, { requiresPkinit: true });
+  // The hints offer PKINIT only (no ETYPE-INFO2, no ENC-TIMESTAMP), so a password client gives up before guessing.
+  await assert.rejects(client.getInitialCredentials({ client: 'alice', password: 'alice-pw-1' }), /does not offer \(offered: 16, 150\)/);
+  // A client that sends a password anyway is refused by policy, before its key is tried.
+  const key = await passwordKey('alice', 'alice-pw-1');
+  const err = expectError(await realm.kdc.process(asReq({ nonce: 9, till: T0 + 3_600_000, padata: [encTimestamp(key, T0)] }), UDP_PEER));
+  assert.equal(err.errorCode, ErrorCode.KDC_ERR_POLICY);
+  const policy = events.ofType('kdc.request').find((e) => e.fields['result'] === 'KDC_ERR_POLICY')!;
+  assert.match(String(policy.fields['reason']), /must log on with a smart card or certificate \(requiresPkinit\); encrypted-timestamp was tried/);
+  assert.equal(events.ofType('kdc.preauth_failed').length, 0, 'no password was checked');
+  assert.equal(await logon(client, await issueUserCertificate(ca, { principal: `alice@${REALM}` })), 'issued');
 });

@@ -107,6 +107,7 @@ export function pkinitMechanism(options: PkinitKdcOptions): PreauthMechanism {
   return Object.freeze({
     padataType: PaType.PA_PK_AS_REQ,
     name: 'pkinit',
+    certificate: true,
     edata: (ctx: AsPreauthContext): PaData[] => [
       { padataType: PaType.PA_PK_AS_REQ, padataValue: new Uint8Array(0) },
       { padataType: PaType.PA_AS_FRESHNESS, padataValue: tokens.issue(ctx.now) },

@@ -61,6 +61,8 @@ export interface PreauthOutcome {
 
 export interface PreauthMechanism {
   readonly padataType: number;
+  /** Proves a certificate's key (PKINIT): the only kind a `requiresPkinit` client may use. */
+  readonly certificate?: boolean;
   /** For logs: 'encrypted-timestamp', 'etype-info2', … */
   readonly name: string;
   /** Hints for METHOD-DATA (several for PKINIT: PA-PK-AS-REQ and a PA-AS-FRESHNESS token). */

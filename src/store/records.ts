@@ -23,6 +23,7 @@ export const DEFAULT_PRINCIPAL_FLAGS: Readonly<PrincipalFlags> = Object.freeze({
   okAsDelegate: false,
   requiresPasswordChange: false,
   passwordChangeService: false,
+  requiresPkinit: false,
 });
 
 const FLAG_NAMES = Object.keys(DEFAULT_PRINCIPAL_FLAGS) as (keyof PrincipalFlags)[];

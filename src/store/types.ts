@@ -54,6 +54,8 @@ export interface PrincipalFlags {
   readonly requiresPasswordChange: boolean;
   /** Default false: this principal is the password-changing service (MIT PWCHANGE_SERVICE). */
   readonly passwordChangeService: boolean;
+  /** Default false: logon only with a certificate or smart card (PKINIT); passwords and keys are refused in AS (docs/pkinit.md). */
+  readonly requiresPkinit: boolean;
 }
 
 /** Optional limits: absent means "no limit of its own" (the realm default applies). */

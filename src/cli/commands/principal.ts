@@ -21,6 +21,7 @@ const ATTRIBUTE_USAGE = `attributes: --requires-preauth | --no-requires-preauth 
             --allow-svr | --no-allow-svr (may be the server of service tickets; default: on with --randkey,
               off with a password, so nobody can get a ticket sealed in a user's password key to guess it offline)
             --allow-forwardable | --no-allow-forwardable   --allow-renewable | --no-allow-renewable
+            --requires-pkinit | --no-requires-pkinit (log on only with a smart card or certificate; default off)
             --disabled | --enabled   --expiry DATE|never   --password-expiry DATE|never
             --max-life 10h   --max-renewable-life 7d   (DATE: YYYY-MM-DD or ISO 8601)`;
 
@@ -51,6 +52,8 @@ const ATTRIBUTES = {
   'no-allow-forwardable': { type: 'boolean' },
   'allow-renewable': { type: 'boolean' },
   'no-allow-renewable': { type: 'boolean' },
+  'requires-pkinit': { type: 'boolean' },
+  'no-requires-pkinit': { type: 'boolean' },
   disabled: { type: 'boolean' },
   enabled: { type: 'boolean' },
   expiry: { type: 'string' },
@@ -73,6 +76,7 @@ function attributePatch(values: AttributeValues): PrincipalPatch {
     allowService: flag(values, 'allow-svr', 'no-allow-svr'),
     allowForwardable: flag(values, 'allow-forwardable', 'no-allow-forwardable'),
     allowRenewable: flag(values, 'allow-renewable', 'no-allow-renewable'),
+    requiresPkinit: flag(values, 'requires-pkinit', 'no-requires-pkinit'),
     disabled: flag(values, 'disabled', 'enabled'),
     principalExpiry: values.expiry === undefined ? undefined : dateOption('expiry', values.expiry),
     passwordExpiry: values['password-expiry'] === undefined ? undefined : dateOption('password-expiry', values['password-expiry']),
@@ -125,6 +129,7 @@ function attributeNames(r: PrincipalRecord): string[] {
     [r.okAsDelegate, 'OK_AS_DELEGATE'],
     [r.requiresPasswordChange, 'REQUIRES_PWCHANGE'],
     [r.passwordChangeService, 'PWCHANGE_SERVICE'],
+    [r.requiresPkinit, 'REQUIRES_PKINIT'],
   ];
   return names.filter(([on]) => on).map(([, name]) => name);
 }
