@@ -38,6 +38,15 @@ test('kerbside ca + smartcard enroll + kerbside kdc: MIT kinit with a SoftHSM2 s
     assert.equal((await stat(join(dir, 'pkinit', 'ca.key'))).mode & 0o777, 0o600);
     assert.match(await readFile(join(dir, 'kdc.conf'), 'utf8'), /pkinit_identity = FILE:pkinit\/kdc\.pem,pkinit\/kdc\.key/);
 
+    // Principal attributes for smart-card logon.
+    const bad = await runCliInProcess(['principal', 'modify', 'alice', '--certificate-map', 'CN=alice', '--dir', dir]);
+    assert.equal(bad.code, 2, bad.stderr);
+    const map = 'X509:<I>CN=EXAMPLE.TEST Kerberos CA,O=EXAMPLE.TEST<SR>0a0b';
+    assert.equal((await runCliInProcess(['principal', 'modify', 'alice', '--certificate-map', map, '--dir', dir])).code, 0);
+    const shown = await runCliInProcess(['principal', 'show', 'alice', '--dir', dir]);
+    assert.ok(shown.stdout.includes(`Certificate mapping: ${map}`), shown.stdout);
+    assert.equal((await runCliInProcess(['principal', 'modify', 'alice', '--no-certificate-map', '--dir', dir])).code, 0);
+
     // The card: a SoftHSM2 token; enroll runs as its own process (SoftHSM reads SOFTHSM2_CONF when loaded).
     const card = await createSoftHsmToken({ dir: join(work, 'hsm'), label: 'alice-card', pin: PIN, soPin: '13579135' });
     await writeFile(join(work, 'pin'), `${PIN}\n`, { mode: 0o600 });

@@ -116,3 +116,15 @@ test('requiresPkinit: a password logon is KDC_ERR_POLICY (12) and not counted as
   assert.equal(events.ofType('kdc.preauth_failed').length, 0, 'no password was checked');
   assert.equal(await logon(client, await issueUserCertificate(ca, { principal: `alice@${REALM}` })), 'issued');
 });
+
+test('certificate mappings: a certificate whose SAN names someone else logs on as a principal that maps its issuer and serial', async () => {
+  const { client, events, realm } = await kdcWith();
+  const other = await issueUserCertificate(ca, { principal: `svc-badge@${REALM}` });
+  assert.notEqual(await logon(client, other), 'issued');
+  assert.equal(refused(events).code, ErrorCode.KDC_ERR_CLIENT_NAME_MISMATCH);
+  const issuer = /issuer ([^,]+,O=[^,]+), serial/.exec(refused(events).reason)![1]!;
+  await realm.store.update(`alice@${REALM}`, { certificateMappings: [`X509:<I>${issuer}<SR>${other.serial.toUpperCase()}`] });
+  assert.equal(await logon(client, other), 'issued');
+  await realm.store.update(`alice@${REALM}`, { certificateMappings: [`X509:<I>${issuer}<SR>01`] });
+  assert.notEqual(await logon(client, other), 'issued', 'another serial is another certificate');
+});

@@ -141,7 +141,10 @@ export function pkinitMechanism(options: PkinitKdcOptions): PreauthMechanism {
         fromPki(err, `the certificate of ${ctx.clientName}`);
       }
       const names = [...cert.pkinitSanNames, ...(options.allowUpn === true ? cert.upns.map((u) => upnPrincipal(u, ctx.realm)) : [])];
-      if (!names.includes(ctx.clientName)) {
+      // An explicit mapping on the principal (Active Directory's altSecurityIdentities strong forms) also names it.
+      const mapped = (ctx.client.certificateMappings ?? []).some((m) => sameMapping(m, `X509:<I>${cert.issuer}<SR>${cert.serial}`)
+        || sameMapping(m, `X509:<I>${cert.issuer}<S>${cert.subject}`));
+      if (!names.includes(ctx.clientName) && !mapped) {
         throw refusal(ErrorCode.KDC_ERR_CLIENT_NAME_MISMATCH, 'Client name mismatch',
           `the certificate (subject ${cert.subject}, issuer ${cert.issuer}, serial ${cert.serial}) names ${names.length === 0 ? 'no principal' : names.join(', ')}, not ${ctx.clientName}${cert.upns.length > 0 && options.allowUpn !== true ? ' (it has a UPN; pkinit_allow_upn is off)' : ''}`);
       }
@@ -218,6 +221,12 @@ export function pkinitMechanism(options: PkinitKdcOptions): PreauthMechanism {
       return { reply: { padata: [{ padataType: PaType.PA_PK_AS_REP, padataValue: pkAsRep }], replyKey } };
     },
   });
+}
+
+/** Mappings compare without regard to case (DN attribute names, hex serials) or spaces after commas. */
+function sameMapping(a: string, b: string): boolean {
+  const norm = (m: string): string => m.replace(/,\s+/g, ',').toLowerCase();
+  return norm(a) === norm(b);
 }
 
 /** A UPN 'alice@example.test' names alice@REALM when its domain is the realm (case-insensitively). */

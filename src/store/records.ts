@@ -29,6 +29,7 @@ export const DEFAULT_PRINCIPAL_FLAGS: Readonly<PrincipalFlags> = Object.freeze({
 const FLAG_NAMES = Object.keys(DEFAULT_PRINCIPAL_FLAGS) as (keyof PrincipalFlags)[];
 const LIMIT_NAMES: readonly (keyof PrincipalLimits)[] = [
   'principalExpiry', 'passwordExpiry', 'lastPasswordChange', 'maxLife', 'maxRenewableLife', 'allowedEnctypes', 'policy',
+  'certificateMappings',
 ];
 
 /** Largest kvno: MIT stores it as a 32-bit unsigned integer. */
@@ -105,6 +106,10 @@ function checkLimit(name: string, field: keyof PrincipalLimits, value: unknown):
     if (typeof value !== 'string' || value === '') bad('a non-empty string');
   } else if (field === 'allowedEnctypes') {
     if (!Array.isArray(value) || !value.every((e) => Number.isInteger(e))) bad('an array of enctype numbers');
+  } else if (field === 'certificateMappings') {
+    if (!Array.isArray(value) || !value.every((m) => typeof m === 'string' && /^X509:<I>.+<(SR|S)>.+$/.test(m))) {
+      bad('an array of "X509:<I>issuer<SR>serial" or "X509:<I>issuer<S>subject" strings');
+    }
   } else if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     bad(field === 'maxLife' || field === 'maxRenewableLife' ? 'a whole number of seconds' : 'a time in milliseconds since the epoch');
   }
@@ -142,7 +147,7 @@ export function applyPatch(name: string, current: PrincipalAttributes, patch: Pr
       continue;
     }
     checkLimit(name, f, v);
-    next[f] = f === 'allowedEnctypes' ? Object.freeze([...(v as readonly number[])]) : v;
+    next[f] = Array.isArray(v) ? Object.freeze([...(v as readonly unknown[])]) : v;
   }
   return next as unknown as PrincipalAttributes;
 }

@@ -72,6 +72,12 @@ export interface PrincipalLimits {
   readonly allowedEnctypes?: readonly number[];
   /** Name of a password/lockout policy kept in realm metadata (e.g. key `policy:<name>`). */
   readonly policy?: string;
+  /**
+   * Certificates that log on as this principal besides those whose SAN names
+   * it (PKINIT, docs/pkinit.md), in Active Directory's altSecurityIdentities
+   * strong forms: 'X509:<I>issuer DN<SR>serial hex' or 'X509:<I>issuer DN<S>subject DN'.
+   */
+  readonly certificateMappings?: readonly string[];
   /** When the keys were last derived from a new password (ms). */
   readonly lastPasswordChange?: number;
 }

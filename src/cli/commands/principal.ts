@@ -22,6 +22,7 @@ const ATTRIBUTE_USAGE = `attributes: --requires-preauth | --no-requires-preauth 
               off with a password, so nobody can get a ticket sealed in a user's password key to guess it offline)
             --allow-forwardable | --no-allow-forwardable   --allow-renewable | --no-allow-renewable
             --requires-pkinit | --no-requires-pkinit (log on only with a smart card or certificate; default off)
+            --certificate-map 'X509:<I>ISSUER<SR>SERIAL' (repeatable; certificates that log on as NAME) | --no-certificate-map
             --disabled | --enabled   --expiry DATE|never   --password-expiry DATE|never
             --max-life 10h   --max-renewable-life 7d   (DATE: YYYY-MM-DD or ISO 8601)`;
 
@@ -54,6 +55,8 @@ const ATTRIBUTES = {
   'no-allow-renewable': { type: 'boolean' },
   'requires-pkinit': { type: 'boolean' },
   'no-requires-pkinit': { type: 'boolean' },
+  'certificate-map': { type: 'string', multiple: true },
+  'no-certificate-map': { type: 'boolean' },
   disabled: { type: 'boolean' },
   enabled: { type: 'boolean' },
   expiry: { type: 'string' },
@@ -62,7 +65,9 @@ const ATTRIBUTES = {
   'max-renewable-life': { type: 'string' },
 } as const;
 
-type AttributeValues = { [K in keyof typeof ATTRIBUTES]?: (typeof ATTRIBUTES)[K]['type'] extends 'boolean' ? boolean : string };
+type AttributeValues = {
+  [K in keyof typeof ATTRIBUTES]?: (typeof ATTRIBUTES)[K] extends { multiple: true } ? string[] : (typeof ATTRIBUTES)[K]['type'] extends 'boolean' ? boolean : string
+};
 
 function flag(values: AttributeValues, on: keyof AttributeValues, off: keyof AttributeValues): boolean | undefined {
   if (values[on] === true && values[off] === true) throw new UsageError(`give either --${on} or --${off}, not both`);
@@ -82,9 +87,24 @@ function attributePatch(values: AttributeValues): PrincipalPatch {
     passwordExpiry: values['password-expiry'] === undefined ? undefined : dateOption('password-expiry', values['password-expiry']),
     maxLife: values['max-life'] === undefined ? undefined : durationOption('max-life', values['max-life']),
     maxRenewableLife: values['max-renewable-life'] === undefined ? undefined : durationOption('max-renewable-life', values['max-renewable-life']),
+    certificateMappings: certificateMappings(values),
   };
   for (const k of Object.keys(patch)) if (patch[k] === undefined) delete patch[k];
   return patch as PrincipalPatch;
+}
+
+/** --certificate-map (repeatable: the new list) or --no-certificate-map (none). */
+function certificateMappings(values: AttributeValues): readonly string[] | null | undefined {
+  const given = values['certificate-map'];
+  if (given !== undefined && values['no-certificate-map'] === true) throw new UsageError('give either --certificate-map or --no-certificate-map, not both');
+  if (values['no-certificate-map'] === true) return null;
+  if (given === undefined) return undefined;
+  for (const m of given) {
+    if (!/^X509:<I>.+<(SR|S)>.+$/.test(m)) {
+      throw new UsageError(`--certificate-map "${m}" is not "X509:<I>issuer<SR>serial" or "X509:<I>issuer<S>subject" (issuer, subject and serial as the KDC log and kerbside ca issue print them)`);
+    }
+  }
+  return given;
 }
 
 /** AS-REP roasting: without pre-authentication anyone may ask for an AS reply sealed in the principal's key. */
@@ -157,6 +177,7 @@ async function show(io: CliIO, realm: OpenRealm, name: string): Promise<void> {
     `Failed password attempts: ${lockout.failures}`,
   ];
   if (r.allowedEnctypes !== undefined) lines.push(`Allowed session enctypes: ${r.allowedEnctypes.map(enctypeName).join(' ')}`);
+  for (const m of r.certificateMappings ?? []) lines.push(`Certificate mapping: ${m}`);
   lines.push(...lockoutLines(lockout, await realm.store.lockout.sources(r.name), io.clock.now()));
   io.out(lines.join('\n'));
 }
