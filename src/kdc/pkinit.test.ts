@@ -12,9 +12,10 @@ import { systemKeyPairs } from '../core/index.js';
 import { seededRandom, systemRandom } from '../core/random.js';
 import { KerberosClient, clientConfig, type KdcTransport } from '../client/index.js';
 import { memorySink, type MemorySink } from '../events/index.js';
-import { ErrorCode } from '../messages/index.js';
-import { UDP_PEER, asReq, encTimestamp, expectError, passwordKey } from '../testing/kdc-client.js';
-import { Oid, createRealmCa, issueKdcCertificate, issueUserCertificate, softwareSigner, type IssuedCertificate, type RealmCa, type Signer } from '../pki/index.js';
+import { AsReq, AuthPack, ErrorCode, PaPkAsReq, PaType, PkinitOid } from '../messages/index.js';
+import { generateClientKey, pkAuthenticatorChecksum } from '../crypto/index.js';
+import { TCP_PEER, UDP_PEER, asReq, encTimestamp, expectError, passwordKey } from '../testing/kdc-client.js';
+import { Oid, createRealmCa, issueKdcCertificate, issueUserCertificate, signCms, softwareSigner, type IssuedCertificate, type RealmCa, type Signer } from '../pki/index.js';
 import { pkinitMechanism, type PkinitKdcOptions } from './pkinit.js';
 import { DEFAULT_PREAUTH, preauthRegistry } from './preauth.js';
 import { startTestRealm, type TestRealm } from './test-realm.js';
@@ -127,4 +128,41 @@ test('certificate mappings: a certificate whose SAN names someone else logs on a
   assert.equal(await logon(client, other), 'issued');
   await realm.store.update(`alice@${REALM}`, { certificateMappings: [`X509:<I>${issuer}<SR>01`] });
   assert.notEqual(await logon(client, other), 'issued', 'another serial is another certificate');
+});
+
+/** A PA-PK-AS-REQ built by hand, so each PKAuthenticator check can be broken on its own. */
+async function forged(issued: IssuedCertificate, o: { nonce?: number; checksum?: Uint8Array | null; ctime?: number; dh?: boolean; freshness?: Uint8Array } = {}) {
+  const body = { nonce: 77, till: T0 + 10 * 3_600_000 };
+  const rawBody = AsReq.decode(asReq(body)).rawReqBody!;
+  const pkAuthenticator = {
+    cusec: 0, ctime: new Date(o.ctime ?? T0), nonce: o.nonce ?? 77,
+    ...(o.checksum === null ? {} : { paChecksum: o.checksum ?? pkAuthenticatorChecksum(rawBody) }),
+    ...(o.freshness === undefined ? {} : { freshnessToken: o.freshness }),
+  };
+  const authPack = AuthPack.encode({
+    pkAuthenticator, ...(o.dh === false ? {} : { clientPublicValue: generateClientKey('modp2048', seededRandom(11)).spkiDer }),
+    supportedKDFs: [{ kdfId: PkinitOid.kdfAhSha256 }],
+  });
+  const signedAuthPack = await signCms({ contentType: PkinitOid.pkinitAuthData, content: authPack, signer: softwareSigner(issued.certificate, issued.privateKey!) });
+  return asReq({ ...body, padata: [{ padataType: PaType.PA_PK_AS_REQ, padataValue: PaPkAsReq.encode({ signedAuthPack }) }] });
+}
+
+test('PKAuthenticator checks on a forged request: paChecksum (79, 41), nonce, skew, RSA mode, a forged freshness token', async () => {
+  const { events, realm } = await kdcWith();
+  const cert = await issueUserCertificate(ca, { principal: `alice@${REALM}` });
+  const code = async (req: Uint8Array): Promise<number | 'AS-REP' | 'nothing'> => {
+    const reply = await realm.kdc.process(req, TCP_PEER); // a PKINIT reply is too big for UDP
+    if (reply === undefined) return 'nothing';
+    return reply[0] === 0x6b ? 'AS-REP' : expectError(reply).errorCode; // [APPLICATION 11] AS-REP
+  };
+  assert.equal(await code(await forged(cert)), 'AS-REP', 'the unbroken request is answered');
+  assert.equal(await code(await forged(cert, { checksum: null })), ErrorCode.KDC_ERR_PA_CHECKSUM_MUST_BE_INCLUDED);
+  assert.equal(await code(await forged(cert, { checksum: new Uint8Array(20) })), ErrorCode.KRB_AP_ERR_MODIFIED);
+  assert.equal(await code(await forged(cert, { nonce: 78 })), ErrorCode.KDC_ERR_PREAUTH_FAILED);
+  assert.match(refused(events).reason, /nonce/);
+  assert.equal(await code(await forged(cert, { ctime: T0 - 10 * 60_000 })), ErrorCode.KRB_AP_ERR_SKEW);
+  assert.equal(await code(await forged(cert, { dh: false })), ErrorCode.KDC_ERR_PREAUTH_FAILED);
+  assert.match(refused(events).reason, /RSA key transport/);
+  assert.equal(await code(await forged(cert, { freshness: new Uint8Array(40) })), ErrorCode.KDC_ERR_PREAUTH_FAILED);
+  assert.match(refused(events).reason, /freshness token was not issued by this KDC/);
 });
