@@ -201,8 +201,7 @@ export function pkinitMechanism(options: PkinitKdcOptions): PreauthMechanism {
       let dhSignedData: Uint8Array;
       try {
         dhSignedData = await signCms({
-          contentType: PkinitOid.pkinitDHKeyData, content: keyInfo, signer: options.signer,
-          certificates: [options.signer.certificate, ...(options.chain ?? [])],
+          contentType: PkinitOid.pkinitDHKeyData, content: keyInfo, signer: options.signer, certificates: options.chain ?? [],
         });
       } catch (err) {
         fromPki(err, 'signing the KDC\'s DH value');
