@@ -192,3 +192,34 @@ test('kerbside kdc warns at start when kdc.conf has no lockout, and not when rea
   assert.match(await run({ maxFailure: 0, failureCountInterval: 0, lockoutDuration: 0 }), /warning kdc\.config: account lockout is off/);
   assert.doesNotMatch(await run(), /lockout is off/);
 });
+
+test('PKINIT in kdc.conf: MIT names, FILE: paths relative to the realm directory; bad values name the relation', async () => {
+  const dir = await tempDir();
+  const conf = (extra: string): Promise<void> => writeFile(join(dir, REALM_FILES.config), `[realms]\n  R.TEST = {\n${extra}  }\n`);
+  await conf('');
+  assert.equal((await readRealmSettings(dir)).pkinit, undefined, 'off without pkinit_identity');
+  await conf(`    pkinit_identity = FILE:pkinit/kdc.pem,pkinit/kdc.key
+    pkinit_anchors = FILE:pkinit/ca.pem
+    pkinit_anchors = FILE:/etc/other-ca.pem
+    pkinit_revoke = FILE:pkinit/crl.pem
+    pkinit_allow_upn = true
+    pkinit_eku_checking = scLogin
+    pkinit_dh_min_bits = 4096
+    pkinit_require_freshness = yes
+`);
+  assert.deepEqual((await readRealmSettings(dir)).pkinit, {
+    certificate: join(dir, 'pkinit/kdc.pem'), key: join(dir, 'pkinit/kdc.key'),
+    anchors: [join(dir, 'pkinit/ca.pem'), '/etc/other-ca.pem'], revoke: [join(dir, 'pkinit/crl.pem')],
+    allowUpn: true, requireFreshness: true, dhMinBits: 4096, allowSmartCardLogonEku: true,
+  });
+  for (const [extra, message] of [
+    ['    pkinit_identity = PKCS11:module_name=x.so\n    pkinit_anchors = FILE:ca.pem\n', /pkinit_identity = "PKCS11:module_name=x.so" is not a FILE: reference/],
+    ['    pkinit_identity = FILE:kdc.pem,kdc.key\n', /pkinit_anchors is not/],
+    ['    pkinit_identity = FILE:kdc.pem\n    pkinit_anchors = FILE:ca.pem\n', /needs a certificate and a key/],
+    ['    pkinit_identity = FILE:kdc.pem,kdc.key\n    pkinit_anchors = FILE:ca.pem\n    pkinit_dh_min_bits = 1024\n', /pkinit_dh_min_bits = "1024" is not 2048 or 4096/],
+    ['    pkinit_identity = FILE:kdc.pem,kdc.key\n    pkinit_anchors = FILE:ca.pem\n    pkinit_eku_checking = none\n', /pkinit_eku_checking = "none"/],
+  ] as const) {
+    await conf(extra);
+    await assert.rejects(readRealmSettings(dir), (err: unknown) => err instanceof RealmDirectoryError && message.test(err.message));
+  }
+});
