@@ -178,6 +178,13 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
       replayCache.close();
       throw err;
     });
+  if (pkinit !== undefined) {
+    const p = realm.settings.pkinit!;
+    events.emit({
+      type: 'kdc.config', time: io.clock.now(), severity: 'info', fields: { realm: realm.settings.realm, pkinit: true },
+      message: `PKINIT on: KDC certificate ${p.certificate}, ${pkinit.anchors.length} trust anchor(s), ${pkinit.crls?.length ?? 0} CRL(s), DH from ${p.dhMinBits} bits${p.requireFreshness ? ', freshness tokens required' : ''} (docs/pkinit.md)`,
+    });
+  }
   const kdc = createKdc({
     ...(pkinit === undefined ? {} : { preauth: preauthRegistry([...DEFAULT_PREAUTH.mechanisms, pkinitMechanism(pkinit)]) }),
     realm: realm.settings.realm,

@@ -57,6 +57,7 @@ test('kerbside ca + smartcard enroll + kerbside kdc: MIT kinit with a SoftHSM2 s
 
     kdc = spawnCli(['kdc', '--dir', dir, '--listen', '127.0.0.1:0']);
     const port = Number((await kdc.waitFor(/ready on udp 127\.0\.0\.1:(\d+)/))[1]);
+    assert.match(kdc.stderr(), /info kdc\.config: PKINIT on: KDC certificate .*kdc\.pem, 1 trust anchor\(s\), 1 CRL\(s\), DH from 2048 bits/);
     const conf = join(work, 'krb5.conf');
     await writeFile(conf, clientKrb5Conf({ realm: REALM, kdc: `127.0.0.1:${port}`, libdefaults: { pkinit_anchors: `FILE:${join(dir, 'pkinit', 'ca.pem')}` } }));
     const mit = (tool: 'kinit' | 'klist' | 'kvno', args: readonly string[], input = '') => runProgram(mitTool(tool), args, {
