@@ -5,8 +5,8 @@
  * it is when it holds the principal's TGT — as a smart-card session when its
  * X-CACHECONF pa_type is PKINIT (16) or --smartcard is given; otherwise the
  * password is asked for and a TGT obtained into that cache. `--list` shows
- * the sessions. Until kerbside has PKINIT, a smart-card TGT comes from MIT
- * `kinit -X X509_user_identity=…` and is registered with --ccache.
+ * the sessions. A smart-card TGT comes from `kerbside kinit -X
+ * X509_user_identity=PKCS11:…` (or MIT's kinit -X) into the cache first.
  */
 
 import { clientFromEnvironment, buildCache, cachedPaType, readCcacheIfExists, tgsPrincipal } from '../../client/index.js';
@@ -54,7 +54,7 @@ export const command: Command = {
       kind = v.smartcard === true || cachedPaType(cache!) === PaType.PA_PK_AS_REQ ? 'smartcard' : 'password';
     } else {
       if (v.smartcard === true) {
-        io.err(`logon: ${ccache} holds no TGT for ${name}; kerbside has no PKINIT yet: obtain the smart-card TGT with MIT kinit -X X509_user_identity=PKCS11:… and register its cache with --ccache`);
+        io.err(`logon: ${ccache} holds no TGT for ${name}; log on with the card first (kerbside kinit -X X509_user_identity=PKCS11:module_name=…:slotid=… ${name}, with KRB5CCNAME=${ccache}), then run kerbside logon again`);
         return 1;
       }
       const password = await io.readSecret(`Password for ${name}: `);
