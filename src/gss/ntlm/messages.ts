@@ -209,7 +209,7 @@ function oem(text: string, field: string): Uint8Array {
   return out;
 }
 
-const fromOem = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
+const fromOem = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 
 const encodeString = (text: string, unicode: boolean, field: string): Uint8Array => (unicode ? utf16le(text) : oem(text, field));
 const decodeString = (bytes: Uint8Array, unicode: boolean, field: string): string => (unicode ? decodeUtf16(bytes, field) : fromOem(bytes));
