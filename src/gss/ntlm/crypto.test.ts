@@ -5,10 +5,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromHex, toHex } from '../../core/bytes.js';
+import { concatBytes, fromHex, toHex } from '../../core/bytes.js';
+import { rc4, rc4Stream } from '../../crypto/index.js';
 import { seededRandom, type RandomSource } from '../../core/random.js';
 import {
-  acceptorExportedSessionKey, chooseExportedSessionKey, computeMic, decodeAuthenticate, decodeChallenge, filetimeFromUnixMs, kxkeyV2,
+  acceptAuthenticate, acceptorExportedSessionKey, avTimestamp, buildAuthenticate, encodeChallenge, chooseExportedSessionKey, computeMic, decodeAuthenticate, decodeChallenge, filetimeFromUnixMs, kxkeyV2,
   lmowfv2, lmv2Response, NegotiateFlags, NtlmIntegrityError, NtlmNegotiationError, NtlmSessionSecurity, ntHash, ntlmv2Response,
   ntowfv2, sealKey, signKey, unwrapSessionKey, verifyMic, verifyNtlmv2Response, wrapSessionKey,
 } from './index.js';
@@ -148,4 +149,64 @@ test('FILETIME from Unix milliseconds', () => {
   assert.equal(filetimeFromUnixMs(0), 116444736000000000n);
   // Chromium's kClientTimestamp: Tue, 23 May 2017 20:13:07 UTC.
   assert.equal(filetimeFromUnixMs(Date.UTC(2017, 4, 23, 20, 13, 7)), CHROMIUM.clientTimestamp);
+});
+
+/** Hands out the given octets in order, as a client's random source would. */
+function scripted(...chunks: string[]): RandomSource {
+  const queue = chunks.map((c) => h(c));
+  return {
+    bytes(n) {
+      const next = queue.shift();
+      assert.ok(next !== undefined && next.length === n, `unexpected random request of ${n} octets`);
+      return next;
+    },
+    int: () => 0,
+  };
+}
+
+test('buildAuthenticate reproduces Chromium\'s NTLMv2 response, and acceptAuthenticate checks proof, key and MIC', () => {
+  const input = {
+    negotiate: h(CHROMIUM.negotiate), challenge: h(V2.challenge), user: COMMON.user, domain: COMMON.domain, workstation: COMMON.workstation,
+    secret: { password: COMMON.password }, timestamp: CHROMIUM.clientTimestamp, channelBindingsHash: h(CHROMIUM.channelBindingsHash), targetName: 'HTTP/Server',
+  };
+  const built = buildAuthenticate({ ...input, random: scripted(COMMON.clientChallenge, COMMON.randomSessionKey) });
+  const a = decodeAuthenticate(built.authenticate);
+  // Same NTLMv2 response as Chromium's client for the same inputs (its TargetInfo order: server pairs, Flags, CB, TargetName).
+  assert.equal(toHex(a.ntlmv2!.ntProofStr), CHROMIUM.ntProofStr);
+  assert.equal(toHex(a.ntChallengeResponse.subarray(44, 44 + h(CHROMIUM.targetInfo).length)), CHROMIUM.targetInfo);
+  // The §4.2.4 CHALLENGE negotiates KEY_EXCH: the random key 0x55… is exported, wrapped under the SessionBaseKey.
+  assert.equal(toHex(built.exportedSessionKey), COMMON.randomSessionKey);
+  assert.equal(toHex(unwrapSessionKey(h(CHROMIUM.sessionBaseKey), a.encryptedRandomSessionKey!)), COMMON.randomSessionKey);
+  assert.equal(toHex(a.lmChallengeResponse), toHex(lmv2Response(h(V2.responseKeyNT), h(COMMON.serverChallenge), h(COMMON.clientChallenge))));
+  const accepted = acceptAuthenticate(input.negotiate, input.challenge, built.authenticate, () => ({ ntHash: ntHash(COMMON.password) }));
+  assert.equal(toHex(accepted.exportedSessionKey), COMMON.randomSessionKey);
+  assert.equal(accepted.message.ntlmv2?.targetInfo.targetName, 'HTTP/Server');
+  // A NEGOTIATE altered in transit (flags stripped by a man in the middle) is caught by the MIC.
+  const downgraded = input.negotiate.slice();
+  downgraded[14] = 0;
+  assert.throws(() => acceptAuthenticate(downgraded, input.challenge, built.authenticate, () => input.secret), NtlmIntegrityError);
+  assert.throws(() => acceptAuthenticate(input.negotiate, input.challenge, built.authenticate, () => ({ password: 'wrong' })), NtlmIntegrityError);
+  // A client without a MIC (the §4.2.4.3 message) is refused.
+  assert.throws(() => acceptAuthenticate(input.negotiate, input.challenge, h(V2.authenticate), () => input.secret), (e: unknown) => e instanceof NtlmIntegrityError && /no MIC/.test(e.message));
+});
+
+test('buildAuthenticate uses the server\'s MsvAvTimestamp and then sends Z(24) as LM response', () => {
+  const c = decodeChallenge(h(V2.challenge));
+  const challenge = encodeChallenge({ ...c, targetInfo: { pairs: [...c.targetInfo!.pairs, avTimestamp(0x01d2d400fdc80b80n)] } });
+  const built = buildAuthenticate({
+    negotiate: h(CHROMIUM.negotiate), challenge, user: 'User', domain: 'Domain', workstation: 'WS', secret: { password: 'Password' },
+    timestamp: 1n, random: seededRandom(7),
+  });
+  const a = decodeAuthenticate(built.authenticate);
+  assert.equal(a.ntlmv2!.timestamp, 0x01d2d400fdc80b80n);
+  assert.equal(toHex(a.lmChallengeResponse), '00'.repeat(24));
+  assert.equal(toHex(a.ntlmv2!.targetInfo.channelBindings!), '00'.repeat(16));
+  acceptAuthenticate(h(CHROMIUM.negotiate), challenge, built.authenticate, () => ({ password: 'Password' }));
+});
+
+test('rc4Stream continues one keystream across calls', () => {
+  const key = h('0102030405');
+  const s = rc4Stream(key);
+  const data = h('00112233445566778899aabbccddeeff0011');
+  assert.equal(toHex(concatBytes(s(data.subarray(0, 5)), s(data.subarray(5)))), toHex(rc4(key, data)));
 });

@@ -12,7 +12,11 @@ import { concatBytes, constantTimeEqual, type RandomSource } from '../../core/in
 import { md4, rc4, rc4Stream } from '../../crypto/index.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { NtlmIntegrityError, NtlmNegotiationError } from './errors.js';
-import { hasFlag, MIC_LENGTH, MIC_OFFSET, NegotiateFlags, utf16le } from './messages.js';
+import {
+  avFlags, avString, decodeAuthenticate, decodeChallenge, encodeAuthenticate, encodeTargetInfo, hasFlag, MIC_LENGTH, MIC_OFFSET, MsvAv,
+  MsvAvFlags, NegotiateFlags, utf16le,
+  type AuthenticateMessage, type AvPair, type DecodedAuthenticateMessage, type NtlmVersion,
+} from './messages.js';
 
 const hmacMd5 = (key: Uint8Array, ...data: Uint8Array[]): Uint8Array => {
   const h = createHmac('md5', key);
@@ -283,4 +287,96 @@ function check(expected: Uint8Array, signature: Uint8Array): void {
       hint: 'the message was altered, replayed or reordered (sequence numbers must match), or the session keys differ',
     });
   }
+}
+
+// ---------------------------------------------------------------------------
+// The client's AUTHENTICATE (§3.1.5.1.2), built from the other two messages.
+
+export interface ClientAuthenticateInput {
+  readonly negotiate: Uint8Array;
+  readonly challenge: Uint8Array;
+  readonly user: string;
+  readonly domain: string;
+  readonly workstation: string;
+  readonly secret: NtlmSecret;
+  /** Client time as FILETIME, used only when the server sent no MsvAvTimestamp. */
+  readonly timestamp: bigint;
+  readonly random: RandomSource;
+  /** MD5 of the channel bindings (gss/channel-bindings.ts), or omitted for Z(16). */
+  readonly channelBindingsHash?: Uint8Array;
+  /** The SPN the client means to reach (MsvAvTargetName), e.g. "HTTP/www.example.com". */
+  readonly targetName?: string;
+  readonly version?: NtlmVersion;
+}
+
+export interface ClientAuthenticateResult {
+  readonly authenticate: Uint8Array;
+  readonly exportedSessionKey: Uint8Array;
+  readonly flags: number;
+}
+
+/**
+ * Builds the AUTHENTICATE message: NTLMv2 response over the server's
+ * TargetInfo extended with MsvAvFlags (MIC present), MsvAvChannelBindings and
+ * MsvAvTargetName, the wrapped session key under KEY_EXCH, and the MIC.
+ * The flags are the CHALLENGE's (the server's choice among the client's).
+ */
+export function buildAuthenticate(input: ClientAuthenticateInput): ClientAuthenticateResult {
+  const challenge = decodeChallenge(input.challenge);
+  const flags = challenge.flags;
+  const serverPairs = challenge.targetInfo?.pairs ?? [];
+  const serverTime = challenge.targetInfo?.timestamp;
+  const extra: AvPair[] = [];
+  const own = new Set<number>([MsvAv.Flags, MsvAv.ChannelBindings, MsvAv.TargetName]);
+  const flagsPair = avFlags((challenge.targetInfo?.flags ?? 0) | MsvAvFlags.MIC_PRESENT);
+  extra.push(flagsPair, { id: MsvAv.ChannelBindings, value: input.channelBindingsHash?.slice() ?? new Uint8Array(16) });
+  if (input.targetName !== undefined) extra.push(avString(MsvAv.TargetName, input.targetName));
+  const pairs = [...serverPairs.filter((p) => !own.has(p.id)), ...extra];
+  const responseKey = ntowfv2(input.secret, input.user, input.domain);
+  const clientChallenge = input.random.bytes(8);
+  const r = ntlmv2Response({
+    responseKeyNT: responseKey, serverChallenge: challenge.serverChallenge, clientChallenge,
+    timestamp: serverTime ?? input.timestamp, targetInfo: encodeTargetInfo(pairs),
+  });
+  // §3.1.5.1.2: with a server timestamp the LM response is Z(24), else LMv2.
+  const lm = serverTime !== undefined ? new Uint8Array(24) : lmv2Response(responseKey, challenge.serverChallenge, clientChallenge);
+  const { exportedSessionKey, encryptedRandomSessionKey } = chooseExportedSessionKey(flags, kxkeyV2(r.sessionBaseKey), input.random);
+  const message: AuthenticateMessage = {
+    flags, lmChallengeResponse: lm, ntChallengeResponse: r.ntChallengeResponse,
+    domain: input.domain, user: input.user, workstation: input.workstation,
+    ...(encryptedRandomSessionKey !== undefined ? { encryptedRandomSessionKey } : {}),
+    ...(input.version !== undefined ? { version: input.version } : {}),
+    mic: new Uint8Array(MIC_LENGTH),
+  };
+  const authenticate = encodeAuthenticate(message);
+  authenticate.set(computeMic(exportedSessionKey, input.negotiate, input.challenge, authenticate), MIC_OFFSET);
+  return { authenticate, exportedSessionKey, flags };
+}
+
+export interface AcceptedAuthenticate {
+  readonly message: DecodedAuthenticateMessage;
+  readonly exportedSessionKey: Uint8Array;
+}
+
+/**
+ * The acceptor's checks (§3.2.5.1.2) once it has the user's NT hash: the
+ * NTLMv2 proof, the session key, and the MIC, which is required (downgrade
+ * protection: kerbside's clients always send one).
+ */
+export function acceptAuthenticate(negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, lookup: (user: string, domain: string) => NtlmSecret): AcceptedAuthenticate {
+  const message = decodeAuthenticate(authenticate);
+  if (message.ntlmv2 === undefined) {
+    throw new NtlmNegotiationError('anonymous NTLM authentication is not accepted', { hint: 'the client sent an empty NT response; configure it with credentials' });
+  }
+  const serverChallenge = decodeChallenge(challenge).serverChallenge;
+  const key = ntowfv2(lookup(message.user, message.domain), message.user, message.domain);
+  const sbk = verifyNtlmv2Response(key, serverChallenge, message.ntlmv2.ntProofStr, message.ntlmv2.blob);
+  const exportedSessionKey = acceptorExportedSessionKey(message.flags, kxkeyV2(sbk), message.encryptedRandomSessionKey);
+  if (message.mic === undefined) {
+    throw new NtlmIntegrityError('the AUTHENTICATE message carries no MIC', {
+      hint: 'without a MIC the NTLM exchange is not protected against tampering; the client must be NTLMv2 with MsvAvFlags MIC_PRESENT (Windows Vista and later do this)',
+    });
+  }
+  verifyMic(exportedSessionKey, negotiate, challenge, authenticate);
+  return { message, exportedSessionKey };
 }
