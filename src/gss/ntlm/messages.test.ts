@@ -10,9 +10,9 @@ import { concatBytes, fromHex, toHex } from '../../core/bytes.js';
 import {
   avFlags, avString, avTimestamp, decodeAuthenticate, decodeChallenge, decodeNegotiate, decodeTargetInfo, encodeAuthenticate,
   encodeChallenge, encodeNegotiate, encodeTargetInfo, MAX_NTLM_MESSAGE, MsvAv, NegotiateFlags, NtlmAvPairError, NtlmFormatError,
-  NtlmTooLargeError, NtlmV1RefusedError,
+  NtlmTooLargeError, NtlmV1RefusedError, ntowfv2, verifyNtlmv2Response,
 } from './index.js';
-import { CHROMIUM, COMMON, V2 } from './vectors.js';
+import { CHROMIUM, COMMON, V2, WINDOWS_CBT } from './vectors.js';
 import { KerbsideError } from '../../core/errors.js';
 
 const h = fromHex;
@@ -188,4 +188,27 @@ test('errors carry a hint and never the password or response bytes', () => {
     assert.ok(err.hint !== undefined && err.hint.length > 0);
     assert.ok(!err.explain().includes(V2.ntProofStr) && !err.explain().includes(COMMON.password));
   }
+});
+
+test('a real Windows 7 AUTHENTICATE (gss-ntlmssp T_NTLMv2_CBT): decode, verify, re-encode byte for byte', () => {
+  const bytes = h(WINDOWS_CBT.authenticate);
+  const a = decodeAuthenticate(bytes);
+  assert.equal(a.user, WINDOWS_CBT.user);
+  assert.equal(a.domain, WINDOWS_CBT.domain);
+  assert.equal(a.workstation, WINDOWS_CBT.workstation);
+  assert.equal(toHex(a.lmChallengeResponse), '00'.repeat(24));
+  assert.equal(a.encryptedRandomSessionKey, undefined);
+  assert.equal(toHex(a.mic!), WINDOWS_CBT.mic);
+  assert.deepEqual(a.version, { major: 6, minor: 1, build: 7600, revision: 15 });
+  const ti = a.ntlmv2!.targetInfo;
+  assert.equal(ti.timestamp, WINDOWS_CBT.serverTime);
+  assert.equal(a.ntlmv2!.timestamp, WINDOWS_CBT.serverTime);
+  assert.equal(ti.flags, 2);
+  assert.equal(ti.singleHost?.length, 48);
+  assert.equal(ti.dnsComputerName, 'DC-ws2008r2.ws2008r2.local');
+  assert.equal(ti.targetName, 'HTTP/dc-ws2008r2.ws2008r2.local');
+  assert.equal(toHex(ti.channelBindings!), WINDOWS_CBT.channelBindingsHash);
+  const key = ntowfv2({ ntHash: h(WINDOWS_CBT.ntHash) }, a.user, a.domain);
+  verifyNtlmv2Response(key, h(WINDOWS_CBT.serverChallenge), a.ntlmv2!.ntProofStr, a.ntlmv2!.blob);
+  assert.equal(toHex(encodeAuthenticate(a)), WINDOWS_CBT.authenticate);
 });

@@ -7,7 +7,7 @@
 import { fromHex } from '../../core/bytes.js';
 import { fuzzSuite, type FuzzTargets } from '../../testing/fuzz.js';
 import { decodeAuthenticate, decodeChallenge, decodeNegotiate, decodeTargetInfo, kxkeyV2, ntowfv2, verifyMic, verifyNtlmv2Response } from './index.js';
-import { CHROMIUM, V2 } from './vectors.js';
+import { CHROMIUM, V2, WINDOWS_CBT } from './vectors.js';
 
 const dictionary = [
   fromHex('4e544c4d53535000'), fromHex('01000000'), fromHex('02000000'), fromHex('03000000'), fromHex('00000000'),
@@ -17,7 +17,7 @@ const dictionary = [
 const targets: FuzzTargets = {
   decodeNegotiate: () => ({ seeds: [fromHex(CHROMIUM.negotiate)], dictionary, weight: 0.5, run: (input) => { decodeNegotiate(input); } }),
   decodeChallenge: () => ({ seeds: [fromHex(V2.challenge)], dictionary, run: (input) => { decodeChallenge(input); } }),
-  decodeAuthenticate: () => ({ seeds: [fromHex(V2.authenticate), fromHex(CHROMIUM.authenticate)], dictionary, run: (input) => { decodeAuthenticate(input); } }),
+  decodeAuthenticate: () => ({ seeds: [fromHex(V2.authenticate), fromHex(CHROMIUM.authenticate), fromHex(WINDOWS_CBT.authenticate)], dictionary, run: (input) => { decodeAuthenticate(input); } }),
   decodeTargetInfo: () => ({ seeds: [fromHex(V2.targetInfo), fromHex(CHROMIUM.targetInfo)], dictionary, weight: 0.5, run: (input) => { decodeTargetInfo(input); } }),
   acceptAuthenticate: () => {
     const negotiate = fromHex(CHROMIUM.negotiate);
