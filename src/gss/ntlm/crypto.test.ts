@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { concatBytes, fromHex, toHex } from '../../core/bytes.js';
 import { rc4, rc4Stream } from '../../crypto/index.js';
+import { BadBindingsError } from '../errors.js';
 import { seededRandom, type RandomSource } from '../../core/random.js';
 import {
   acceptAuthenticate, acceptorExportedSessionKey, avTimestamp, buildAuthenticate, encodeChallenge, chooseExportedSessionKey, computeMic, decodeAuthenticate, decodeChallenge, filetimeFromUnixMs, kxkeyV2,
@@ -181,6 +182,10 @@ test('buildAuthenticate reproduces Chromium\'s NTLMv2 response, and acceptAuthen
   const accepted = acceptAuthenticate(input.negotiate, input.challenge, built.authenticate, () => ({ ntHash: ntHash(COMMON.password) }));
   assert.equal(toHex(accepted.exportedSessionKey), COMMON.randomSessionKey);
   assert.equal(accepted.message.ntlmv2?.targetInfo.targetName, 'HTTP/Server');
+  // Channel bindings (EPA): the acceptor's own hash must match the client's.
+  acceptAuthenticate(input.negotiate, input.challenge, built.authenticate, () => input.secret, { channelBindingsHash: h(CHROMIUM.channelBindingsHash) });
+  assert.throws(() => acceptAuthenticate(input.negotiate, input.challenge, built.authenticate, () => input.secret, { channelBindingsHash: new Uint8Array(16) }),
+    (e: unknown) => e instanceof BadBindingsError);
   // A NEGOTIATE altered in transit (flags stripped by a man in the middle) is caught by the MIC.
   const downgraded = input.negotiate.slice();
   downgraded[14] = 0;

@@ -11,6 +11,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { concatBytes, constantTimeEqual, type RandomSource } from '../../core/index.js';
 import { md4, rc4, rc4Stream } from '../../crypto/index.js';
 import { InvalidArgumentError } from '../../core/errors.js';
+import { BadBindingsError } from '../errors.js';
 import { NtlmIntegrityError, NtlmNegotiationError } from './errors.js';
 import {
   avFlags, avString, decodeAuthenticate, decodeChallenge, encodeAuthenticate, encodeTargetInfo, hasFlag, MIC_LENGTH, MIC_OFFSET, MsvAv,
@@ -363,7 +364,19 @@ export interface AcceptedAuthenticate {
  * NTLMv2 proof, the session key, and the MIC, which is required (downgrade
  * protection: kerbside's clients always send one).
  */
-export function acceptAuthenticate(negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, lookup: (user: string, domain: string) => NtlmSecret): AcceptedAuthenticate {
+export interface AcceptAuthenticateOptions {
+  /**
+   * MD5 of the channel bindings this acceptor sees (gss/channel-bindings.ts).
+   * When given, the client's MsvAvChannelBindings must equal it (EPA); an
+   * absent or all-zero value from the client fails with BadBindingsError.
+   */
+  readonly channelBindingsHash?: Uint8Array;
+}
+
+export function acceptAuthenticate(
+  negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, lookup: (user: string, domain: string) => NtlmSecret,
+  options: AcceptAuthenticateOptions = {},
+): AcceptedAuthenticate {
   const message = decodeAuthenticate(authenticate);
   if (message.ntlmv2 === undefined) {
     throw new NtlmNegotiationError('anonymous NTLM authentication is not accepted', { hint: 'the client sent an empty NT response; configure it with credentials' });
@@ -378,5 +391,15 @@ export function acceptAuthenticate(negotiate: Uint8Array, challenge: Uint8Array,
     });
   }
   verifyMic(exportedSessionKey, negotiate, challenge, authenticate);
+  if (options.channelBindingsHash !== undefined) {
+    const sent = message.ntlmv2.targetInfo.channelBindings;
+    if (sent === undefined || !constantTimeEqual(sent, options.channelBindingsHash)) {
+      throw new BadBindingsError('the NTLM client\'s channel bindings (MsvAvChannelBindings) do not match this connection', {
+        hint: sent === undefined
+          ? 'the client sent no channel bindings; it must support Extended Protection for Authentication'
+          : 'the client bound its authentication to another TLS channel: a proxy terminating TLS, or a relayed authentication',
+      });
+    }
+  }
   return { message, exportedSessionKey };
 }
