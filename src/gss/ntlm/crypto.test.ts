@@ -28,6 +28,9 @@ test('NTOWFv2 and LMOWFv2 from the password and from the NT hash (§4.2.4.1.1)',
   // The user name is upper-cased, the domain is not.
   assert.equal(toHex(ntowfv2({ password: COMMON.password }, 'user', COMMON.domain)), V2.responseKeyNT);
   assert.notEqual(toHex(ntowfv2({ password: COMMON.password }, COMMON.user, 'DOMAIN')), V2.responseKeyNT);
+  // Upper-casing keeps the length, as Windows does: "ß" is left alone rather than becoming "SS".
+  assert.equal(toHex(ntowfv2({ password: 'x' }, 'stra\u00dfe', 'D')), toHex(ntowfv2({ password: 'x' }, 'STRA\u00dfE', 'D')));
+  assert.notEqual(toHex(ntowfv2({ password: 'x' }, 'stra\u00dfe', 'D')), toHex(ntowfv2({ password: 'x' }, 'STRASSE', 'D')));
 });
 
 test('NTLMv2 response: temp, NTProofStr, SessionBaseKey (§4.2.4.1.2, §4.2.4.1.3, §4.2.4.2.2)', () => {

@@ -52,7 +52,20 @@ export type NtlmSecret = { readonly password: string } | { readonly ntHash: Uint
 export function ntowfv2(secret: NtlmSecret, user: string, domain: string): Uint8Array {
   const key = 'password' in secret ? ntHash(secret.password) : secret.ntHash;
   need(key, 16, 'NT hash');
-  return hmacMd5(key, utf16le(user.toUpperCase() + domain));
+  return hmacMd5(key, utf16le(upcase(user) + domain));
+}
+
+/**
+ * Windows upper-cases code unit by code unit (RtlUpcaseUnicodeString), so a
+ * character whose upper case is longer ("ß" → "SS") stays as it is.
+ */
+function upcase(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const up = ch.toUpperCase();
+    out += up.length === ch.length ? up : ch;
+  }
+  return out;
 }
 
 /** LMOWFv2 (§3.3.2) is defined equal to NTOWFv2. */
