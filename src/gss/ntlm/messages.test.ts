@@ -212,3 +212,17 @@ test('a real Windows 7 AUTHENTICATE (gss-ntlmssp T_NTLMv2_CBT): decode, verify, 
   verifyNtlmv2Response(key, h(WINDOWS_CBT.serverChallenge), a.ntlmv2!.ntProofStr, a.ntlmv2!.blob);
   assert.equal(toHex(encodeAuthenticate(a)), WINDOWS_CBT.authenticate);
 });
+
+test('NTLMv2 response framing: too short, wrong response type, AV pairs without EOL', () => {
+  const a = decodeAuthenticate(h(V2.authenticate));
+  const withNt = (nt: Uint8Array): Uint8Array => encodeAuthenticate({ ...a, ntChallengeResponse: nt });
+  const nt = a.ntChallengeResponse;
+  assert.throws(() => decodeAuthenticate(withNt(nt.subarray(0, 30))), (e: unknown) => e instanceof NtlmFormatError && /too short for NTLMv2/.test(e.message));
+  const badType = nt.slice();
+  badType[16] = 2;
+  assert.throws(() => decodeAuthenticate(withNt(badType)), (e: unknown) => e instanceof NtlmFormatError && /response type/.test(e.message));
+  // Cut inside the AV pairs (before MsvAvEOL).
+  assert.throws(() => decodeAuthenticate(withNt(nt.subarray(0, 60))), NtlmAvPairError);
+  // LM response and session key lengths.
+  assert.throws(() => decodeAuthenticate(encodeAuthenticate({ ...a, lmChallengeResponse: new Uint8Array(16) })), /LM response of 16/);
+});
