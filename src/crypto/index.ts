@@ -49,3 +49,6 @@ export {
   groupOf, chooseGroup, decodeClientPublicKey, encodeClientPublicKey, agree, generateClientKey,
 } from './pkinit-dh.js';
 export type { PkinitGroup, ClientPublicKey, KdcAgreement, ClientKey } from './pkinit-dh.js';
+// MD4 and RC4 for NTLM (MS-NLMP §3.3.2 NTOWF, §3.4 sealing); legacy algorithms, not for new uses.
+export { md4 } from './rfc4757/md4.js';
+export { rc4, rc4Stream } from './rfc4757/rc4.js';

@@ -1,0 +1,42 @@
+/**
+ * NTLM (MS-NLMP) failures as typed GSS errors. Messages name fields and
+ * offsets, never passwords, hashes, keys or response bytes.
+ */
+
+import { BadMicError, DefectiveTokenError, GssError, type GssMajorName } from '../errors.js';
+
+/** A NEGOTIATE, CHALLENGE or AUTHENTICATE message breaks MS-NLMP §2.2 framing (signature, type, fields, lengths). */
+export class NtlmFormatError extends DefectiveTokenError {
+  static override readonly code: string = 'ERR_NTLM_FORMAT';
+}
+
+/** A message over the 64 KiB bound kerbside accepts (no real NTLM message comes near it). */
+export class NtlmTooLargeError extends NtlmFormatError {
+  static override readonly code: string = 'ERR_NTLM_TOO_LARGE';
+}
+
+/** The AV_PAIR list (MS-NLMP §2.2.2.1) is malformed: no MsvAvEOL, a duplicate id, a value of the wrong size. */
+export class NtlmAvPairError extends NtlmFormatError {
+  static override readonly code: string = 'ERR_NTLM_AV_PAIR';
+}
+
+/**
+ * The peer answered with an NTLMv1 (or LM) response, 24 octets. kerbside
+ * implements only NTLMv2 (MS-NLMP §3.3.2): v1 responses are crackable and
+ * carry no target information, so they are refused outright.
+ */
+export class NtlmV1RefusedError extends GssError {
+  static override readonly code: string = 'ERR_NTLM_V1_REFUSED';
+  static override readonly major: GssMajorName = 'GSS_S_FAILURE';
+}
+
+/** The negotiated flags ask for something kerbside does not do (no extended session security for signing/sealing). */
+export class NtlmNegotiationError extends GssError {
+  static override readonly code: string = 'ERR_NTLM_NEGOTIATION';
+  static override readonly major: GssMajorName = 'GSS_S_FAILURE';
+}
+
+/** A MIC or message signature (MS-NLMP §3.1.5.1.2, §3.4.4) does not verify. */
+export class NtlmIntegrityError extends BadMicError {
+  static override readonly code: string = 'ERR_NTLM_INTEGRITY';
+}
