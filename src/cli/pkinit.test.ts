@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { systemClock } from '../core/clock.js';
 import { clientKrb5Conf } from '../files/index.js';
 import { runCli, runCliInProcess, spawnCli, type CliProcess } from '../testing/kerbside-cli.js';
 import { baseEnvironment, mitTool, parseKlistCache, runProgram } from '../testing/mit-tools.js';
@@ -83,7 +84,11 @@ test('kerbside ca + smartcard enroll + kerbside kdc: MIT kinit with a SoftHSM2 s
     assert.ok(ourList.config.some((l) => /pa_type.* = 16/.test(l)), ourList.config.join('\n'));
 
     // Wrong PIN: the token refuses the login, so MIT has no certificate to offer.
+    // With alice --requires-pkinit MIT cannot fall back to her password (else it prompts for it after the card fails).
+    assert.equal((await runCliInProcess(['principal', 'modify', 'alice', '--requires-pkinit', '--dir', dir])).code, 0);
+    await systemClock().sleep(1500); // the KDC sees database changes within one poll interval
     const wrong = await mit('kinit', ['-X', identity, `alice@${REALM}`], '000000\n\n');
+    assert.match(wrong.stderr, /Preauthentication failed/, 'MIT: the card would not log in, so no PKINIT request could be made');
     assert.notEqual(wrong.code, 0);
     assert.ok(!kdc.stderr().includes(PIN) && !kdc.stderr().includes('000000'), 'no PIN in the KDC log');
 
@@ -104,6 +109,7 @@ test('kerbside ca + smartcard enroll + kerbside kdc: MIT kinit with a SoftHSM2 s
     await kdc.waitFor(/ready on/);
     const refused = await mit('kinit', ['-X', file, `alice@${REALM}`], '\n');
     assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /kinit: Revoked certificate while getting initial credentials/, 'MIT names the RFC 4556 error');
     assert.match(kdc.stderr(), new RegExp(`result=KDC_ERR_REVOKED_CERTIFICATE .*serial ${serial}`));
   } finally {
     await kdc?.stop('SIGKILL');
