@@ -7,11 +7,10 @@
  * always carries clientPublicValue, so a KDC must answer with dhInfo.
  */
 
-import { createHash, X509Certificate } from 'node:crypto';
 import { KerbsideError } from '../core/errors.js';
 import type { RandomSource } from '../core/random.js';
 import {
-  IntegrityError, PKINIT_KDF_HASHES, chooseGroup, generateClientKey, octetString2Key, pkinitKdf,
+  IntegrityError, chooseGroup, generateClientKey, octetString2Key, pkAuthenticatorChecksum, pkinitKdf, pkinitKdfHash,
   type ClientKey as DhClientKey, type Key, type PkinitGroup,
 } from '../crypto/index.js';
 import {
@@ -19,7 +18,7 @@ import {
   type AsRep, type KrbError, type PaData, type PrincipalName,
 } from '../messages/index.js';
 import {
-  CertificateError, signCms, validateCertificate, verifyCms, type Signer, type ValidatedCertificate,
+  CertificateError, certificateIdentity, signCms, validateCertificate, verifyCms, type CertificateIdentity, type Signer, type ValidatedCertificate,
 } from '../pki/index.js';
 
 /** A certificate and its private key (software or a PKCS#11 token) proving the client's identity. */
@@ -173,7 +172,7 @@ export class PkinitClientExchange {
         ctime: new Date(kdcNow - ms),
         nonce: body.nonce >>> 0,
         // RFC 4556 §3.2.1: paChecksum is SHA-1 of the DER KDC-REQ-BODY.
-        paChecksum: new Uint8Array(createHash('sha1').update(bodyDer).digest()),
+        paChecksum: pkAuthenticatorChecksum(bodyDer),
         ...(this.#freshness !== undefined ? { freshnessToken: this.#freshness } : {}),
       },
       clientPublicValue: dh.spkiDer,
@@ -291,7 +290,7 @@ export class PkinitClientExchange {
       return octetString2Key(enctype, z, undefined, dhInfo.serverDHNonce);
     }
     const kdfId = dhInfo.kdf.kdfId;
-    const hash = PKINIT_KDF_HASHES[kdfId];
+    const hash = pkinitKdfHash(kdfId);
     if (hash === undefined || !OFFERED_KDFS.includes(kdfId as (typeof OFFERED_KDFS)[number])) {
       throw new PkinitBadReplyError(`the KDC of ${this.#realm} chose KDF ${kdfId}, which kerbside did not offer`, { detail: { kdf: kdfId } });
     }
@@ -350,7 +349,12 @@ export class PkinitClientExchange {
   /** The client certificate for messages: where it came from, and its subject, issuer and serial. */
   #signerDescription(): string {
     if (this.#signerName === undefined) {
-      const who = certificateIdentity(this.#src.signer.certificate);
+      let who: CertificateIdentity | undefined;
+      try {
+        who = certificateIdentity(this.#src.signer.certificate);
+      } catch {
+        who = undefined; // a certificate pki cannot parse is named by its source only
+      }
       const parts = [this.#src.description, who === undefined ? undefined : describe(who)].filter((x) => x !== undefined);
       this.#signerName = parts.length === 0 ? 'of this client' : parts.join(' ');
     }
@@ -360,20 +364,4 @@ export class PkinitClientExchange {
 
 function describe(v: { readonly subject: string; readonly issuer: string; readonly serial: string }): string {
   return `(subject "${v.subject}", issuer "${v.issuer}", serial ${v.serial})`;
-}
-
-/**
- * Subject, issuer and serial of a DER certificate for messages, in the form
- * the pki errors use ('CN=alice,O=EXAMPLE.COM', most specific RDN first;
- * lower-case hex serial). Undefined when node cannot parse it.
- */
-function certificateIdentity(der: Uint8Array): { subject: string; issuer: string; serial: string } | undefined {
-  try {
-    const x = new X509Certificate(der);
-    // node prints one RDN per line, least specific first.
-    const dn = (text: string): string => text.split('\n').filter((l) => l !== '').reverse().join(',');
-    return { subject: dn(x.subject), issuer: dn(x.issuer), serial: x.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, '') };
-  } catch {
-    return undefined;
-  }
 }

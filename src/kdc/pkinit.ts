@@ -15,7 +15,7 @@ import { createHmac } from 'node:crypto';
 import { bytesEqual, concatBytes, constantTimeEqual } from '../core/bytes.js';
 import type { RandomSource } from '../core/random.js';
 import {
-  DhParametersNotAcceptedError, DhPublicValueError, PKINIT_GROUPS, PKINIT_KDF_HASHES, acceptedDhParameters, agree, octetString2Key, pkAuthenticatorChecksum, pkinitKdf,
+  DhParametersNotAcceptedError, DhPublicValueError, PKINIT_GROUPS, acceptedDhParameters, agree, octetString2Key, pkAuthenticatorChecksum, pkinitKdf, pkinitKdfHash,
   type Key, type PkinitGroup,
 } from '../crypto/index.js';
 import {
@@ -196,7 +196,7 @@ export function pkinitMechanism(options: PkinitKdcOptions): PreauthMechanism {
 
       const enctype = replyEnctype(ctx, ctx.policy);
       // RFC 8636 §6: the first KDF of the client's list that we implement; none → RFC 4556 octetstring2key.
-      const kdfId = authPack.supportedKDFs?.map((k) => k.kdfId).find((id) => Object.hasOwn(PKINIT_KDF_HASHES, id));
+      const kdfId = authPack.supportedKDFs?.map((k) => k.kdfId).find((id) => pkinitKdfHash(id) !== undefined);
       const keyInfo = KdcDhKeyInfo.encode({ subjectPublicKey: { bytes: agreed.serverPublicValue, unusedBits: 0 }, nonce: pk.nonce });
       let dhSignedData: Uint8Array;
       try {
@@ -212,7 +212,7 @@ export function pkinitMechanism(options: PkinitKdcOptions): PreauthMechanism {
       const replyKey: Key = kdfId === undefined
         ? octetString2Key(enctype, agreed.sharedSecret, authPack.clientDHNonce)
         : pkinitKdf({
-          hash: PKINIT_KDF_HASHES[kdfId]!, enctype, sharedSecret: agreed.sharedSecret,
+          hash: pkinitKdfHash(kdfId)!, enctype, sharedSecret: agreed.sharedSecret,
           clientName: { realm: body.realm, principalName: body.cname! },
           serverName: { realm: body.realm, principalName: body.sname! },
           asReq: ctx.rawRequest ?? new Uint8Array(0), pkAsRep,

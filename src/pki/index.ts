@@ -19,6 +19,7 @@ export type {
   RealmCa, RealmCaOptions, LoadRealmCaOptions, PemPair, IssuedCertificate, KdcCertificateOptions, UserCertificateOptions, RevokedEntry, CrlOptions,
 } from './ca.js';
 export { validateCertificate, certificatePrincipal } from './validate.js';
+export { certificateIdentity } from './x509-util.js';
 export type {
   CertificatePurpose, ValidateOptions, ValidatedCertificate, CertificatePrincipalOptions, CertificatePrincipal,
 } from './validate.js';

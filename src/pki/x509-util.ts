@@ -46,6 +46,11 @@ export function identityOf(cert: pkijs.Certificate): CertificateIdentity {
   return { subject: dnToString(cert.subject), issuer: dnToString(cert.issuer), serial: serialOf(cert) };
 }
 
+/** Subject, issuer and serial of a DER certificate, as every pki error names them. */
+export function certificateIdentity(der: Uint8Array): CertificateIdentity {
+  return identityOf(parseCertificate(der, 'named'));
+}
+
 export function certificateDer(cert: pkijs.Certificate): Uint8Array {
   return new Uint8Array(cert.toSchema(false).toBER(false));
 }
