@@ -13,7 +13,7 @@ import {
   DEFAULT_PREAUTH, createKdc, pkinitMechanism, preauthRegistry, resolveRealmPolicy, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress, type TransportLimitKind,
 } from '../kdc/index.js';
 import {
-  isolateSink, jsonLinesSink, rateLimitSink, redactEvent, type EventSink, type KerbsideEvent, type RateLimitGroup,
+  createEmitter, isolateSink, jsonLinesSink, rateLimitSink, redactEvent, type EventSink, type KerbsideEvent, type RateLimitGroup,
 } from '../events/index.js';
 import type { Clock } from '../core/clock.js';
 import { PrincipalCache, openSqliteReplayCache } from '../store/index.js';
@@ -149,6 +149,8 @@ export function logSink(write: (line: string) => void, format: LogFormat, verbos
 
 export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRunOptions): Promise<RunningKdc> {
   const events = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false, io.clock);
+  // The runner's own events, through the catalogue and the same sink isolation as the KDC's.
+  const log = createEmitter(events, io.clock);
   const policy = realmPolicy(realm.settings);
   const resolved = resolveRealmPolicy(policy);
   const replayCache = await openSqliteReplayCache({
@@ -157,19 +159,16 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
   const cache = await PrincipalCache.open(realm.store, {
     clock: io.clock,
     pollIntervalMs: options.pollIntervalMs ?? 1000,
-    onError: (err) => events.emit({
-      type: 'kdc.store_poll_failed', time: io.clock.now(), severity: 'warning', fields: {},
-      message: `reading the principal database's change log failed (serving cached principals): ${err instanceof Error ? err.message : String(err)}`,
-    }),
+    onError: (err) => log.emit('kdc.store_poll_failed',
+      `reading the principal database's change log failed (serving cached principals): ${err instanceof Error ? err.message : String(err)}`),
   }).catch((err: unknown) => {
     replayCache.close();
     throw err;
   });
   if (policy.lockout?.maxFailures === 0) {
-    events.emit({
-      type: 'kdc.config', time: io.clock.now(), severity: 'warning', fields: { realm: realm.settings.realm },
-      message: `account lockout is off: kdc.conf sets no maxfailure for realm ${realm.settings.realm}, so passwords can be guessed without limit (see docs/lockout.md)`,
-    });
+    log.emit('kdc.config',
+      `account lockout is off: kdc.conf sets no maxfailure for realm ${realm.settings.realm}, so passwords can be guessed without limit (see docs/lockout.md)`,
+      { realm: realm.settings.realm });
   }
   // PKINIT when kdc.conf names a pkinit_identity (kerbside ca init writes it; docs/pkinit.md).
   const pkinit = realm.settings.pkinit === undefined ? undefined
@@ -180,10 +179,9 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
     });
   if (pkinit !== undefined) {
     const p = realm.settings.pkinit!;
-    events.emit({
-      type: 'kdc.config', time: io.clock.now(), severity: 'info', fields: { realm: realm.settings.realm, pkinit: true },
-      message: `PKINIT on: KDC certificate ${p.certificate}, ${pkinit.anchors.length} trust anchor(s), ${pkinit.crls?.length ?? 0} CRL(s), DH from ${p.dhMinBits} bits${p.requireFreshness ? ', freshness tokens required' : ''} (docs/pkinit.md)`,
-    });
+    log.emit('kdc.config',
+      `PKINIT on: KDC certificate ${p.certificate}, ${pkinit.anchors.length} trust anchor(s), ${pkinit.crls?.length ?? 0} CRL(s), DH from ${p.dhMinBits} bits${p.requireFreshness ? ', freshness tokens required' : ''} (docs/pkinit.md)`,
+      { realm: realm.settings.realm, pkinit: true }, 'info');
   }
   const kdc = createKdc({
     ...(pkinit === undefined ? {} : { preauth: preauthRegistry([...DEFAULT_PREAUTH.mechanisms, pkinitMechanism(pkinit)]) }),

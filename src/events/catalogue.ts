@@ -24,6 +24,7 @@ const ROWS = [
 
   // kdc/
   { type: 'kdc.request', severity: 'info', description: 'The KDC answered an AS or TGS request (issued a ticket or returned an error).' },
+  { type: 'kdc.config', severity: 'warning', description: 'What the KDC found in its configuration at start: a weak setting (lockout off) as a warning, a feature switched on (PKINIT) as information.' },
   { type: 'kdc.store_poll_failed', severity: 'warning', description: 'The KDC could not poll the principal database for changes; it keeps serving the principals it has cached until the database answers again.' },
   { type: 'kdc.preauth_failed', severity: 'warning', description: 'A client failed pre-authentication (wrong password or key).', windowsEventId: 4771 },
   { type: 'kdc.lockout', severity: 'warning', description: 'A principal was locked out after too many pre-authentication failures.', windowsEventId: 4740 },
