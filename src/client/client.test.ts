@@ -15,6 +15,7 @@ import { seededRandom, systemRandom } from '../core/random.js';
 import { ErrorCode, KrbError, Ticket } from '../messages/index.js';
 import { decodeCcache, encodeCcache } from '../files/index.js';
 import { startTestRealm, type TestRealm, type TestRealmOptions } from '../kdc/index.js';
+import { inProcessTransport } from '../testing/in-process-kdc.js';
 import { freeLoopbackPort } from '../testing/mit-realm.js';
 import {
   KerberosClient, clientConfig, socketTransport, buildCache, offsetFromHeader, errorFromKrbError, loadClientConfig,
@@ -128,7 +129,7 @@ test('typed errors: wrong password (24), unknown client (6) and service (7), no 
 test('expired and non-renewable tickets: TicketExpiredError and RenewLimitReachedError before anything is sent', async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const realm = await realmWith({ clock, random: seededRandom(5), policy: { maxLife: 3600, maxRenewableLife: 7200 } });
-  const net = recording(inProcess(realm));
+  const net = recording(inProcessTransport(realm));
   const client = clientFor(realm, { renewLifetime: 7_200_000 }, net.transport);
   const { credential: tgt } = await client.getInitialCredentials({ client: 'alice', password: 'alice-pw' });
   // Within the realm's maximum life, RENEWABLE-OK does not turn the ticket renewable.
@@ -143,24 +144,13 @@ test('expired and non-renewable tickets: TicketExpiredError and RenewLimitReache
   assert.equal(net.tries.length, sent, 'nothing was sent for requests that cannot succeed');
 });
 
-/** The realm's processor, in-process (shares the realm's ManualClock without sockets racing it). */
-function inProcess(realm: TestRealm): KdcTransport {
-  return {
-    async exchange(_a, protocol, request) {
-      const reply = await realm.kdc.process(request, { transport: protocol, address: '127.0.0.1', port: 40000 });
-      if (reply === undefined) throw new Error('no reply');
-      return reply;
-    },
-  };
-}
-
 test('clock skew: the KDC offset is learned from KRB_AP_ERR_SKEW, used for later requests and kept in the ccache header', async () => {
   const kdcClock = new ManualClock(Date.UTC(2026, 0, 1));
   const realm = await realmWith({ clock: kdcClock, random: seededRandom(6) });
   const hostClock = new ManualClock(Date.UTC(2026, 0, 1) + 12 * MIN); // this host runs 12 minutes fast
   const client = new KerberosClient({
     config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } } }),
-    clock: hostClock, random: seededRandom(7), transport: inProcess(realm),
+    clock: hostClock, random: seededRandom(7), transport: inProcessTransport(realm),
   });
   const r = await client.getInitialCredentials({ client: 'alice', password: 'alice-pw' });
   assert.equal(r.offset, -12 * MIN);
@@ -171,7 +161,7 @@ test('clock skew: the KDC offset is learned from KRB_AP_ERR_SKEW, used for later
   assert.deepEqual(cache.kdcTimeOffset, { seconds: -720, microseconds: 0 });
   assert.equal(offsetFromHeader(cache), -12 * MIN);
   // A client started from that cache's offset needs no second skew round.
-  const later = new KerberosClient({ config: client.config, clock: hostClock, random: seededRandom(8), transport: inProcess(realm), timeOffset: offsetFromHeader(cache) });
+  const later = new KerberosClient({ config: client.config, clock: hostClock, random: seededRandom(8), transport: inProcessTransport(realm), timeOffset: offsetFromHeader(cache) });
   await later.getServiceTicket(r.credential, 'HTTP/localhost');
 });
 

@@ -17,25 +17,16 @@ import { systemKeyPairs } from '../core/index.js';
 import { seededRandom, systemRandom } from '../core/random.js';
 import { memorySink } from '../events/index.js';
 import { readCcache } from '../files/index.js';
-import { DEFAULT_PREAUTH, pkinitMechanism, preauthRegistry, startTestRealm, type TestRealm } from '../kdc/index.js';
+import { DEFAULT_PREAUTH, pkinitMechanism, preauthRegistry, startTestRealm } from '../kdc/index.js';
 import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
 import { createRealmCa, issueKdcCertificate, softwareSigner } from '../pki/index.js';
 import { enrolledSoftHsmCard } from '../testing/softhsm.js';
-import { KerberosClient, LogonSession, cachedPaType, clientConfig, type KdcTransport } from './index.js';
+import { inProcessTransport } from '../testing/in-process-kdc.js';
+import { KerberosClient, LogonSession, cachedPaType, clientConfig } from './index.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const PIN = '864213';
-
-function inProcess(realm: TestRealm): KdcTransport {
-  return {
-    async exchange(_address, protocol, request) {
-      const reply = await realm.kdc.process(request, { transport: protocol, address: '127.0.0.1', port: 40000 });
-      if (reply === undefined) throw new Error('the KDC did not answer');
-      return reply;
-    },
-  };
-}
 
 test('smart-card session: one PIN at logon, renewals without the card, cannot_refresh_unattended before the TGT ends', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kerbside-smartcard-session-'));
@@ -55,7 +46,7 @@ test('smart-card session: one PIN at logon, renewals without the card, cannot_re
 
     const client = new KerberosClient({
       config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } }, renewLifetime: 7 * DAY }),
-      clock, random: seededRandom(6), transport: inProcess(realm),
+      clock, random: seededRandom(6), transport: inProcessTransport(realm),
     });
     const sink = memorySink();
     let pins = 0;

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../core/clock.js';
 import { systemKeyPairs } from '../core/index.js';
 import { seededRandom, systemRandom } from '../core/random.js';
-import { KerberosClient, clientConfig, type KdcTransport } from '../client/index.js';
+import { KerberosClient, clientConfig } from '../client/index.js';
+import { inProcessTransport } from '../testing/in-process-kdc.js';
 import { memorySink, type MemorySink } from '../events/index.js';
 import { AsReq, AuthPack, ErrorCode, PaPkAsReq, PaType, PkinitOid } from '../messages/index.js';
 import { generateClientKey, pkAuthenticatorChecksum } from '../crypto/index.js';
@@ -43,15 +44,8 @@ async function kdcWith(extra: Partial<PkinitKdcOptions> = {}): Promise<{ client:
     preauth: preauthRegistry([...DEFAULT_PREAUTH.mechanisms, pkinitMechanism({ signer: kdcSigner, anchors: [ca.certificate], random: systemRandom(), ...extra })]),
   });
   realms.push(realm);
-  const transport: KdcTransport = {
-    async exchange(_a, protocol, request) {
-      const reply = await realm.kdc.process(request, { transport: protocol, address: '127.0.0.1', port: 40000 });
-      if (reply === undefined) throw new Error('no reply');
-      return reply;
-    },
-  };
   const client = new KerberosClient({
-    config: clientConfig({ defaultRealm: REALM, realms: { [REALM]: { kdc: [realm.kdcAddress] } } }), clock, random: seededRandom(4), transport,
+    config: clientConfig({ defaultRealm: REALM, realms: { [REALM]: { kdc: [realm.kdcAddress] } } }), clock, random: seededRandom(4), transport: inProcessTransport(realm),
   });
   return { client, events, realm };
 }

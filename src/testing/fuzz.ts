@@ -265,6 +265,19 @@ function applyOp(input: Uint8Array, op: Op, seeds: readonly Uint8Array[], dictio
   }
 }
 
+/** Seeds for a codec's target: the vectors it decodes, or all of them when it decodes none. */
+export function decodableSeeds(codec: { decode(bytes: Uint8Array): unknown }, vectors: readonly Uint8Array[]): Uint8Array[] {
+  const own = vectors.filter((v) => {
+    try {
+      codec.decode(v);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return own.length > 0 ? own : [...vectors];
+}
+
 /** Random bytes, random bytes behind a seed's first octets, and mutated seeds. */
 export function fuzzInput(target: Pick<FuzzTarget, 'seeds' | 'maxRandomLength' | 'dictionary'>): Arbitrary<Uint8Array> {
   const seeds = target.seeds;
