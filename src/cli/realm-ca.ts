@@ -35,7 +35,7 @@ export async function loadCa(dir: string, io: CliIO): Promise<{ ca: RealmCa; rea
     throw new RealmDirectoryError(`the realm in ${settings.dir} has no certificate authority`, { hint: `create one with: kerbside ca init --dir ${dir}` });
   }
   const ca = await loadRealmCa({
-    realm: settings.realm, certificate: fromPem(certificate, 'CERTIFICATE'), privateKey: fromPem(key, 'PRIVATE KEY'),
+    realm: settings.realm, certificate, privateKey: key, // loadRealmCa reads PEM itself
     clock: io.clock, random: io.random, keys: systemKeyPairs(),
   });
   return { ca, realm: settings.realm, pkinit };

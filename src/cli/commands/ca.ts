@@ -11,7 +11,7 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { utf8 } from '../../core/bytes.js';
 import { systemKeyPairs } from '../../core/index.js';
-import { writeFileAtomic } from '../../files/index.js';
+import { readFileIfExists, writeFileAtomic } from '../../files/index.js';
 import { createRealmCa, fromPem, issueKdcCertificate, issueUserCertificate } from '../../pki/index.js';
 import { parseCommandLine, positionals, realmDirOption } from '../args.js';
 import { RealmDirectoryError } from '../errors.js';
@@ -39,11 +39,8 @@ async function init(io: CliIO, argv: readonly string[]): Promise<number> {
   const pkinit = join(settings.dir, PKINIT_DIR);
   await mkdir(pkinit, { recursive: true, mode: 0o700 });
   await chmod(pkinit, 0o700);
-  try {
-    await readFile(join(pkinit, CA_FILES.caKey));
+  if (await readFileIfExists(join(pkinit, CA_FILES.caKey), 'CA key') !== undefined) {
     throw new RealmDirectoryError(`${pkinit} already holds a certificate authority`, { hint: 'issue certificates with kerbside ca issue; delete the folder to start over (every issued certificate becomes untrusted)' });
-  } catch (err) {
-    if (err instanceof RealmDirectoryError) throw err;
   }
   const validityDays = values['validity-days'] === undefined ? undefined : Number(values['validity-days']);
   if (validityDays !== undefined && !(Number.isInteger(validityDays) && validityDays > 0)) throw new UsageError(`--validity-days "${values['validity-days']!}" is not a number of days`);

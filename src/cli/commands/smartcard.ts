@@ -8,7 +8,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { toHex } from '../../core/bytes.js';
+import { fromHex, toHex } from '../../core/bytes.js';
 import { issueUserCertificate, openToken } from '../../pki/index.js';
 import { parseCommandLine, positionals, realmDirOption } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
@@ -45,7 +45,7 @@ async function enroll(io: CliIO, argv: readonly string[]): Promise<number> {
   if (slot !== undefined && !Number.isSafeInteger(slot)) throw new UsageError(`--slot "${values.slot!}" is not a slot id`);
   const idHex = values.id ?? toHex(io.random.bytes(4));
   if (!/^([0-9a-fA-F]{2})+$/.test(idHex)) throw new UsageError(`--id "${idHex}" is not hexadecimal bytes`);
-  const id = new Uint8Array(Buffer.from(idHex, 'hex'));
+  const id = fromHex(idHex);
   const validityDays = values['validity-days'] === undefined ? 365 : Number(values['validity-days']);
   if (!(Number.isInteger(validityDays) && validityDays > 0)) throw new UsageError(`--validity-days "${values['validity-days']!}" is not a number of days`);
 
