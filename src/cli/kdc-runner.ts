@@ -151,6 +151,9 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
   const events = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false, io.clock);
   // The runner's own events, through the catalogue and the same sink isolation as the KDC's.
   const log = createEmitter(events, io.clock);
+  // PKINIT when kdc.conf names a pkinit_identity (kerbside ca init writes it; docs/pkinit.md). Its files are
+  // read before anything is opened, so a missing one leaves nothing to close.
+  const pkinit = realm.settings.pkinit === undefined ? undefined : await kdcPkinitOptions(realm.settings.pkinit, io.random);
   const policy = realmPolicy(realm.settings);
   const resolved = resolveRealmPolicy(policy);
   const replayCache = await openSqliteReplayCache({
@@ -170,13 +173,6 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
       `account lockout is off: kdc.conf sets no maxfailure for realm ${realm.settings.realm}, so passwords can be guessed without limit (see docs/lockout.md)`,
       { realm: realm.settings.realm });
   }
-  // PKINIT when kdc.conf names a pkinit_identity (kerbside ca init writes it; docs/pkinit.md).
-  const pkinit = realm.settings.pkinit === undefined ? undefined
-    : await kdcPkinitOptions(realm.settings.pkinit, io.random).catch((err: unknown) => {
-      cache.stop();
-      replayCache.close();
-      throw err;
-    });
   if (pkinit !== undefined) {
     const p = realm.settings.pkinit!;
     log.emit('kdc.config',
