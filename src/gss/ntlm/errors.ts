@@ -40,3 +40,18 @@ export class NtlmNegotiationError extends GssError {
 export class NtlmIntegrityError extends BadMicError {
   static override readonly code: string = 'ERR_NTLM_INTEGRITY';
 }
+
+/**
+ * NTLM logon failure (Windows STATUS_LOGON_FAILURE): unknown user or wrong
+ * password. The client is told only this; `detail.cause` says which for the log.
+ */
+export class NtlmLogonFailureError extends GssError {
+  static override readonly code: string = 'ERR_NTLM_LOGON_FAILURE';
+  static override readonly major: GssMajorName = 'GSS_S_DEFECTIVE_CREDENTIAL';
+}
+
+/** The account exists but may not log on with NTLM: disabled, locked out, expired, or NTLM not enabled for it. */
+export class NtlmAccountRestrictionError extends GssError {
+  static override readonly code: string = 'ERR_NTLM_ACCOUNT_RESTRICTION';
+  static override readonly major: GssMajorName = 'GSS_S_DEFECTIVE_CREDENTIAL';
+}

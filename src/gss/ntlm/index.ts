@@ -7,3 +7,4 @@
 export * from './errors.js';
 export * from './messages.js';
 export * from './crypto.js';
+export * from './validator.js';
