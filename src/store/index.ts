@@ -24,3 +24,9 @@ export { MemoryReplayCache, type ReplayCache, type ReplayTuple } from './replay-
 export { ReplayCacheFullError } from './errors.js';
 export { replayTag, type ReplayCacheOptions } from './replay-cache.js';
 export { openSqliteReplayCache, type SqliteReplayCache, type SqliteReplayCacheOptions } from './sqlite-replay-cache.js';
+export {
+  MemoryEventLogStore, EVENT_LEVELS, eventRecordSize, eventUserMatches, DEFAULT_EVENT_QUERY_LIMIT, MAX_EVENT_QUERY_LIMIT,
+  type EventLevel, type EventRecordData, type NewEventRecord, type EventRecord, type EventQuery, type EventPage, type EventPurge,
+  type EventLogStore,
+} from './event-log.js';
+export { openSqliteEventLog, type SqliteEventLog, type SqliteEventLogOptions } from './sqlite-event-log.js';

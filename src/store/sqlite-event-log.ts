@@ -1,0 +1,191 @@
+/**
+ * The event log in a SQLite file of its own (`<realm dir>/events.sqlite`,
+ * `<scheduler dir>/events.sqlite`), through better-sqlite3 (an optional peer,
+ * loaded when the log is opened). WAL with synchronous = NORMAL: an appended
+ * batch survives the process being killed, though not necessarily a power
+ * failure — the log is not the principal database. Readers in other
+ * processes (`kerbside events --follow`) see each commit at once.
+ * `seq` is an AUTOINCREMENT key, so a purge never lets a cursor see a seq twice.
+ */
+
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { StoreClosedError } from './errors.js';
+import {
+  checkEventQuery, checkEventRecords, eventRecordSize, type EventLevel, type EventLogStore, type EventPage, type EventPurge,
+  type EventQuery, type EventRecord, type EventRecordData, type NewEventRecord,
+} from './event-log.js';
+import { loadBetterSqlite3, unavailable } from './sqlite.js';
+
+type Database = BetterSqlite3.Database;
+type DatabaseConstructor = new (path: string, options?: BetterSqlite3.Options) => Database;
+
+export interface SqliteEventLogOptions {
+  /** The SQLite file (created with its directory if missing, mode 0600). */
+  readonly path: string;
+  /** How long a write waits for another process's write lock (default 5000 ms). */
+  readonly busyTimeoutMs?: number;
+}
+
+/** What openSqliteEventLog returns (no better-sqlite3 types in the published typings). */
+export interface SqliteEventLog extends EventLogStore {
+  readonly path: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  time      INTEGER NOT NULL,   -- ms since the epoch
+  level     TEXT    NOT NULL,   -- EventLevel
+  source    TEXT    NOT NULL,
+  category  TEXT    NOT NULL,
+  event_id  INTEGER NOT NULL,
+  type      TEXT    NOT NULL,
+  user      TEXT,
+  computer  TEXT    NOT NULL,
+  message   TEXT    NOT NULL,
+  data      TEXT    NOT NULL,   -- JSON object
+  size      INTEGER NOT NULL    -- eventRecordSize, for retention by size
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (time);
+CREATE INDEX IF NOT EXISTS events_event_id ON events (event_id, seq);
+CREATE INDEX IF NOT EXISTS events_source ON events (source, seq);
+CREATE INDEX IF NOT EXISTS events_user ON events (user, seq);
+`;
+
+interface Row {
+  seq: number; time: number; level: string; source: string; category: string; event_id: number; type: string;
+  user: string | null; computer: string; message: string; data: string;
+}
+
+function fromRow(r: Row): EventRecord {
+  return Object.freeze({
+    seq: r.seq, time: r.time, level: r.level as EventLevel, source: r.source, category: r.category, eventId: r.event_id,
+    type: r.type, user: r.user, computer: r.computer, message: r.message, data: Object.freeze(JSON.parse(r.data) as EventRecordData),
+  });
+}
+
+/** WHERE clause and parameters for the filters of a query (not the cursor). */
+function where(q: EventQuery): { sql: string[]; params: unknown[] } {
+  const sql: string[] = [];
+  const params: unknown[] = [];
+  const anyOf = (column: string, values: readonly unknown[] | undefined): void => {
+    if (values === undefined) return;
+    if (values.length === 0) { sql.push('0'); return; }
+    sql.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  if (q.since !== undefined) { sql.push('time >= ?'); params.push(q.since); }
+  if (q.until !== undefined) { sql.push('time < ?'); params.push(q.until); }
+  anyOf('event_id', q.eventIds);
+  anyOf('source', q.sources);
+  anyOf('level', q.levels);
+  anyOf('type', q.types);
+  if (q.user !== undefined) {
+    // eventUserMatches: exact, NAME@REALM, DOMAIN\NAME (substr, not LIKE: names are case-sensitive).
+    sql.push('(user = ? OR substr(user, 1, ?) = ? OR substr(user, -?) = ?)');
+    params.push(q.user, q.user.length + 1, `${q.user}@`, q.user.length + 1, `\\${q.user}`);
+  }
+  return { sql, params };
+}
+
+export async function openSqliteEventLog(options: SqliteEventLogOptions): Promise<SqliteEventLog> {
+  const Driver = await loadBetterSqlite3() as unknown as DatabaseConstructor;
+  const path = resolve(options.path);
+  let db: Database | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
+    }
+    db = new Driver(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    return new SqliteEventLogImpl(db, path);
+  } catch (err) {
+    db?.close();
+    throw unavailable(err, path);
+  }
+}
+
+class SqliteEventLogImpl implements SqliteEventLog {
+  readonly path: string;
+  readonly #db: Database;
+  readonly #insert;
+  #closed = false;
+
+  constructor(db: Database, path: string) {
+    this.#db = db;
+    this.path = path;
+    this.#insert = db.prepare(`INSERT INTO events (time, level, source, category, event_id, type, user, computer, message, data, size)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  }
+
+  #run<T>(body: () => T): T {
+    if (this.#closed) throw new StoreClosedError(`the event log ${this.path}`);
+    try {
+      return body();
+    } catch (err) {
+      throw unavailable(err, this.path);
+    }
+  }
+
+  async append(records: readonly NewEventRecord[]): Promise<void> {
+    checkEventRecords(records);
+    this.#run(() => this.#db.transaction(() => {
+      for (const r of records) {
+        this.#insert.run(r.time, r.level, r.source, r.category, r.eventId, r.type, r.user, r.computer, r.message, JSON.stringify(r.data), eventRecordSize(r));
+      }
+    }).immediate());
+  }
+
+  async query(q: EventQuery = {}): Promise<EventPage> {
+    const limit = checkEventQuery(q);
+    const desc = q.order === 'desc';
+    const { sql, params } = where(q);
+    if (q.after !== undefined) { sql.push('seq > ?'); params.push(q.after); }
+    if (q.before !== undefined) { sql.push('seq < ?'); params.push(q.before); }
+    const rows = this.#run(() => this.#db.prepare<unknown[], Row>(
+      `SELECT * FROM events${sql.length === 0 ? '' : ` WHERE ${sql.join(' AND ')}`} ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ?`,
+    ).all(...params, limit + 1));
+    const more = rows.length > limit;
+    const records = rows.slice(0, limit).map(fromRow);
+    return { records, cursor: records.at(-1)?.seq ?? q.after ?? q.before ?? 0, more };
+  }
+
+  async purge(p: EventPurge): Promise<number> {
+    return this.#run(() => this.#db.transaction((): number => {
+      let cut = 0;
+      if (p.olderThan !== undefined) cut += this.#db.prepare('DELETE FROM events WHERE time < ?').run(p.olderThan).changes;
+      if (p.maxBytes !== undefined) {
+        // The newest seq whose own size and everything older would exceed the budget: it and older go.
+        const last = this.#db.prepare<[number], number>(`SELECT seq FROM (
+            SELECT seq, SUM(size) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS kept FROM events
+          ) WHERE kept > ? ORDER BY seq DESC LIMIT 1`).pluck().get(p.maxBytes);
+        if (last !== undefined) cut += this.#db.prepare('DELETE FROM events WHERE seq <= ?').run(last).changes;
+      }
+      return cut;
+    }).immediate());
+  }
+
+  async count(q: EventQuery = {}): Promise<number> {
+    const { sql, params } = where(q);
+    return this.#run(() => this.#db.prepare<unknown[], number>(
+      `SELECT COUNT(*) FROM events${sql.length === 0 ? '' : ` WHERE ${sql.join(' AND ')}`}`,
+    ).pluck().get(...params) ?? 0);
+  }
+
+  async size(): Promise<number> {
+    return this.#run(() => this.#db.prepare<[], number>('SELECT COALESCE(SUM(size), 0) FROM events').pluck().get() ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}
