@@ -3,11 +3,13 @@
  * default severity and a short description. Modules add their rows to
  * `ROWS` below (keep them grouped by area, types as `area.snake_case_name`).
  * Windows event ids are given only where a Windows log has a close equivalent
- * (Security audit 4740/4771, LsaSrv 40960).
+ * (Security audit 4768/4769/4771/4740/4776, LsaSrv 40960, Task Scheduler 100…).
+ * The same rows say how an event looks in the persistent event log
+ * (eventLogShape): its source, category, Windows id and level.
  */
 
 import { InvalidArgumentError } from '../core/errors.js';
-import type { EventSeverity, EventTypeInfo } from './types.js';
+import type { EventSeverity, EventTypeInfo, KerbsideEvent } from './types.js';
 
 const ROWS = [
   // lifecycle/ and client/: held credentials
@@ -23,14 +25,20 @@ const ROWS = [
   { type: 'events.suppressed', severity: 'warning', description: 'Events of one cause from one source exceeded the log\'s rate limit; this summary says how many were left out in the interval.' },
 
   // kdc/
-  { type: 'kdc.request', severity: 'info', description: 'The KDC answered an AS or TGS request (issued a ticket or returned an error).' },
+  // 4768/4769 by exchange; the routine PREAUTH_REQUIRED round is not audited, a wrong password is 4771 (as on Windows).
+  {
+    type: 'kdc.request', severity: 'info', description: 'The KDC answered an AS or TGS request (issued a ticket or returned an error).',
+    byField: { field: 'exchange', cases: { AS: { windowsEventId: 4768, category: 'Kerberos Authentication Service' }, TGS: { windowsEventId: 4769, category: 'Kerberos Service Ticket Operations' } } },
+    audit: { field: 'result', success: ['issued'], omit: ['KDC_ERR_PREAUTH_REQUIRED', 'KDC_ERR_PREAUTH_FAILED'] },
+  },
   { type: 'kdc.config', severity: 'warning', description: 'What the KDC found in its configuration at start: a weak setting (lockout off) as a warning, a feature switched on (PKINIT) as information.' },
   { type: 'kdc.store_poll_failed', severity: 'warning', description: 'The KDC could not poll the principal database for changes; it keeps serving the principals it has cached until the database answers again.' },
-  { type: 'kdc.preauth_failed', severity: 'warning', description: 'A client failed pre-authentication (wrong password or key).', windowsEventId: 4771 },
-  { type: 'kdc.lockout', severity: 'warning', description: 'A principal was locked out after too many pre-authentication failures.', windowsEventId: 4740 },
+  { type: 'kdc.preauth_failed', severity: 'warning', description: 'A client failed pre-authentication (wrong password or key).', windowsEventId: 4771, category: 'Kerberos Authentication Service', audit: 'failure' },
+  { type: 'kdc.lockout', severity: 'warning', description: 'A principal was locked out after too many pre-authentication failures.', windowsEventId: 4740, category: 'User Account Management', audit: 'success' },
 
   // gss/: SPNEGO and the acceptor
   { type: 'spnego.downgrade_refused', severity: 'warning', description: 'SPNEGO negotiation would have fallen back to a weaker mechanism (NTLM) and policy refused it.', windowsEventId: 40960 },
+  { type: 'ntlm.validation', severity: 'info', description: 'An NTLM logon was validated (success or failure; the cause field says why it failed).', windowsEventId: 4776, category: 'Credential Validation', audit: { field: 'status', success: ['success'] } },
   { type: 'acceptor.kvno_miss', severity: 'warning', description: 'A ticket was encrypted with a key version the acceptor\'s keytab does not hold; either the ticket or the keytab is out of date.' },
   { type: 'acceptor.replay', severity: 'warning', description: 'An authenticator was presented a second time and rejected by the replay cache.' },
   { type: 'acceptor.keytab_reloaded', severity: 'info', description: 'An acceptor\'s keytab changed on disk and was re-read; the new key versions are in use.' },
@@ -100,4 +108,61 @@ export const EVENT_CATALOGUE: Readonly<Record<KnownEventType, EventTypeInfo>> & 
 /** The catalogue row for `type`, or undefined when it is not a known type. */
 export function eventTypeInfo(type: string): EventTypeInfo | undefined {
   return EVENT_CATALOGUE[type];
+}
+
+/** The event log's source and category of a type whose row names none, by the type's area (its first segment). */
+const AREA_DEFAULTS: Readonly<Record<string, { readonly source: string; readonly category: string }>> = Object.freeze({
+  kdc: { source: 'kerbside-kdc', category: 'KDC' },
+  http: { source: 'kerbside-http', category: 'HTTP authentication' },
+  acceptor: { source: 'kerbside-gss', category: 'GSS acceptor' },
+  spnego: { source: 'kerbside-gss', category: 'SPNEGO (Negotiator)' },
+  ntlm: { source: 'kerbside-gss', category: 'Credential Validation' },
+  credential: { source: 'kerbside-client', category: 'Credentials' },
+  scheduler: { source: 'kerbside-scheduler', category: 'Task Scheduler' },
+  events: { source: 'kerbside-events', category: 'Event log' },
+});
+
+/** How an event is recorded in the event log (level in Windows' terms: audits by outcome). */
+export interface EventLogShape {
+  readonly eventId: number;
+  readonly level: 'error' | 'warning' | 'information' | 'audit_success' | 'audit_failure';
+  readonly source: string;
+  readonly category: string;
+}
+
+function text(event: KerbsideEvent, name: string): string | undefined {
+  const v = event.fields[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * The event log's view of an event, from its catalogue row; undefined when
+ * the row says it is not recorded (the routine first round of
+ * pre-authentication). Unknown types keep their severity, id 0 (or a numeric
+ * `eventId` field, as the scheduler's 7xx), and their area's source.
+ */
+export function eventLogShape(event: KerbsideEvent): EventLogShape | undefined {
+  const row = eventTypeInfo(event.type);
+  const area = AREA_DEFAULTS[event.type.slice(0, event.type.indexOf('.'))];
+  const byCase = row?.byField === undefined ? undefined : row.byField.cases[text(event, row.byField.field) ?? ''];
+  const ownId = event.fields['eventId'];
+  const eventId = byCase?.windowsEventId ?? row?.windowsEventId ?? (typeof ownId === 'number' && Number.isSafeInteger(ownId) && ownId >= 0 ? ownId : 0);
+  let level: EventLogShape['level'] = event.severity === 'error' ? 'error' : event.severity === 'warning' ? 'warning' : 'information';
+  const audit = row?.audit;
+  // A row chosen by field audits only its cases (a dropped datagram is not a 4768).
+  if (audit !== undefined && (row?.byField === undefined || byCase !== undefined)) {
+    if (audit === 'success' || audit === 'failure') {
+      level = audit === 'success' ? 'audit_success' : 'audit_failure';
+    } else {
+      const value = text(event, audit.field) ?? '';
+      if (audit.omit?.includes(value) === true) return undefined;
+      level = audit.success.includes(value) ? 'audit_success' : 'audit_failure';
+    }
+  }
+  return {
+    eventId,
+    level,
+    source: row?.source ?? area?.source ?? 'kerbside',
+    category: byCase?.category ?? row?.category ?? area?.category ?? 'General',
+  };
 }

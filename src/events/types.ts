@@ -34,4 +34,27 @@ export interface EventTypeInfo {
   readonly description: string;
   /** The closest Windows event id, for operators used to Windows logs (e.g. 40960). */
   readonly windowsEventId?: number;
+  /** The event log's source; default by area (catalogue.ts AREA_DEFAULTS), e.g. 'kerbside-kdc'. */
+  readonly source?: string;
+  /** The event log's category (Windows' task category); default by area. */
+  readonly category?: string;
+  /**
+   * An audit event: its level in the event log is audit_success / audit_failure,
+   * fixed, or by a field's value (`success` values succeed, `omit` values are not
+   * written to the event log, anything else fails).
+   */
+  readonly audit?: 'success' | 'failure' | EventAuditRule;
+  /** A Windows id and category chosen by a field's value (kdc.request: AS → 4768, TGS → 4769). */
+  readonly byField?: EventIdByField;
+}
+
+export interface EventAuditRule {
+  readonly field: string;
+  readonly success: readonly string[];
+  readonly omit?: readonly string[];
+}
+
+export interface EventIdByField {
+  readonly field: string;
+  readonly cases: Readonly<Record<string, { readonly windowsEventId: number; readonly category: string }>>;
 }
