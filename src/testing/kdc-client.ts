@@ -8,7 +8,7 @@
 import { ManualClock } from '../core/clock.js';
 import { seededRandom } from '../core/random.js';
 import { decrypt, defaultChecksumType, encrypt, generateKey, KeyUsage, makeChecksum, stringToKey, type Key } from '../crypto/index.js';
-import { memorySink, type MemorySink } from '../events/index.js';
+import { fanout, memorySink, type EventSink, type MemorySink } from '../events/index.js';
 import {
   ApReq, AsRep, AsReq, AuthorizationData, EncryptedData, Authenticator, EncAsRepPart, EncTgsRepPart, EncTicketPart, KdcOptions, KdcReqBody,
   KrbError, MethodData, NameType, PaEncTsEnc, PaType, TgsRep, TgsReq, decodeMessage, principalNameFromString,
@@ -35,7 +35,7 @@ export interface Harness {
 }
 
 /** A KDC over a memory store with alice (password), bob (no preauth) and HTTP/localhost. */
-export async function harness(policy: RealmPolicyInput = {}, options: { lockout?: boolean } = {}): Promise<Harness> {
+export async function harness(policy: RealmPolicyInput = {}, options: { lockout?: boolean; alsoEvents?: EventSink } = {}): Promise<Harness> {
   const clock = new ManualClock(T0);
   const random = seededRandom(7);
   const store = new MemoryStore({ clock });
@@ -46,7 +46,7 @@ export async function harness(policy: RealmPolicyInput = {}, options: { lockout?
   await admin.addPrincipal('bob', { password: 'bob-pw', requiresPreauth: false });
   await admin.addPrincipal('HTTP/localhost');
   const kdc = createKdc({
-    realm: REALM, store, clock, random, events, policy, keys: plainKeysForTests(),
+    realm: REALM, store, clock, random, events: options.alsoEvents === undefined ? events : fanout(events, options.alsoEvents), policy, keys: plainKeysForTests(),
     ...(options.lockout === true ? { lockout: store.lockout } : {}),
   });
   return { kdc, clock, store, admin, events };
