@@ -16,3 +16,8 @@ export class PrincipalCommandError extends KerbsideError {
 export class KdcListenError extends KerbsideError {
   static override readonly code: string = 'ERR_KDC_LISTEN';
 }
+
+/** `kerbside events`: no event log where one was expected, or it cannot be written to (export). */
+export class EventLogCommandError extends KerbsideError {
+  static override readonly code: string = 'ERR_EVENT_LOG_COMMAND';
+}

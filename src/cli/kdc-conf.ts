@@ -51,6 +51,53 @@ export interface RealmSettings {
   readonly transport: TransportSettings;
   /** PKINIT (docs/pkinit.md), when kdc.conf names a pkinit_identity. */
   readonly pkinit?: PkinitSettings;
+  /** The persistent event log in the realm directory (docs/events.md "The event log"). */
+  readonly eventLog?: EventLogSettings;
+}
+
+/**
+ * kdc.conf `eventlog = false` turns the event log off; `eventlog_max_age`
+ * (a duration, 0 = no limit) and `eventlog_max_size` (bytes, with K/M/G
+ * suffixes, 0 = no limit) set its retention.
+ */
+export interface EventLogSettings {
+  readonly enabled: boolean;
+  /** Seconds. */
+  readonly maxAge: number;
+  /** Bytes. */
+  readonly maxSize: number;
+}
+
+export const DEFAULT_EVENT_LOG_SETTINGS: EventLogSettings = Object.freeze({ enabled: true, maxAge: 90 * 86_400, maxSize: 100 * 1024 * 1024 });
+
+/** "100M", "1G", "512K", "1048576" → bytes (powers of 1024, as MIT's and logrotate's sizes). */
+export function parseByteSize(text: string): number {
+  const m = /^\s*(\d+)\s*([kmg]?)i?b?\s*$/i.exec(text);
+  if (m === null) throw new Error(`"${text}" is not a size (e.g. 100M, 1G, 512K, or a number of bytes)`);
+  const n = Number(m[1]) * 1024 ** ({ '': 0, k: 1, m: 2, g: 3 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+  if (!Number.isSafeInteger(n)) throw new Error(`"${text}" is too large`);
+  return n;
+}
+
+function eventLogSettings(tag: (name: string) => string | undefined, profile: Profile, where: (name: string) => string[], file: string): EventLogSettings {
+  const on = tag('eventlog');
+  if (on !== undefined && !/^\s*(true|false|yes|no|on|off|1|0)\s*$/i.test(on)) {
+    throw new RealmDirectoryError(`${file}: eventlog = "${on}" is not true or false`, { hint: 'eventlog = false turns the event log off' });
+  }
+  const size = tag('eventlog_max_size');
+  let maxSize = DEFAULT_EVENT_LOG_SETTINGS.maxSize;
+  if (size !== undefined) {
+    try {
+      maxSize = parseByteSize(size);
+    } catch (err) {
+      throw new RealmDirectoryError(`${file}: eventlog_max_size = "${size}" is not a size`, { hint: 'e.g. eventlog_max_size = 100M (0 = no limit)', cause: err });
+    }
+  }
+  return {
+    enabled: on === undefined || /^\s*(true|yes|on|1)\s*$/i.test(on),
+    maxAge: duration(profile, where('eventlog_max_age'), DEFAULT_EVENT_LOG_SETTINGS.maxAge, file),
+    maxSize,
+  };
 }
 
 /**
@@ -405,6 +452,7 @@ export async function readRealmSettings(dir: string): Promise<RealmSettings> {
     lockout: lockoutSettings(tag, profile, where, file),
     transport: transportSettings(tag, profile, where, file),
     ...optional('pkinit', pkinitSettings(profile, realm, abs, file)),
+    eventLog: eventLogSettings(tag, profile, where, file),
   };
 }
 

@@ -13,13 +13,16 @@ import {
   DEFAULT_PREAUTH, createKdc, pkinitMechanism, preauthRegistry, resolveRealmPolicy, serveKdc, type BoundAddress, type Kdc, type KdcServer, type ListenAddress, type TransportLimitKind,
 } from '../kdc/index.js';
 import {
-  createEmitter, isolateSink, jsonLinesSink, rateLimitSink, redactEvent, type EventSink, type KerbsideEvent, type RateLimitGroup,
+  EVENT_LOG_FILE, createEmitter, eventLogShape, eventLogSink, fanout, isolateSink, jsonLinesSink, rateLimitSink, redactEvent,
+  type EventSink, type KerbsideEvent, type RateLimitGroup,
 } from '../events/index.js';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
-import { PrincipalCache, openSqliteReplayCache } from '../store/index.js';
+import { PrincipalCache, openSqliteEventLog, openSqliteReplayCache, type SqliteEventLog } from '../store/index.js';
 import { KdcListenError } from './errors.js';
 import type { CliIO } from './io.js';
-import { formatListenAddress, realmPolicy, transportOptions } from './kdc-conf.js';
+import { DEFAULT_EVENT_LOG_SETTINGS, formatListenAddress, realmPolicy, transportOptions } from './kdc-conf.js';
 import type { OpenRealm } from './realm-dir.js';
 import { kdcPkinitOptions } from './realm-ca.js';
 
@@ -147,25 +150,66 @@ export function logSink(write: (line: string) => void, format: LogFormat, verbos
   };
 }
 
+/**
+ * The realm's persistent event log (`<realm dir>/events.sqlite`, docs/events.md
+ * "The event log"), with kdc.conf's retention. Audits (4768, 4769, 4771, 4740)
+ * are recorded one by one; refusals and garbage without an audit id are
+ * rate-limited as in the text log, so a flood cannot fill it faster than
+ * retention empties it.
+ */
+export interface KdcEventLog extends EventSink {
+  readonly store: SqliteEventLog;
+  /** Writes what is queued and closes the log. */
+  close(): Promise<void>;
+}
+
+export async function openKdcEventLog(realm: OpenRealm, clock: Clock): Promise<KdcEventLog | undefined> {
+  const settings = realm.settings.eventLog ?? DEFAULT_EVENT_LOG_SETTINGS;
+  if (!settings.enabled) return undefined;
+  const store = await openSqliteEventLog({ path: join(realm.settings.dir, EVENT_LOG_FILE) });
+  const sink = eventLogSink(store, {
+    clock, computer: hostname(), retention: { maxAgeMs: settings.maxAge * 1000, maxBytes: settings.maxSize },
+  });
+  const limited = rateLimitSink(sink, {
+    clock, classify: (e) => (eventLogShape(e)?.level.startsWith('audit_') === true ? undefined : kdcLogGroup(e)),
+  });
+  return {
+    store,
+    emit(event) { limited.emit(event); },
+    async close() {
+      limited.flush();
+      await sink.flush();
+      await store.close();
+    },
+  };
+}
+
 export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRunOptions): Promise<RunningKdc> {
-  const events = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false, io.clock);
-  // The runner's own events, through the catalogue and the same sink isolation as the KDC's.
-  const log = createEmitter(events, io.clock);
   // PKINIT when kdc.conf names a pkinit_identity (kerbside ca init writes it; docs/pkinit.md). Its files are
   // read before anything is opened, so a missing one leaves nothing to close.
   const pkinit = realm.settings.pkinit === undefined ? undefined : await kdcPkinitOptions(realm.settings.pkinit, io.random);
+  const text = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false, io.clock);
+  const eventLog = await openKdcEventLog(realm, io.clock);
+  const events: KdcLogSink = eventLog === undefined ? text : { emit: fanout(text, eventLog).emit, flush: () => text.flush() };
+  // The runner's own events, through the catalogue and the same sink isolation as the KDC's.
+  const log = createEmitter(events, io.clock);
+  const closeEventLog = async (): Promise<void> => { await eventLog?.close(); };
   const policy = realmPolicy(realm.settings);
   const resolved = resolveRealmPolicy(policy);
   const replayCache = await openSqliteReplayCache({
     path: realm.store.path, clockSkewSeconds: resolved.clockSkew, maxEntries: resolved.replayCacheEntries,
+  }).catch(async (err: unknown) => {
+    await closeEventLog();
+    throw err;
   });
   const cache = await PrincipalCache.open(realm.store, {
     clock: io.clock,
     pollIntervalMs: options.pollIntervalMs ?? 1000,
     onError: (err) => log.emit('kdc.store_poll_failed',
       `reading the principal database's change log failed (serving cached principals): ${err instanceof Error ? err.message : String(err)}`),
-  }).catch((err: unknown) => {
+  }).catch(async (err: unknown) => {
     replayCache.close();
+    await closeEventLog();
     throw err;
   });
   if (policy.lockout?.maxFailures === 0) {
@@ -197,6 +241,7 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
   } catch (err) {
     cache.stop();
     replayCache.close();
+    await closeEventLog();
     throw listenError(err, options.listen);
   }
   let stopped: Promise<void> | undefined;
@@ -209,6 +254,7 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
         await server.close();
         await kdc.settled();
         events.flush();
+        await closeEventLog();
         cache.stop();
         replayCache.close();
         await realm.close();

@@ -31,6 +31,7 @@ export const COMMANDS: Readonly<Record<string, string>> = Object.freeze(Object.a
   logon: 'logon',
   logoff: 'logoff',
   scheduler: 'scheduler',
+  events: 'events',
 }));
 
 export async function loadCommand(name: string): Promise<Command | undefined> {

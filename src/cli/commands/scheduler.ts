@@ -3,13 +3,14 @@
  * DIR until SIGTERM/SIGINT (forwarding the signal to running children),
  * notices task, session and setting changes made by other processes within
  * a second, and logs its events as JSON lines to DIR/events.log (and to
- * stderr with --events-stderr). `kerbside scheduler set NAME VALUE` and
+ * stderr with --events-stderr) and to the event log DIR/events.sqlite
+ * (`kerbside events --dir DIR`; docs/events.md). `kerbside scheduler set NAME VALUE` and
  * `kerbside scheduler show` read and change the scheduler-wide settings.
  */
 
 import { appendFileSync, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fanout, jsonLinesSink } from '../../events/index.js';
+import { fanout, jsonLinesSink, openEventLog, type EventSink } from '../../events/index.js';
 import { Scheduler, acquireDaemonLock, openSchedulerDir } from '../../scheduler/index.js';
 import { durationOption, parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
@@ -66,7 +67,12 @@ export const command: Command = {
       throw err;
     }
     const logPath = join(dir.dir, 'events.log');
-    const sinks = [jsonLinesSink((l) => { appendFileSync(logPath, l, { mode: 0o600 }); })];
+    const eventLog = await openEventLog(dir.dir, { clock: io.clock }).catch(async (err: unknown) => {
+      await dir.close();
+      await release();
+      throw err;
+    });
+    const sinks: EventSink[] = [jsonLinesSink((l) => { appendFileSync(logPath, l, { mode: 0o600 }); }), eventLog.sink];
     if (v['events-stderr'] === true) sinks.push(jsonLinesSink((l) => io.err(l.trimEnd())));
     const krb5 = v['krb5-config'] !== undefined ? resolve(io.cwd, v['krb5-config']) : io.env['KRB5_CONFIG'];
     const scheduler = await Scheduler.open({
@@ -86,6 +92,7 @@ export const command: Command = {
     io.out('kerbside scheduler: stopping (running tasks get SIGTERM)');
     await scheduler.stop();
     keepAlive.close();
+    await eventLog.close();
     await dir.close();
     await release();
     return 0;
