@@ -4,9 +4,11 @@
  * seen within one poll interval, without a restart), the store's lockout
  * table (failures kept off the principal records), the realm policy from
  * kdc.conf with its lockout settings (docs/lockout.md), keys unwrapped with the master key,
- * the TGS replay cache in the realm database (so it survives a restart), and
+ * the TGS replay cache in the realm database (so it survives a restart),
  * one log line per request, rate-limited per cause and source for refusals
- * and garbage (docs/events.md). Shared by `kerbside kdc` and `kerbside start`.
+ * and garbage (docs/events.md), and the persistent event log
+ * `<realm>/events.sqlite` (4768/4769/4771/4740 audits; docs/events.md "The
+ * event log"). Shared by `kerbside kdc` and `kerbside start`.
  */
 
 import {

@@ -121,6 +121,14 @@ test('real runs: MIT kvno and klist (keytab and stored password) and curl --nego
     assert.equal(e.fields['eventId'], id);
   }
   assert.doesNotMatch(await readFile(join(sched, 'events.log'), 'utf8'), /report-secret-pw/);
+  // The same events in the folder's event log (docs/events.md), as `kerbside events` shows them.
+  const q = await runCli(['events', '--dir', sched, '--source', 'kerbside-scheduler', '--id', '100,102', '--json']);
+  assert.equal(q.code, 0, q.stderr);
+  const records = q.stdout.trim().split('\n').map((l) => JSON.parse(l) as { eventId: number; category: string; type: string });
+  assert.ok(records.some((r) => r.eventId === 100 && r.type === 'scheduler.task_started'), q.stdout);
+  assert.ok(records.some((r) => r.eventId === 102 && r.type === 'scheduler.task_completed'), q.stdout);
+  assert.ok(records.every((r) => r.category === 'Task Scheduler'));
+  assert.doesNotMatch(q.stdout, /report-secret-pw/);
   const stopped = await daemon.stop('SIGTERM');
   assert.equal(stopped.code, 0, daemon.stderr());
 });
