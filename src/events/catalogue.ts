@@ -47,7 +47,7 @@ const ROWS = [
   { type: 'http.auth_succeeded', severity: 'info', description: 'An HTTP request was authenticated with Negotiate or a session cookie.' },
   { type: 'http.session_cookie_rejected', severity: 'warning', description: 'A kerbside session cookie was tampered with, malformed or expired and was ignored.' },
   { type: 'acceptor.skew', severity: 'warning', description: 'An authenticator\'s time differs from the acceptor\'s clock by more than the allowed skew.' },
-  // scheduler/: task scheduler (ids modelled on Windows Task Scheduler's Operational log; docs/scheduler.md "Events")
+  // scheduler/: task scheduler (ids modelled on Windows Task Scheduler's Operational log, 7xx kerbside's own; docs/scheduler.md "Events")
   { type: 'scheduler.task_started', severity: 'info', description: 'A task run started: its logon succeeded and its action is about to be launched.', windowsEventId: 100 },
   { type: 'scheduler.task_start_failed', severity: 'error', description: 'A task run could not start: its logon failed (unknown account, wrong stored password, keytab without the principal, KDC unreachable, a borrowed session that cannot be refreshed).', windowsEventId: 101 },
   { type: 'scheduler.task_completed', severity: 'info', description: 'A task run finished successfully.', windowsEventId: 102 },
@@ -65,13 +65,13 @@ const ROWS = [
   { type: 'scheduler.instance_queued', severity: 'info', description: 'A start was queued behind a run of the task under way (instance policy queue).', windowsEventId: 324 },
   { type: 'scheduler.time_limit_reached', severity: 'warning', description: 'A run overran its execution time limit and is being stopped.', windowsEventId: 329 },
   { type: 'scheduler.not_logged_on', severity: 'warning', description: 'A run-only-if-logged-on task did not start because its account is not logged on.', windowsEventId: 332 },
-  { type: 'scheduler.session_borrowed', severity: 'warning', description: 'A task run used the interactive logon session of its account instead of its own credential (disableUseOfTokenFromSession off, or runOnlyIfLoggedOn).' },
-  { type: 'scheduler.cannot_refresh_unattended', severity: 'error', description: 'A session a task borrows cannot be refreshed unattended (a smart-card TGT needs the PIN); raised before the ticket expires; the task will fail from then on.' },
-  { type: 'scheduler.run_interrupted', severity: 'warning', description: 'A run was under way when the scheduler stopped abruptly (killed, host restart); it is recorded as interrupted at the next start.' },
-  { type: 'scheduler.missed_start', severity: 'warning', description: 'Scheduled starts were missed while the scheduler was not running; run once now or skipped as the task says.' },
-  { type: 'scheduler.retry_scheduled', severity: 'info', description: 'A failed run will be retried after a backoff delay.' },
-  { type: 'scheduler.setting_changed', severity: 'warning', description: 'A scheduler-wide setting (disableUseOfTokenFromSession) was changed.' },
-  { type: 'scheduler.internal_error', severity: 'error', description: 'The scheduler hit an unexpected error while planning or recording; it keeps running.' },
+  { type: 'scheduler.session_borrowed', severity: 'warning', description: 'A task run used the interactive logon session of its account instead of its own credential (disableUseOfTokenFromSession off, or runOnlyIfLoggedOn).', windowsEventId: 701 },
+  { type: 'scheduler.cannot_refresh_unattended', severity: 'error', description: 'A session a task borrows cannot be refreshed unattended (a smart-card TGT needs the PIN); raised before the ticket expires; the task will fail from then on.', windowsEventId: 702 },
+  { type: 'scheduler.run_interrupted', severity: 'warning', description: 'A run was under way when the scheduler stopped abruptly (killed, host restart); it is recorded as interrupted at the next start.', windowsEventId: 703 },
+  { type: 'scheduler.missed_start', severity: 'warning', description: 'Scheduled starts were missed while the scheduler was not running; run once now or skipped as the task says.', windowsEventId: 704 },
+  { type: 'scheduler.retry_scheduled', severity: 'info', description: 'A failed run will be retried after a backoff delay.', windowsEventId: 705 },
+  { type: 'scheduler.setting_changed', severity: 'warning', description: 'A scheduler-wide setting (disableUseOfTokenFromSession) was changed.', windowsEventId: 706 },
+  { type: 'scheduler.internal_error', severity: 'error', description: 'The scheduler hit an unexpected error while planning or recording; it keeps running.', windowsEventId: 799 },
 ] as const satisfies readonly EventTypeInfo[];
 
 /** The type ids in the catalogue. */

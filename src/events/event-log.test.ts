@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../core/clock.js';
 import { MemoryEventLogStore, type EventLogStore, type NewEventRecord } from '../store/index.js';
+import { EVENT_CATALOGUE } from './catalogue.js';
 import { createEmitter } from './emitter.js';
 import { eventLogSink, toEventRecord } from './event-log.js';
 import type { KerbsideEvent } from './types.js';
@@ -170,4 +171,19 @@ test('retention: age and size are applied on writes, at most once per check inte
   e2.emit('kdc.lockout', 'last', { principal: 'c@R' });
   await sized.flush();
   assert.ok(await c.inner.size() <= 1000);
+});
+
+test('the catalogue is the one table of ids: every scheduler row has one, and no id names two types', () => {
+  const rows = Object.values(EVENT_CATALOGUE).filter((r) => r !== undefined);
+  for (const r of rows.filter((x) => x.type.startsWith('scheduler.'))) {
+    assert.ok(r.windowsEventId !== undefined, `${r.type} has no id`);
+  }
+  const seen = new Map<number, string>();
+  for (const r of rows) {
+    const ids = [r.windowsEventId, ...Object.values(r.byField?.cases ?? {}).map((c) => c.windowsEventId)].filter((x) => x !== undefined);
+    for (const id of ids) {
+      assert.equal(seen.get(id), undefined, `id ${id} is used by ${seen.get(id)} and ${r.type}`);
+      seen.set(id, r.type);
+    }
+  }
 });
