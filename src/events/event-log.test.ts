@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../core/clock.js';
 import { MemoryEventLogStore, type EventLogStore, type NewEventRecord } from '../store/index.js';
 import { EVENT_CATALOGUE } from './catalogue.js';
@@ -185,5 +187,13 @@ test('the catalogue is the one table of ids: every scheduler row has one, and no
       assert.equal(seen.get(id), undefined, `id ${id} is used by ${seen.get(id)} and ${r.type}`);
       seen.set(id, r.type);
     }
+  }
+});
+
+test('docs/events.md lists every catalogue type in its table of ids, with its id', () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../../docs/events.md', import.meta.url)), 'utf8');
+  for (const r of Object.values(EVENT_CATALOGUE).filter((x) => x !== undefined)) {
+    const ids = r.byField === undefined ? [r.windowsEventId ?? 0] : Object.values(r.byField.cases).map((c) => c.windowsEventId);
+    for (const id of ids) assert.ok(doc.includes(`| ${id} | \`${r.type}\``), `docs/events.md has no row "| ${id} | \`${r.type}\`"`);
   }
 });
