@@ -8,18 +8,16 @@
  * `seq` is an AUTOINCREMENT key, so a purge never lets a cursor see a seq twice.
  */
 
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreClosedError } from './errors.js';
 import {
   checkEventQuery, checkEventRecords, eventRecordSize, type EventLevel, type EventLogStore, type EventPage, type EventPurge,
   type EventQuery, type EventRecord, type EventRecordData, type NewEventRecord,
 } from './event-log.js';
-import { loadBetterSqlite3, unavailable } from './sqlite.js';
+import { openWalDatabase, unavailable } from './sqlite.js';
 
 type Database = BetterSqlite3.Database;
-type DatabaseConstructor = new (path: string, options?: BetterSqlite3.Options) => Database;
 
 export interface SqliteEventLogOptions {
   /** The SQLite file (created with its directory if missing, mode 0600). */
@@ -91,23 +89,13 @@ function where(q: EventQuery): { sql: string[]; params: unknown[] } {
 }
 
 export async function openSqliteEventLog(options: SqliteEventLogOptions): Promise<SqliteEventLog> {
-  const Driver = await loadBetterSqlite3() as unknown as DatabaseConstructor;
   const path = resolve(options.path);
-  let db: Database | undefined;
+  const db = await openWalDatabase<Database>(path, options.busyTimeoutMs ?? 5000, 'NORMAL');
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
-    }
-    db = new Driver(path, { timeout: options.busyTimeoutMs ?? 5000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
     return new SqliteEventLogImpl(db, path);
   } catch (err) {
-    db?.close();
+    db.close();
     throw unavailable(err, path);
   }
 }

@@ -14,15 +14,13 @@
  * expired rows are purged (at most once a second, and before refusing).
  */
 
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreClosedError } from './errors.js';
 import { replayCacheFull, replayLifetimeMs, replayTag, type ReplayCache, type ReplayCacheOptions, type ReplayTuple } from './replay-cache.js';
-import { loadBetterSqlite3, unavailable } from './sqlite.js';
+import { openWalDatabase, unavailable } from './sqlite.js';
 
 type Database = BetterSqlite3.Database;
-type DatabaseConstructor = new (path: string, options?: BetterSqlite3.Options) => Database;
 
 export interface SqliteReplayCacheOptions extends ReplayCacheOptions {
   /** The SQLite file (created with its directory if missing, mode 0600); may be the principal database. */
@@ -51,23 +49,13 @@ CREATE INDEX IF NOT EXISTS replay_tags_expires ON replay_tags (expires);
 const PURGE_INTERVAL_MS = 1000;
 
 export async function openSqliteReplayCache(options: SqliteReplayCacheOptions): Promise<SqliteReplayCache> {
-  const Driver = await loadBetterSqlite3() as unknown as DatabaseConstructor;
   const path = resolve(options.path);
-  let db: Database | undefined;
+  const db = await openWalDatabase<Database>(path, options.busyTimeoutMs ?? 5000, 'NORMAL');
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
-    }
-    db = new Driver(path, { timeout: options.busyTimeoutMs ?? 5000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
     return new SqliteReplayCacheImpl(db, path, options);
   } catch (err) {
-    db?.close();
+    db.close();
     throw unavailable(err, path);
   }
 }

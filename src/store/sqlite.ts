@@ -121,20 +121,10 @@ export async function loadBetterSqlite3(
 
 /** Opens (creating if needed) the SQLite principal store at `options.path`. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
-  const Driver = await loadBetterSqlite3() as unknown as DatabaseConstructor;
   const path = resolve(options.path);
   const changeLogLimit = checkChangeLogLimit(options.changeLogLimit ?? DEFAULT_CHANGE_LOG_LIMIT);
-  let db: Database | undefined;
+  const db = await openWalDatabase<Database>(path, options.busyTimeoutMs ?? 5000, 'FULL');
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
-    }
-    db = new Driver(path, { timeout: options.busyTimeoutMs ?? 5000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     const conn = db;
     conn.transaction(() => {
@@ -148,6 +138,32 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       if (version < SCHEMA_VERSION) conn.pragma(`user_version = ${SCHEMA_VERSION}`);
     }).immediate();
     return new SqliteStoreImpl(db, path, options.clock ?? systemClock(), changeLogLimit);
+  } catch (err) {
+    db.close();
+    throw unavailable(err, path);
+  }
+}
+
+/**
+ * Opens a store's SQLite file (principals, the replay cache, the event log) in WAL mode:
+ * a missing directory is created 0700 and a missing file 0600 (SQLite gives
+ * the -wal and -shm files the database file's mode). Failures are wrapped by `unavailable`.
+ */
+export async function openWalDatabase<D extends { close(): void }>(path: string, busyTimeoutMs: number, synchronous: 'NORMAL' | 'FULL'): Promise<D> {
+  const Driver = await loadBetterSqlite3() as unknown as DatabaseConstructor;
+  let db: Database | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
+    }
+    db = new Driver(path, { timeout: busyTimeoutMs });
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    // D is better-sqlite3's Database for the callers; named by them so these typings never import it.
+    return db as unknown as D;
   } catch (err) {
     db?.close();
     throw unavailable(err, path);
