@@ -15,7 +15,8 @@ import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { KerberosClient, LogonSession, loadClientConfig } from '../client/index.js';
 import { principalToString } from '../files/index.js';
-import { memorySink } from '../events/index.js';
+import { createEmitter, memorySink, openEventLog } from '../events/index.js';
+import { systemClock } from '../core/clock.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
 import { baseEnvironment, checkRun, mitTool, requireTool, runProgram } from '../testing/mit-tools.js';
 import { negotiateExpress, negotiateFastify, negotiateListener, negotiateServer, type AuthenticatedRequest, type NegotiateServer } from './index.js';
@@ -142,4 +143,30 @@ describe('curl --negotiate against kerbside', () => {
     const r = await runCurl(port, ['/'], ['--delegation', 'always']);
     assertCurlOk(r, `alice@${realm.realm} -> HTTP/backend.test@${realm.realm} (credentials delegated by alice@${realm.realm})\n`);
   });
+});
+
+test('an app\'s event log (openEventLog): curl --negotiate\'s logon and a refused request become records of source kerbside-http', async () => {
+  const log = await openEventLog(join(dir, 'app'), { computer: 'web1' });
+  const server = negotiateServer({ keytab: join(dir, 'http.keytab'), principal: `HTTP/localhost@${realm.realm}`, events: log.sink });
+  const port = await listen(createServer(negotiateListener(server, (req, res) => { res.end(`hello ${req.auth.principal}\n`); })));
+  assertCurlOk(await runCurl(port, ['/']), `hello alice@${realm.realm}\n`);
+  // The first round without a header is debug (every Negotiate logon has it): not recorded. A bad token is.
+  const refused = await runProgram(curl, ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Authorization: Negotiate AAAA', `http://127.0.0.1:${port}/`], { env, timeoutMs: 20_000 });
+  assert.equal(refused.stdout, '401');
+  createEmitter(log.sink, systemClock()).emit('spnego.downgrade_refused', 'a downgrade to NTLM was refused', { failureCode: 'KRB_AP_ERR_SKEW' });
+  await log.close();
+  const again = await openEventLog(join(dir, 'app'));
+  try {
+    const { records } = await again.store.query({ sources: ['kerbside-http'] });
+    const ok = records.find((r) => r.type === 'http.auth_succeeded');
+    assert.equal(ok?.user, `alice@${realm.realm}`);
+    assert.equal(ok?.level, 'information');
+    assert.equal(ok?.computer, 'web1');
+    const bad = records.filter((r) => r.type === 'http.auth_refused');
+    assert.deepEqual(bad.map((r) => [r.level, r.data['cause']]), [['warning', 'bad-token']]);
+    const downgrade = (await again.store.query({ eventIds: [40960] })).records;
+    assert.deepEqual(downgrade.map((r) => [r.category, r.level, r.source]), [['SPNEGO (Negotiator)', 'warning', 'kerbside-gss']]);
+  } finally {
+    await again.close();
+  }
 });
