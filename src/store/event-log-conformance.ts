@@ -148,6 +148,9 @@ export function runEventLogConformance(name: string, open: () => Promise<EventLo
         assert.equal((await other.query()).records.length, 1);
         await other.append([rec(2)]);
         assert.deepEqual((await s.store.query({ after: 0 })).records.map((r) => r.data['n']), [1, 2]);
+        assert.equal(await other.size(), eventRecordSize(rec(1)) + eventRecordSize(rec(2)), 'the size counts both handles\' appends');
+        assert.equal(await other.purge({ maxBytes: eventRecordSize(rec(2)) }), 1);
+        assert.equal(await s.store.size(), eventRecordSize(rec(2)));
       } finally {
         await other.close();
       }

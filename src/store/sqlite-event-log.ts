@@ -6,6 +6,9 @@
  * failure — the log is not the principal database. Readers in other
  * processes (`kerbside events --follow`) see each commit at once.
  * `seq` is an AUTOINCREMENT key, so a purge never lets a cursor see a seq twice.
+ * The records' total size is kept in `events_total`, updated in the same
+ * transactions, so a retention check costs one row read, and a purge by
+ * size reads only the rows it deletes.
  */
 
 import { resolve } from 'node:path';
@@ -50,6 +53,9 @@ CREATE INDEX IF NOT EXISTS events_time ON events (time);
 CREATE INDEX IF NOT EXISTS events_event_id ON events (event_id, seq);
 CREATE INDEX IF NOT EXISTS events_source ON events (source, seq);
 CREATE INDEX IF NOT EXISTS events_user ON events (user, seq);
+-- The sum of events.size, kept with every append and purge so retention need not scan the table.
+CREATE TABLE IF NOT EXISTS events_total (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
+INSERT OR IGNORE INTO events_total (id, bytes) SELECT 1, COALESCE(SUM(size), 0) FROM events;
 `;
 
 interface Row {
@@ -104,6 +110,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
   readonly path: string;
   readonly #db: Database;
   readonly #insert;
+  readonly #sql;
   #closed = false;
 
   constructor(db: Database, path: string) {
@@ -111,6 +118,10 @@ class SqliteEventLogImpl implements SqliteEventLog {
     this.path = path;
     this.#insert = db.prepare(`INSERT INTO events (time, level, source, category, event_id, type, user, computer, message, data, size)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#sql = {
+      addBytes: db.prepare<[number]>('UPDATE events_total SET bytes = bytes + ? WHERE id = 1'),
+      bytes: db.prepare<[], number>('SELECT bytes FROM events_total WHERE id = 1').pluck(),
+    };
   }
 
   #run<T>(body: () => T): T {
@@ -125,9 +136,13 @@ class SqliteEventLogImpl implements SqliteEventLog {
   async append(records: readonly NewEventRecord[]): Promise<void> {
     checkEventRecords(records);
     this.#run(() => this.#db.transaction(() => {
+      let bytes = 0;
       for (const r of records) {
-        this.#insert.run(r.time, r.level, r.source, r.category, r.eventId, r.type, r.user, r.computer, r.message, JSON.stringify(r.data), eventRecordSize(r));
+        const size = eventRecordSize(r);
+        bytes += size;
+        this.#insert.run(r.time, r.level, r.source, r.category, r.eventId, r.type, r.user, r.computer, r.message, JSON.stringify(r.data), size);
       }
+      this.#sql.addBytes.run(bytes);
     }).immediate());
   }
 
@@ -148,13 +163,25 @@ class SqliteEventLogImpl implements SqliteEventLog {
   async purge(p: EventPurge): Promise<number> {
     return this.#run(() => this.#db.transaction((): number => {
       let cut = 0;
-      if (p.olderThan !== undefined) cut += this.#db.prepare('DELETE FROM events WHERE time < ?').run(p.olderThan).changes;
+      if (p.olderThan !== undefined) {
+        const bytes = this.#db.prepare<[number], number>('SELECT COALESCE(SUM(size), 0) FROM events WHERE time < ?').pluck().get(p.olderThan) ?? 0;
+        cut += this.#db.prepare('DELETE FROM events WHERE time < ?').run(p.olderThan).changes;
+        this.#sql.addBytes.run(-bytes);
+      }
       if (p.maxBytes !== undefined) {
-        // The newest seq whose own size and everything older would exceed the budget: it and older go.
-        const last = this.#db.prepare<[number], number>(`SELECT seq FROM (
-            SELECT seq, SUM(size) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS kept FROM events
-          ) WHERE kept > ? ORDER BY seq DESC LIMIT 1`).pluck().get(p.maxBytes);
-        if (last !== undefined) cut += this.#db.prepare('DELETE FROM events WHERE seq <= ?').run(last).changes;
+        const excess = (this.#sql.bytes.get() ?? 0) - p.maxBytes;
+        if (excess > 0) {
+          // Oldest first until enough is freed: reads only the rows that go.
+          let freed = 0;
+          let last = 0;
+          for (const row of this.#db.prepare<[], { seq: number; size: number }>('SELECT seq, size FROM events ORDER BY seq').iterate()) {
+            freed += row.size;
+            last = row.seq;
+            if (freed >= excess) break;
+          }
+          cut += this.#db.prepare('DELETE FROM events WHERE seq <= ?').run(last).changes;
+          this.#sql.addBytes.run(-freed);
+        }
       }
       return cut;
     }).immediate());
@@ -168,7 +195,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
   }
 
   async size(): Promise<number> {
-    return this.#run(() => this.#db.prepare<[], number>('SELECT COALESCE(SUM(size), 0) FROM events').pluck().get() ?? 0);
+    return this.#run(() => this.#sql.bytes.get() ?? 0);
   }
 
   async close(): Promise<void> {
