@@ -1,9 +1,9 @@
 /**
  * The test suite every EventLogStore backend must pass (docs/events.md "The
  * event log"). A backend's test file calls
- * `runEventLogConformance('sqlite', open)`; `reopen`, when given, is a second
- * handle on the same data (another connection, as `kerbside events --follow`
- * in another process has).
+ * `runEventLogConformance('sqlite', open)`; `reopen` is a second handle on
+ * the same data (another connection, as `kerbside events --follow` in
+ * another process has).
  */
 
 import { describe, test } from 'node:test';
@@ -14,7 +14,8 @@ import { eventRecordSize, type EventLogStore, type NewEventRecord } from './even
 
 export interface EventLogUnderTest {
   readonly store: EventLogStore;
-  readonly reopen?: () => Promise<EventLogStore>;
+  /** Another handle on the same data (SQLite: a new connection). The suite closes it. */
+  readonly reopen: () => Promise<EventLogStore>;
   close(): Promise<void>;
 }
 
@@ -141,7 +142,6 @@ export function runEventLogConformance(name: string, open: () => Promise<EventLo
     });
 
     withLog('a second handle sees appends at once (a follower in another process)', async (s) => {
-      if (s.reopen === undefined) return; // memory: one process only
       const other = await s.reopen();
       try {
         await s.store.append([rec(1)]);

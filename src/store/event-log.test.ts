@@ -14,7 +14,7 @@ after(() => { rmSync(root, { recursive: true, force: true }); });
 
 runEventLogConformance('memory', async () => {
   const store = new MemoryEventLogStore();
-  return { store, close: () => store.close() };
+  return { store, reopen: async () => store.connect(), close: () => store.close() };
 });
 
 runEventLogConformance('sqlite', async () => {

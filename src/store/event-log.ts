@@ -147,37 +147,51 @@ function matches(r: EventRecord, q: EventQuery): boolean {
     && (q.user === undefined || eventUserMatches(r.user, q.user));
 }
 
+interface MemoryEventLogData {
+  records: { record: EventRecord; size: number }[];
+  seq: number;
+  bytes: number;
+}
+
 /** An in-memory event log, for tests and for apps that want a bounded log without SQLite. */
 export class MemoryEventLogStore implements EventLogStore {
-  readonly #records: { record: EventRecord; size: number }[] = [];
-  #seq = 0;
-  #bytes = 0;
+  readonly #d: MemoryEventLogData;
   #closed = false;
 
-  #open(): void {
+  constructor(shared?: MemoryEventLogData) {
+    this.#d = shared ?? { records: [], seq: 0, bytes: 0 };
+  }
+
+  /** Another handle on the same records (as a second SQLite connection is); closed independently. */
+  connect(): MemoryEventLogStore {
+    return new MemoryEventLogStore(this.#d);
+  }
+
+  #open(): MemoryEventLogData {
     if (this.#closed) throw new StoreClosedError('the in-memory event log');
+    return this.#d;
   }
 
   async append(records: readonly NewEventRecord[]): Promise<void> {
-    this.#open();
+    const d = this.#open();
     checkEventRecords(records);
     for (const r of records) {
-      const record = Object.freeze({ ...r, data: Object.freeze({ ...r.data }), seq: ++this.#seq });
+      const record = Object.freeze({ ...r, data: Object.freeze({ ...r.data }), seq: ++d.seq });
       const size = eventRecordSize(r);
-      this.#records.push({ record, size });
-      this.#bytes += size;
+      d.records.push({ record, size });
+      d.bytes += size;
     }
   }
 
   async query(q: EventQuery = {}): Promise<EventPage> {
-    this.#open();
+    const d = this.#open();
     const limit = checkEventQuery(q);
     const desc = q.order === 'desc';
     const out: EventRecord[] = [];
     let more = false;
-    const n = this.#records.length;
+    const n = d.records.length;
     for (let i = 0; i < n; i++) {
-      const { record } = this.#records[desc ? n - 1 - i : i]!;
+      const { record } = d.records[desc ? n - 1 - i : i]!;
       if (q.after !== undefined && record.seq <= q.after) continue;
       if (q.before !== undefined && record.seq >= q.before) continue;
       if (!matches(record, q)) continue;
@@ -188,33 +202,27 @@ export class MemoryEventLogStore implements EventLogStore {
   }
 
   async purge(p: EventPurge): Promise<number> {
-    this.#open();
-    let cut = 0;
+    const d = this.#open();
+    const before = d.records.length;
     if (p.olderThan !== undefined) {
       const olderThan = p.olderThan;
-      const keep = this.#records.filter((e) => e.record.time >= olderThan);
-      cut = this.#records.length - keep.length;
-      this.#records.splice(0, this.#records.length, ...keep);
+      d.records = d.records.filter((e) => e.record.time >= olderThan);
+      d.bytes = d.records.reduce((sum, e) => sum + e.size, 0);
     }
     if (p.maxBytes !== undefined) {
-      let bytes = this.#records.reduce((s, e) => s + e.size, 0);
       let i = 0;
-      while (bytes > p.maxBytes && i < this.#records.length) bytes -= this.#records[i++]!.size;
-      this.#records.splice(0, i);
-      cut += i;
+      while (d.bytes > p.maxBytes && i < d.records.length) d.bytes -= d.records[i++]!.size;
+      d.records.splice(0, i);
     }
-    this.#bytes = this.#records.reduce((s, e) => s + e.size, 0);
-    return cut;
+    return before - d.records.length;
   }
 
   async count(q: EventQuery = {}): Promise<number> {
-    this.#open();
-    return this.#records.filter((e) => matches(e.record, q)).length;
+    return this.#open().records.filter((e) => matches(e.record, q)).length;
   }
 
   async size(): Promise<number> {
-    this.#open();
-    return this.#bytes;
+    return this.#open().bytes;
   }
 
   async close(): Promise<void> {
