@@ -1,7 +1,8 @@
 /**
  * `kerbside kdc --dir DIR`: serves a realm directory over UDP and TCP (the
- * addresses of kdc.conf, or --listen), one log line per request on stderr,
- * until SIGINT/SIGTERM; then stops cleanly with exit code 0.
+ * addresses of kdc.conf, or --listen), one log line per request on stderr
+ * and a record per audit in DIR/events.sqlite (docs/events.md), until
+ * SIGINT/SIGTERM; then stops cleanly with exit code 0.
  */
 
 import { listenOption, parseCommandLine, positionals, realmDirOption } from '../args.js';
@@ -12,7 +13,8 @@ import { openRealm } from '../realm-dir.js';
 const USAGE = `kerbside kdc [--dir DIR] [--listen ADDR:PORT]... [--log-format text|json] [--verbose] [--poll-interval-ms 1000]
   Serves the realm in DIR ($KERBSIDE_REALM_DIR or ./realm) on UDP and TCP.
   --listen replaces kdc.conf's kdc_listen: 127.0.0.1:88, [::1]:88, 0.0.0.0:88, or a bare port for every address;
-  port 0 picks a free port (the same for UDP and TCP).`;
+  port 0 picks a free port (the same for UDP and TCP).
+  Events also go to DIR/events.sqlite (see kerbside events; kdc.conf eventlog = false turns it off).`;
 
 export const command: Command = {
   name: 'kdc',
