@@ -197,3 +197,28 @@ test('docs/events.md lists every catalogue type in its table of ids, with its id
     for (const id of ids) assert.ok(doc.includes(`| ${id} | \`${r.type}\``), `docs/events.md has no row "| ${id} | \`${r.type}\`"`);
   }
 });
+
+test('a purge that fails loses no event: it is told and retried at the next check', async () => {
+  const clock = new ManualClock(T0);
+  const inner = new MemoryEventLogStore();
+  let purges = 0;
+  const store: EventLogStore = {
+    append: (r) => inner.append(r), query: (q) => inner.query(q), count: (q) => inner.count(q), size: () => inner.size(), close: () => inner.close(),
+    purge: () => { purges++; return Promise.reject(new Error('SQLITE_BUSY')); },
+  };
+  const told: string[] = [];
+  const sink = eventLogSink(store, { clock, computer: 'h', lastResort: (m) => told.push(m), retention: { checkIntervalMs: 60_000 } });
+  const emit = createEmitter(sink, clock);
+  emit.emit('kdc.lockout', 'one', { principal: 'a@R' });
+  await sink.flush();
+  emit.emit('kdc.lockout', 'two', { principal: 'a@R' });
+  await sink.flush();
+  assert.equal(purges, 1, 'once per check interval');
+  await clock.advance(60_000);
+  emit.emit('kdc.lockout', 'three', { principal: 'a@R' });
+  await sink.flush();
+  assert.equal(purges, 2);
+  assert.equal(await inner.count(), 3);
+  assert.equal(sink.dropped, 0);
+  assert.match(told[0]!, /retention could not purge old records \(SQLITE_BUSY\); retried in 60 s/);
+});

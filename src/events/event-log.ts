@@ -148,7 +148,6 @@ export function eventLogSink(store: EventLogStore, options: EventLogSinkOptions)
     try {
       await store.purge({ ...(maxAgeMs > 0 ? { olderThan: now - maxAgeMs } : {}), ...(maxBytes > 0 ? { maxBytes } : {}) });
     } catch (err) {
-      lose(0, err);
       try { lastResort(`event log: retention could not purge old records (${errorText(err)}); retried in ${Math.round(checkIntervalMs / 1000)} s`); } catch { /* ignore */ }
     }
   }
@@ -173,7 +172,9 @@ export function eventLogSink(store: EventLogStore, options: EventLogSinkOptions)
   function start(): void {
     if (writing !== undefined) return;
     // A microtask, not a timer: events emitted in the same turn share the first batch.
-    writing = Promise.resolve().then(drain).catch((err: unknown) => { lose(0, err); }).finally(() => {
+    writing = Promise.resolve().then(drain).catch((err: unknown) => {
+      try { lastResort(`event log: the writer failed (${errorText(err)}); the service carried on`); } catch { /* ignore */ }
+    }).finally(() => {
       writing = undefined;
       if (queue.length > 0) start();
     });
