@@ -91,12 +91,18 @@ export function isEventSeverity(value: string): value is EventSeverity {
   return SEVERITIES.has(value);
 }
 
+/** Rows hold nested rules (audit, byField): frozen all the way down, like the table. */
+function deepFreeze<T extends object>(value: T): T {
+  for (const v of Object.values(value)) if (typeof v === 'object' && v !== null) deepFreeze(v as object);
+  return Object.freeze(value);
+}
+
 function buildCatalogue(rows: readonly EventTypeInfo[]): Readonly<Record<string, EventTypeInfo>> {
   const table = Object.create(null) as Record<string, EventTypeInfo>;
   for (const row of rows) {
     if (!isValidEventType(row.type)) throw new InvalidArgumentError(`event type "${row.type}" is not a dotted lowercase id`);
     if (row.type in table) throw new InvalidArgumentError(`event type "${row.type}" is listed twice in the catalogue`);
-    table[row.type] = Object.freeze({ ...row });
+    table[row.type] = deepFreeze({ ...row });
   }
   return Object.freeze(table);
 }

@@ -180,6 +180,8 @@ test('the catalogue is the one table of ids: every scheduler row has one, and no
   for (const r of rows.filter((x) => x.type.startsWith('scheduler.'))) {
     assert.ok(r.windowsEventId !== undefined, `${r.type} has no id`);
   }
+  const request = EVENT_CATALOGUE['kdc.request'];
+  assert.ok(Object.isFrozen(request.byField) && Object.isFrozen(request.byField?.cases['AS']) && Object.isFrozen(request.audit), 'rules are frozen too');
   const seen = new Map<number, string>();
   for (const r of rows) {
     const ids = [r.windowsEventId, ...Object.values(r.byField?.cases ?? {}).map((c) => c.windowsEventId)].filter((x) => x !== undefined);
