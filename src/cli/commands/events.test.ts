@@ -182,3 +182,25 @@ test('export writes matching records as JSON lines (0600); purge applies retenti
   const usage = await runCli(['events', 'purge', '--dir', dir]);
   assert.equal(usage.code, 2);
 });
+
+test('usage errors name the option and the expected form; an export to a missing folder names the file', async () => {
+  const run = (...args: string[]) => runCliInProcess(['events', ...args, '--dir', dir]);
+  for (const [args, message] of [
+    [['--since', 'yesterday'], /--since "yesterday" is not a time \(ISO 8601 such as 2026-12-03T08:00:00Z, or a time ago such as -1h, -7d\)/],
+    [['--until', '2026-13-45'], /--until "2026-13-45" is not a time/],
+    [['--id', '4768,x'], /--id "x" is not an event id/],
+    [['--limit', '0'], /--limit "0" is not a positive whole number/],
+    [['purge', '--older-than', 'soon'], /--older-than "soon" is not a duration/],
+    [['purge', '--max-size', 'big'], /--max-size: "big" is not a size/],
+    [['export'], /give the file to write with --to FILE\.jsonl/],
+  ] as const) {
+    const r = await run(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const r = await run('export', '--to', join(work, 'no', 'such', 'dir', 'x.jsonl'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot write the export to .*x\.jsonl/);
+  // ISO times and glued negative times parse.
+  assert.equal((await run('--since=-2d', '--until', '2999-01-01')).code, 0);
+});
