@@ -8,3 +8,5 @@ export * from './errors.js';
 export * from './messages.js';
 export * from './crypto.js';
 export * from './validator.js';
+export * from './passthrough.js';
+export { serveNtlmPassThrough, tcpPassThroughExchange, type PassThroughListenOptions } from './passthrough-transport.js';
