@@ -17,6 +17,7 @@ import {
 } from '../events/index.js';
 import type { Clock } from '../core/clock.js';
 import { PrincipalCache, openSqliteReplayCache } from '../store/index.js';
+import { ntlmPassThroughServer, serveNtlmPassThrough } from '../gss/ntlm/index.js';
 import { KdcListenError } from './errors.js';
 import type { CliIO } from './io.js';
 import { formatListenAddress, realmPolicy, transportOptions } from './kdc-conf.js';
@@ -32,12 +33,19 @@ export interface KdcRunOptions {
   readonly verbose?: boolean;
   /** How often the cache polls the store's change log (ms, default 1000). */
   readonly pollIntervalMs?: number;
+  /**
+   * Where to answer NTLM pass-through requests (docs/ntlm.md "Validation"); default kdc.conf's
+   * ntlm_listen. Needs ntlm = true in kdc.conf.
+   */
+  readonly ntlmListen?: readonly ListenAddress[];
 }
 
 export interface RunningKdc {
   readonly kdc: Kdc;
   readonly server: KdcServer;
   readonly addresses: readonly BoundAddress[];
+  /** The NTLM pass-through listeners (none unless NTLM is enabled and given an address). */
+  readonly ntlmAddresses: readonly BoundAddress[];
   /** Stops listening, finishes pending writes and closes the realm's store. */
   stop(): Promise<void>;
 }
@@ -199,13 +207,43 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
     replayCache.close();
     throw listenError(err, options.listen);
   }
+  const ntlmListen = options.ntlmListen ?? realm.settings.ntlm.listen;
+  let ntlmServer: KdcServer | undefined;
+  if (ntlmListen.length > 0) {
+    if (!realm.settings.ntlm.enabled) {
+      await server.close();
+      cache.stop();
+      replayCache.close();
+      throw new KdcListenError(`NTLM pass-through needs NTLM enabled for realm ${realm.settings.realm}`, {
+        hint: `add ntlm = true to the [realms] ${realm.settings.realm} section of kdc.conf (docs/ntlm.md)`,
+      });
+    }
+    // The KDC's replay cache (persistent) also remembers pass-through nonces, under their own client name.
+    const passThrough = ntlmPassThroughServer({
+      realm: realm.settings.realm, principals: cache, keys: realm.keys, clock: io.clock, random: io.random, events,
+      replayCache, clockSkewMs: resolved.clockSkew * 1000,
+      lockout: { store: realm.store.lockout, policy: resolved.lockout },
+    });
+    try {
+      ntlmServer = await serveNtlmPassThrough(passThrough, { listen: ntlmListen, clock: io.clock, ...transportOptions(realm.settings.transport) });
+    } catch (err) {
+      await server.close();
+      cache.stop();
+      replayCache.close();
+      throw listenError(err, ntlmListen);
+    }
+    log.emit('kdc.config', `NTLM pass-through validation on ${describeAddresses(ntlmServer.addresses)} (docs/ntlm.md "Validation")`,
+      { realm: realm.settings.realm, ntlm: true }, 'info');
+  }
   let stopped: Promise<void> | undefined;
   return {
     kdc,
     server,
     addresses: server.addresses,
+    ntlmAddresses: ntlmServer?.addresses ?? [],
     stop() {
       stopped ??= (async () => {
+        await ntlmServer?.close();
         await server.close();
         await kdc.settled();
         events.flush();

@@ -506,7 +506,7 @@ export function passThroughNtlmValidator(options: PassThroughValidatorOptions): 
     entry ??= chooseServiceKey(await options.keys.refresh(), service);
     if (entry === undefined) {
       throw new NtlmPassThroughError(`${options.keys.description} holds no AES key of ${service}, so NTLM logons cannot be passed to the KDC host`, {
-        hint: `export the service's keys into the keytab: kerbside keytab --dir REALM ${service} --out KEYTAB`, detail: { service, cause: 'no_service_key' },
+        hint: `export the service's keys into the keytab: kerbside keytab export --principal ${service} --out KEYTAB`, detail: { service, cause: 'no_service_key' },
       });
     }
     return entry;
