@@ -124,7 +124,7 @@ describe('Samba AD DC: ntlm_auth squid-2.5-ntlmssp validates kerbside\'s NTLM in
   });
 
   const server = (): NtlmAuthHelper => startNtlmAuth(
-    ad.netnsCommand([ntlmAuthPath(), '--helper-protocol=squid-2.5-ntlmssp', '-s', ad.smbConfPath]), { ...ad.env, HOME: home },
+    ad.netnsCommand([ntlmAuthPath(), '--helper-protocol=squid-2.5-ntlmssp', `--configfile=${ad.smbConfPath}`]), { ...ad.env, HOME: home },
   );
 
   /** NEGOTIATE → the DC's CHALLENGE → kerbside's AUTHENTICATE; resolves with ntlm_auth's verdict line. */
