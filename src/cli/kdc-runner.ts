@@ -17,7 +17,7 @@ import {
 } from '../events/index.js';
 import type { Clock } from '../core/clock.js';
 import { PrincipalCache, openSqliteReplayCache } from '../store/index.js';
-import { ntlmPassThroughServer, serveNtlmPassThrough } from '../gss/ntlm/index.js';
+import { ntlmPassThroughServer, serveNtlmPassThrough } from '../gss/index.js';
 import { KdcListenError } from './errors.js';
 import type { CliIO } from './io.js';
 import { formatListenAddress, realmPolicy, transportOptions } from './kdc-conf.js';
