@@ -15,7 +15,7 @@ import { seededRandom } from '../core/random.js';
 import { readKeytab } from '../files/index.js';
 import { keytabKeys } from '../gss/index.js';
 import {
-  NegotiateFlags, NtlmLogonFailureError, NtlmPassThroughError, buildAuthenticate, encodeChallenge, encodeNegotiate, filetimeFromUnixMs,
+  NegotiateFlags, NtlmAcceptor, NtlmChallengeRegistry, NtlmInitiator, NtlmLogonFailureError, NtlmPassThroughError, buildAuthenticate, encodeChallenge, encodeNegotiate, filetimeFromUnixMs,
   passThroughNtlmValidator, type NtlmValidator,
 } from '../gss/ntlm/index.js';
 import { systemClock } from '../core/clock.js';
@@ -102,6 +102,12 @@ test('kerbside kdc --ntlm-listen validates a logon for the web node holding the 
   const ok = await validator().validate(logon('alice', 'alice-pw1'));
   assert.equal(ok.principal, `alice@${REALM}`);
   assert.equal(ok.sessionBaseKey.length, 16);
+  // The whole handshake: kerbside's NTLM initiator and acceptor, the acceptor asking the KDC process.
+  const initiator = new NtlmInitiator({ credential: { user: 'alice', domain: 'EXAMPLE', secret: { password: 'alice-pw1' } }, targetName: 'HTTP/web.example.test' });
+  const ctx = new NtlmAcceptor({ validator: validator(), service: SERVICE, issuedChallenges: new NtlmChallengeRegistry() }).newContext();
+  const challenge = await ctx.acceptSecContext(initiator.initSecContext().output!);
+  assert.equal((await ctx.acceptSecContext(initiator.initSecContext(challenge.output!).output!)).complete, true);
+  assert.equal(ctx.context.initiator, `alice@${REALM}`);
   await assert.rejects(validator().validate(logon('alice', 'wrong-pw1')), (err: unknown) => err instanceof NtlmLogonFailureError && err.detail['cause'] === 'bad_password');
   await logged(/info ntlm\.validation: NTLM logon of EXAMPLE\\alice as alice@EXAMPLE\.TEST for HTTP\/web\.example\.test@EXAMPLE\.TEST/);
   await logged(/warning ntlm\.validation: .*\(bad_password\)/);

@@ -16,7 +16,7 @@ import { masterKeyProtector, realmAdmin, resolveRealmPolicy, type RealmAdmin } f
 import { MemoryStore } from '../../store/index.js';
 import { staticKeys } from '../acceptor-keys.js';
 import {
-  NegotiateFlags, NtlmAccountRestrictionError, NtlmLogonFailureError, NtlmPassThroughError, NtlmPassThroughFormatError, PASSTHROUGH_VERSION,
+  NegotiateFlags, NtlmAcceptor, NtlmChallengeRegistry, NtlmInitiator, NtlmAccountRestrictionError, NtlmLogonFailureError, NtlmPassThroughError, NtlmPassThroughFormatError, PASSTHROUGH_VERSION,
   buildAuthenticate, decodePassThroughReply, decodePassThroughRequest, encodeChallenge, encodeNegotiate, filetimeFromUnixMs,
   ntlmPassThroughServer, passThroughNtlmValidator, serveNtlmPassThrough, type NtlmPassThroughServer, type PassThroughExchange,
 } from './index.js';
@@ -215,4 +215,25 @@ test('over TCP (4-byte length framing), and an unreachable KDC host is GSS_S_UNA
     assert.equal(err.detail['cause'], 'unreachable');
     return true;
   });
+});
+
+test('NtlmInitiator → NtlmAcceptor with the pass-through validator: the context is established with the realm principal and both sides sign alike', async () => {
+  const s = await setup();
+  const acceptor = new NtlmAcceptor({ validator: validator(s), service: SERVICE, clock: s.clock, random: seededRandom(31), issuedChallenges: new NtlmChallengeRegistry() });
+  const initiator = new NtlmInitiator({
+    credential: { user: 'alice', domain: 'EXAMPLE', secret: { password: 'alice-pw' } }, targetName: 'HTTP/web.example.test', clock: s.clock, random: seededRandom(32),
+  });
+  const ctx = acceptor.newContext();
+  const challenge = await ctx.acceptSecContext(initiator.initSecContext().output!);
+  const last = initiator.initSecContext(challenge.output!);
+  assert.equal((await ctx.acceptSecContext(last.output!)).complete, true);
+  assert.equal(ctx.context.initiator, `alice@${REALM}`);
+  const mic = initiator.context.getMic(Uint8Array.of(1, 2, 3));
+  ctx.context.verifyMic(Uint8Array.of(1, 2, 3), mic);
+  assert.throws(() => ctx.context.verifyMic(Uint8Array.of(1, 2, 4), initiator.context.getMic(Uint8Array.of(1, 2, 3))));
+  // A wrong password fails in the KDC host's check, not in the acceptor's.
+  const bad = new NtlmInitiator({ credential: { user: 'alice', domain: 'EXAMPLE', secret: { password: 'nope' } }, clock: s.clock, random: seededRandom(33) });
+  const ctx2 = acceptor.newContext();
+  const c2 = await ctx2.acceptSecContext(bad.initSecContext().output!);
+  await assert.rejects(ctx2.acceptSecContext(bad.initSecContext(c2.output!).output!), (err: unknown) => err instanceof NtlmLogonFailureError && err.detail['cause'] === 'bad_password');
 });
