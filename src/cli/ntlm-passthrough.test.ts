@@ -15,7 +15,7 @@ import { seededRandom } from '../core/random.js';
 import { readKeytab } from '../files/index.js';
 import { keytabKeys } from '../gss/index.js';
 import {
-  NegotiateFlags, NtlmAcceptor, NtlmChallengeRegistry, NtlmInitiator, NtlmLogonFailureError, NtlmPassThroughError, buildAuthenticate, encodeChallenge, encodeNegotiate, filetimeFromUnixMs,
+  NegotiateFlags, avTimestamp, NtlmAcceptor, NtlmChallengeRegistry, NtlmInitiator, NtlmLogonFailureError, NtlmPassThroughError, buildAuthenticate, encodeChallenge, encodeNegotiate, filetimeFromUnixMs,
   passThroughNtlmValidator, type NtlmValidator,
 } from '../gss/ntlm/index.js';
 import { systemClock } from '../core/clock.js';
@@ -44,7 +44,7 @@ function logon(user: string, password: string): { challenge: Uint8Array; authent
   const negotiate = encodeNegotiate({ flags: FLAGS });
   const challenge = encodeChallenge({
     flags: FLAGS, serverChallenge: random.bytes(8), targetName: 'EXAMPLE',
-    targetInfo: { pairs: [{ id: 2, value: new Uint8Array(Buffer.from('EXAMPLE', 'utf16le')) }, { id: 7, value: new Uint8Array(8) }] },
+    targetInfo: { pairs: [{ id: 2, value: new Uint8Array(Buffer.from('EXAMPLE', 'utf16le')) }, avTimestamp(filetimeFromUnixMs(systemClock().now()))] },
   });
   const { authenticate } = buildAuthenticate({
     negotiate, challenge, user, domain: 'EXAMPLE', workstation: 'WS1', secret: { password }, timestamp: filetimeFromUnixMs(systemClock().now()), random,

@@ -16,7 +16,7 @@ import { masterKeyProtector, realmAdmin, resolveRealmPolicy, type RealmAdmin } f
 import { MemoryStore } from '../../store/index.js';
 import { staticKeys } from '../acceptor-keys.js';
 import {
-  NegotiateFlags, NtlmAcceptor, NtlmChallengeRegistry, NtlmInitiator, NtlmAccountRestrictionError, NtlmLogonFailureError, NtlmPassThroughError, NtlmPassThroughFormatError, PASSTHROUGH_VERSION,
+  NegotiateFlags, avTimestamp, NtlmAcceptor, NtlmChallengeRegistry, NtlmInitiator, NtlmAccountRestrictionError, NtlmLogonFailureError, NtlmPassThroughError, NtlmPassThroughFormatError, PASSTHROUGH_VERSION,
   buildAuthenticate, decodePassThroughReply, decodePassThroughRequest, encodeChallenge, encodeNegotiate, filetimeFromUnixMs,
   ntlmPassThroughServer, passThroughNtlmValidator, serveNtlmPassThrough, type NtlmPassThroughServer, type PassThroughExchange,
 } from './index.js';
@@ -61,15 +61,18 @@ async function setup(lockout = 0): Promise<Setup> {
 }
 
 /** A CHALLENGE from the web node and the client's AUTHENTICATE for it. */
-function logon(user: string, password: string, domain = 'EXAMPLE', seed = 1): { challenge: Uint8Array; authenticate: Uint8Array } {
+function logon(
+  user: string, password: string, domain = 'EXAMPLE', seed = 1, o: { targetName?: string; time?: number } = {},
+): { challenge: Uint8Array; authenticate: Uint8Array } {
   const random = seededRandom(seed);
   const negotiate = encodeNegotiate({ flags: FLAGS });
   const challenge = encodeChallenge({
     flags: FLAGS, serverChallenge: random.bytes(8), targetName: 'EXAMPLE',
-    targetInfo: { pairs: [{ id: 2, value: new Uint8Array(Buffer.from('EXAMPLE', 'utf16le')) }, { id: 7, value: new Uint8Array(8) }] },
+    targetInfo: { pairs: [{ id: 2, value: new Uint8Array(Buffer.from('EXAMPLE', 'utf16le')) }, avTimestamp(filetimeFromUnixMs(o.time ?? T0))] },
   });
   const { authenticate } = buildAuthenticate({
-    negotiate, challenge, user, domain, workstation: 'WS1', secret: { password }, timestamp: filetimeFromUnixMs(T0), random, targetName: 'HTTP/web.example.test',
+    negotiate, challenge, user, domain, workstation: 'WS1', secret: { password }, timestamp: filetimeFromUnixMs(T0), random,
+    targetName: o.targetName ?? 'HTTP/web.example.test',
   });
   return { challenge, authenticate };
 }
@@ -141,13 +144,18 @@ test('logon failures and restrictions come back authenticated, with their cause;
   await fails('alice', 'alice-pw', NtlmAccountRestrictionError, 'smart_card_required');
   await s.store.update(`alice@${REALM}`, { requiresPkinit: false, principalExpiry: T0 - 1 });
   await fails('alice', 'alice-pw', NtlmAccountRestrictionError, 'account_expired');
+  // Bound under alice's key to another service, or to a time long past: a web node cannot relay or replay it.
+  await assert.rejects(v.validate({ ...logon('alice', 'alice-pw', 'EXAMPLE', 1, { targetName: 'HTTP/other.example.test' }), service: SERVICE }),
+    (err: unknown) => err instanceof NtlmLogonFailureError && err.detail['cause'] === 'target_name_mismatch');
+  await assert.rejects(v.validate({ ...logon('alice', 'alice-pw', 'EXAMPLE', 1, { time: T0 - 3600_000 }), service: SERVICE }),
+    (err: unknown) => err instanceof NtlmLogonFailureError && err.detail['cause'] === 'stale_response');
   await s.store.update(`alice@${REALM}`, { principalExpiry: null, allowNtlm: false });
   await fails('alice', 'alice-pw', NtlmAccountRestrictionError, 'ntlm_not_enabled');
   const causes = ntlmEvents(s).map((e) => [e.fields['status'], e.fields['cause']]);
   assert.deepEqual(causes, [
     ['failure', 'unknown_user'], ['failure', 'unknown_domain'], ['failure', 'ntlm_not_enabled'], ['failure', 'bad_password'],
     ['failure', 'bad_password'], ['failure', 'account_locked'], ['failure', 'account_disabled'], ['failure', 'smart_card_required'],
-    ['failure', 'account_expired'], ['failure', 'ntlm_not_enabled'],
+    ['failure', 'account_expired'], ['failure', 'target_name_mismatch'], ['failure', 'stale_response'], ['failure', 'ntlm_not_enabled'],
   ]);
 });
 

@@ -297,6 +297,13 @@ class Refused extends Error {
   }
 }
 
+/** MsvAvTargetName ('HTTP/web.example.test', MS-NLMP §2.2.2.1) against the requesting service principal, without case. */
+function sameService(target: string, service: string): boolean {
+  const t = target.toLowerCase();
+  const s = service.toLowerCase();
+  return t === s || t === s.replace(/@[^@]*$/, '');
+}
+
 /** Windows-like names for the restriction causes (MS-APDS status codes in docs/ntlm.md). */
 function restriction(record: PrincipalRecord, now: number): string | undefined {
   if (record.principalExpiry !== undefined && now >= record.principalExpiry) return 'account_expired';
@@ -365,6 +372,13 @@ export function ntlmPassThroughServer(options: NtlmPassThroughServerOptions): Nt
       if (gate !== undefined && assessment !== undefined) gate.failed(assessment, now);
       return fail('logon_failure', 'bad_password', record.name);
     }
+    // The response is bound (under the user's key) to the service the client meant and to its time: a web node
+    // cannot have the KDC host vouch for an AUTHENTICATE that was sent to another service, or an old one.
+    const ntlmv2 = message.ntlmv2!;
+    const target = ntlmv2.targetInfo.targetName;
+    if (target !== undefined && target !== '' && !sameService(target, service)) return fail('logon_failure', 'target_name_mismatch', record.name);
+    const sentMs = Number((ntlmv2.timestamp - 116_444_736_000_000_000n) / 10_000n);
+    if (Math.abs(now - sentMs) > skew) return fail('logon_failure', 'stale_response', record.name);
     const restricted = restriction(record, now);
     if (restricted !== undefined) return fail('account_restriction', restricted, record.name);
     if (gate !== undefined && assessment !== undefined) gate.succeeded(assessment);
