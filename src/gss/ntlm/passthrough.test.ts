@@ -12,7 +12,9 @@ import { ManualClock } from '../../core/clock.js';
 import { seededRandom } from '../../core/random.js';
 import { generateKey } from '../../crypto/index.js';
 import { memorySink, type KerbsideEvent } from '../../events/index.js';
-import { masterKeyProtector, realmAdmin, resolveRealmPolicy, type RealmAdmin } from '../../kdc/index.js';
+import { createKdc, masterKeyProtector, realmAdmin, resolveRealmPolicy, type KeyProtector, type RealmAdmin } from '../../kdc/index.js';
+import { ErrorCode } from '../../messages/index.js';
+import { asReq, encTimestamp, expectError, passwordKey, UDP_PEER } from '../../testing/kdc-client.js';
 import { MemoryStore } from '../../store/index.js';
 import { staticKeys } from '../acceptor-keys.js';
 import {
@@ -37,6 +39,7 @@ interface Setup {
   /** Requests the server saw, in order (to replay or alter them). */
   readonly seen: Uint8Array[];
   readonly exchange: PassThroughExchange;
+  readonly keys: KeyProtector;
 }
 
 async function setup(lockout = 0): Promise<Setup> {
@@ -57,7 +60,7 @@ async function setup(lockout = 0): Promise<Setup> {
   });
   const seen: Uint8Array[] = [];
   const exchange: PassThroughExchange = (request) => { seen.push(request); return server.handle(request); };
-  return { clock, admin, store, server, events: sink.events as KerbsideEvent[], keytab: await admin.keytabEntries(SERVICE), seen, exchange };
+  return { clock, admin, store, server, events: sink.events as KerbsideEvent[], keytab: await admin.keytabEntries(SERVICE), seen, exchange, keys };
 }
 
 /** A CHALLENGE from the web node and the client's AUTHENTICATE for it. */
@@ -244,4 +247,27 @@ test('NtlmInitiator → NtlmAcceptor with the pass-through validator: the contex
   const ctx2 = acceptor.newContext();
   const c2 = await ctx2.acceptSecContext(bad.initSecContext().output!);
   await assert.rejects(ctx2.acceptSecContext(bad.initSecContext(c2.output!).output!), (err: unknown) => err instanceof NtlmLogonFailureError && err.detail['cause'] === 'bad_password');
+});
+
+test('NTLM failures and Kerberos share one lockout: after bad NTLM passwords the AS exchange refuses alice too', async () => {
+  const s = await setup(2);
+  for (const pw of ['bad-1', 'bad-2']) {
+    await assert.rejects(validator(s).validate({ ...logon('alice', pw), service: SERVICE }), NtlmLogonFailureError);
+  }
+  await s.server.settled();
+  const kdc = createKdc({
+    realm: REALM, store: s.store, lockout: s.store.lockout, clock: s.clock, random: seededRandom(41), keys: s.keys,
+    policy: { lockout: { maxFailures: 2, maxFailuresAllSources: 2 } },
+  });
+  const key = await passwordKey('alice', 'alice-pw');
+  const err = expectError(await kdc.process(asReq({ padata: [encTimestamp(key, T0)] }), UDP_PEER));
+  assert.equal(err.errorCode, ErrorCode.KDC_ERR_CLIENT_REVOKED);
+});
+
+test('a principal database that fails is a refusal (unavailable), not a crash', async () => {
+  const s = await setup();
+  const broken = ntlmPassThroughServer({
+    realm: REALM, principals: { get: () => Promise.reject(new Error('disk on fire')) }, keys: s.keys, clock: s.clock,
+  });
+  await assert.rejects(validator(s, { exchange: (r) => broken.handle(r) }).validate({ ...logon('alice', 'alice-pw'), service: SERVICE }), refusedWith('unavailable'));
 });
