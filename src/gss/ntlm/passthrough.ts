@@ -41,7 +41,7 @@ import { createEmitter, nullSink, type Emitter, type EventSink } from '../../eve
 import { principalToString, type KeytabEntry } from '../../files/index.js';
 import { LockoutGate, type KdcLockoutPolicy, type KeyProtector } from '../../kdc/index.js';
 import { MemoryReplayCache, type LockoutStore, type PrincipalRecord, type ReplayCache } from '../../store/index.js';
-import type { AcceptorKeySource } from '../acceptor-keys.js';
+import { keytabKeys, type AcceptorKeySource } from '../acceptor-keys.js';
 import { GssUnavailableError } from '../errors.js';
 import { NtlmAccountRestrictionError, NtlmLogonFailureError } from './errors.js';
 import { decodeAuthenticate, MAX_NTLM_MESSAGE } from './messages.js';
@@ -467,8 +467,8 @@ export interface PassThroughValidatorOptions {
   readonly address?: string | { readonly host: string; readonly port: number };
   /** Instead of `address`: the transport (tests, other channels). */
   readonly exchange?: PassThroughExchange;
-  /** The web node's keys (its keytab): the service key authenticates each request. */
-  readonly keys: AcceptorKeySource;
+  /** The web node's keys: its keytab as an AcceptorKeySource, or the keytab's path ('FILE:' optional). The service key authenticates each request. */
+  readonly keys: AcceptorKeySource | string;
   /** The web node's principal in the keytab, e.g. 'HTTP/web.example.test@EXAMPLE.TEST'. */
   readonly service: string;
   readonly clock?: Clock;
@@ -506,6 +506,7 @@ export function passThroughNtlmValidator(options: PassThroughValidatorOptions): 
   const clock = options.clock ?? systemClock();
   const random = options.random ?? systemRandom();
   const service = options.service;
+  const keys: AcceptorKeySource = typeof options.keys === 'string' ? keytabKeys(options.keys, { clock }) : options.keys;
   let exchange = options.exchange;
   const transport = async (): Promise<PassThroughExchange> => {
     if (exchange !== undefined) return exchange;
@@ -516,10 +517,10 @@ export function passThroughNtlmValidator(options: PassThroughValidatorOptions): 
   };
 
   async function serviceKey(): Promise<KeytabEntry> {
-    let entry = chooseServiceKey(await options.keys.keys(), service);
-    entry ??= chooseServiceKey(await options.keys.refresh(), service);
+    let entry = chooseServiceKey(await keys.keys(), service);
+    entry ??= chooseServiceKey(await keys.refresh(), service);
     if (entry === undefined) {
-      throw new NtlmPassThroughError(`${options.keys.description} holds no AES key of ${service}, so NTLM logons cannot be passed to the KDC host`, {
+      throw new NtlmPassThroughError(`${keys.description} holds no AES key of ${service}, so NTLM logons cannot be passed to the KDC host`, {
         hint: `export the service's keys into the keytab: kerbside keytab export --principal ${service} --out KEYTAB`, detail: { service, cause: 'no_service_key' },
       });
     }
