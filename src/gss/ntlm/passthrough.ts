@@ -338,10 +338,11 @@ export function ntlmPassThroughServer(options: NtlmPassThroughServerOptions): Nt
     return options.keys.open(stored, service.name);
   }
 
-  /** The principal a user name maps to, when the domain is this realm (or its first label, as a NetBIOS domain). */
+  /** The principal a user name maps to, when the domain is this realm (or its NetBIOS name). */
   function principalOf(user: string, domain: string): string | undefined {
     const d = domain.toUpperCase();
-    if (d !== '' && d !== realm.toUpperCase() && d !== realm.split('.')[0]!.toUpperCase()) return undefined;
+    // The NetBIOS form is what NtlmAcceptor's CHALLENGE announces: the first label, at most 15 characters.
+    if (d !== '' && d !== realm.toUpperCase() && d !== realm.split('.')[0]!.toUpperCase().slice(0, 15)) return undefined;
     if (user === '' || /[/@\\]/.test(user)) return undefined;
     return `${user}@${realm}`;
   }
