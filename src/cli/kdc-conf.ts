@@ -53,6 +53,19 @@ export interface RealmSettings {
   readonly pkinit?: PkinitSettings;
   /** The persistent event log in the realm directory (docs/events.md "The event log"). */
   readonly eventLog?: EventLogSettings;
+  /** NTLM (docs/ntlm.md "Credentials" and "Validation"). */
+  readonly ntlm: NtlmSettings;
+}
+
+/**
+ * `ntlm = true` in the realm section: principals with allowNtlm get an NTLM
+ * credential whenever their password is set. `ntlm_listen = 127.0.0.1:PORT`
+ * (realm section or [kdcdefaults]): where `kerbside kdc` answers pass-through
+ * validation requests from web nodes (TCP only; none by default).
+ */
+export interface NtlmSettings {
+  readonly enabled: boolean;
+  readonly listen: readonly ListenAddress[];
 }
 
 /**
@@ -244,9 +257,10 @@ function mergeListen(udp: readonly ListenAddress[], tcp: readonly ListenAddress[
 // kdc.conf
 
 /** Writes kdc.conf text for a realm (paths relative to the realm directory). */
-export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 'stashPath' | 'lockout' | 'transport'> & {
+export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 'stashPath' | 'lockout' | 'transport' | 'ntlm'> & {
   readonly lockout?: RealmLockoutSettings;
   readonly transport?: TransportSettings;
+  readonly ntlm?: NtlmSettings;
 }): string {
   const lockout = s.lockout === undefined || s.lockout.maxFailure === 0 ? {} : {
     maxfailure: String(s.lockout.maxFailure),
@@ -294,10 +308,15 @@ export function formatKdcConf(s: Omit<RealmSettings, 'dir' | 'databasePath' | 's
           },
         }),
         ...lockout,
+        ...(s.ntlm?.enabled === true ? { ntlm: 'true' } : {}),
+        ...(s.ntlm === undefined || s.ntlm.listen.length === 0 ? {} : { ntlm_listen: s.ntlm.listen.map(formatListenAddress).join(' ') }),
       },
     },
   })}`;
 }
+
+/** NTLM off: what a kdc.conf without `ntlm` gets. */
+export const NTLM_OFF: NtlmSettings = Object.freeze({ enabled: false, listen: Object.freeze([]) });
 
 /** Parses an enctype list ("aes256-cts-hmac-sha1-96:normal aes128-cts …", families such as "aes" allowed); unknown names are errors. */
 export function parseEnctypeList(text: string, where: string): number[] {
@@ -453,7 +472,21 @@ export async function readRealmSettings(dir: string): Promise<RealmSettings> {
     transport: transportSettings(tag, profile, where, file),
     ...optional('pkinit', pkinitSettings(profile, realm, abs, file)),
     eventLog: eventLogSettings(tag, profile, where, file),
+    ntlm: ntlmSettings(profile, realm, tag, file),
   };
+}
+
+function ntlmSettings(profile: Profile, realm: string, tag: (name: string) => string | undefined, file: string): NtlmSettings {
+  const text = profile.getValue(['realms', realm, 'ntlm']);
+  if (text === undefined && tag('ntlm_listen') === undefined) return NTLM_OFF;
+  const enabled = text === undefined ? false : parseBoolean(text);
+  if (enabled === undefined) throw new RealmDirectoryError(`${file}: ntlm = "${text!}" is not a boolean`, { hint: 'ntlm = true or ntlm = false' });
+  const listenText = tag('ntlm_listen');
+  const listen = listenText === undefined ? [] : splitList([listenText]).flatMap((t) => parseListenAddress(t, Number.NaN));
+  if (listen.length > 0 && !enabled) {
+    throw new RealmDirectoryError(`${file}: ntlm_listen is set but NTLM is not enabled for realm ${realm}`, { hint: 'add ntlm = true to the realm section, or remove ntlm_listen' });
+  }
+  return { enabled, listen };
 }
 
 /** FILE:path → absolute path (MIT's identity and anchor syntax; only FILE: here). */

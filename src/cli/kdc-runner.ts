@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { PrincipalCache, openSqliteEventLog, openSqliteReplayCache, type SqliteEventLog } from '../store/index.js';
+import { ntlmPassThroughServer, serveNtlmPassThrough } from '../gss/index.js';
 import { KdcListenError } from './errors.js';
 import type { CliIO } from './io.js';
 import { DEFAULT_EVENT_LOG_SETTINGS, formatListenAddress, realmPolicy, transportOptions } from './kdc-conf.js';
@@ -37,12 +38,19 @@ export interface KdcRunOptions {
   readonly verbose?: boolean;
   /** How often the cache polls the store's change log (ms, default 1000). */
   readonly pollIntervalMs?: number;
+  /**
+   * Where to answer NTLM pass-through requests (docs/ntlm.md "Validation"); default kdc.conf's
+   * ntlm_listen. Needs ntlm = true in kdc.conf.
+   */
+  readonly ntlmListen?: readonly ListenAddress[];
 }
 
 export interface RunningKdc {
   readonly kdc: Kdc;
   readonly server: KdcServer;
   readonly addresses: readonly BoundAddress[];
+  /** The NTLM pass-through listeners (none unless NTLM is enabled and given an address). */
+  readonly ntlmAddresses: readonly BoundAddress[];
   /** Stops listening, finishes pending writes and closes the realm's store. */
   stop(): Promise<void>;
 }
@@ -190,6 +198,12 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
   // PKINIT when kdc.conf names a pkinit_identity (kerbside ca init writes it; docs/pkinit.md). Its files are
   // read before anything is opened, so a missing one leaves nothing to close.
   const pkinit = realm.settings.pkinit === undefined ? undefined : await kdcPkinitOptions(realm.settings.pkinit, io.random);
+  const ntlmListen = options.ntlmListen ?? realm.settings.ntlm.listen;
+  if (ntlmListen.length > 0 && !realm.settings.ntlm.enabled) {
+    throw new KdcListenError(`NTLM pass-through needs NTLM enabled for realm ${realm.settings.realm}`, {
+      hint: `add ntlm = true to the [realms] ${realm.settings.realm} section of kdc.conf (docs/ntlm.md)`,
+    });
+  }
   const text = logSink((line) => io.err(line), options.logFormat ?? 'text', options.verbose ?? false, io.clock);
   const eventLog = await openKdcEventLog(realm, io.clock);
   const events: KdcLogSink = eventLog === undefined ? text : { emit: fanout(text, eventLog).emit, flush: () => text.flush() };
@@ -246,13 +260,35 @@ export async function startRealmKdc(realm: OpenRealm, io: CliIO, options: KdcRun
     await closeEventLog();
     throw listenError(err, options.listen);
   }
+  let ntlmServer: KdcServer | undefined;
+  if (ntlmListen.length > 0) {
+    // The KDC's replay cache (persistent) also remembers pass-through nonces, under their own client name.
+    const passThrough = ntlmPassThroughServer({
+      realm: realm.settings.realm, principals: cache, keys: realm.keys, clock: io.clock, random: io.random, events,
+      replayCache, clockSkewMs: resolved.clockSkew * 1000,
+      lockout: { store: realm.store.lockout, policy: resolved.lockout },
+    });
+    try {
+      ntlmServer = await serveNtlmPassThrough(passThrough, { listen: ntlmListen, clock: io.clock, ...transportOptions(realm.settings.transport) });
+    } catch (err) {
+      await server.close();
+      cache.stop();
+      replayCache.close();
+      await closeEventLog();
+      throw listenError(err, ntlmListen);
+    }
+    log.emit('kdc.config', `NTLM pass-through validation on ${describeAddresses(ntlmServer.addresses)} (docs/ntlm.md "Validation")`,
+      { realm: realm.settings.realm, ntlm: true }, 'info');
+  }
   let stopped: Promise<void> | undefined;
   return {
     kdc,
     server,
     addresses: server.addresses,
+    ntlmAddresses: ntlmServer?.addresses ?? [],
     stop() {
       stopped ??= (async () => {
+        await ntlmServer?.close();
         await server.close();
         await kdc.settled();
         events.flush();

@@ -84,6 +84,28 @@ test('password_quality in kdc.conf: MIT policy names; absent = no checks; bad va
   await assert.rejects(readRealmSettings(dir), /minclasses must be a whole number from 1 to 5/);
 });
 
+test('NTLM in kdc.conf (docs/ntlm.md): off by default; ntlm = true and ntlm_listen; a listener without ntlm or a port is refused', async () => {
+  const dir = await tempDir();
+  const conf = (extra: string): Promise<void> => writeFile(join(dir, REALM_FILES.config), `[realms]\n  R.TEST = {\n${extra}  }\n`);
+  await conf('');
+  assert.deepEqual((await readRealmSettings(dir)).ntlm, { enabled: false, listen: [] });
+  await conf('    ntlm = true\n    ntlm_listen = 127.0.0.1:8891\n');
+  assert.deepEqual((await readRealmSettings(dir)).ntlm, { enabled: true, listen: [{ host: '127.0.0.1', port: 8891 }] });
+  await conf('    ntlm = maybe\n');
+  await assert.rejects(readRealmSettings(dir), /ntlm = "maybe" is not a boolean/);
+  await conf('    ntlm_listen = 127.0.0.1:8891\n');
+  await assert.rejects(readRealmSettings(dir), /ntlm_listen is set but NTLM is not enabled for realm R\.TEST/);
+  await conf('    ntlm = true\n    ntlm_listen = 127.0.0.1\n');
+  await assert.rejects(readRealmSettings(dir), /not a port number/);
+  // What formatKdcConf writes for it reads back the same.
+  const text = formatKdcConf({
+    realm: 'R.TEST', listen: [{ host: '127.0.0.1', port: 88 }], maxLife: 36_000, maxRenewableLife: 604_800, clockSkew: 300,
+    supportedEnctypes: [18], ntlm: { enabled: true, listen: [{ host: '127.0.0.1', port: 8891 }] },
+  });
+  await writeFile(join(dir, REALM_FILES.config), text);
+  assert.deepEqual((await readRealmSettings(dir)).ntlm, { enabled: true, listen: [{ host: '127.0.0.1', port: 8891 }] });
+});
+
 test('a directory without kdc.conf is named in the error with how to create a realm', async () => {
   const dir = await tempDir();
   await assert.rejects(readRealmSettings(dir), (err: RealmDirectoryError) => {

@@ -32,7 +32,7 @@ import {
 import { listAll, openSqliteStore, type SqliteStore } from '../store/index.js';
 import { RealmDirectoryError } from './errors.js';
 import {
-  DEFAULT_REALM_SETTINGS, DEFAULT_TRANSPORT_SETTINGS, INIT_LOCKOUT_SETTINGS, REALM_FILES, formatKdcConf, readRealmSettings, realmPolicy,
+  DEFAULT_REALM_SETTINGS, DEFAULT_TRANSPORT_SETTINGS, INIT_LOCKOUT_SETTINGS, NTLM_OFF, REALM_FILES, formatKdcConf, readRealmSettings, realmPolicy,
   type RealmLockoutSettings, type RealmSettings,
 } from './kdc-conf.js';
 
@@ -63,6 +63,7 @@ function opened(settings: RealmSettings, store: SqliteStore, masterKey: Key, env
   const admin = realmAdmin({
     realm: settings.realm, store, policy: realmPolicy(settings), clock: env.clock, random: env.random, keys,
     ...(settings.passwordQuality === undefined ? {} : { passwordQuality: settings.passwordQuality }),
+    ntlm: settings.ntlm.enabled,
   });
   return { settings, store, keys, admin, close: () => store.close() };
 }
@@ -195,6 +196,7 @@ export async function createRealmDirectory(o: InitRealmOptions): Promise<OpenRea
     passwordQuality: o.passwordQuality ?? DEFAULT_PASSWORD_QUALITY,
     lockout: o.lockout ?? INIT_LOCKOUT_SETTINGS,
     transport: DEFAULT_TRANSPORT_SETTINGS,
+    ntlm: NTLM_OFF,
   };
   try {
     const masterKey = generateKey(18, o.random);

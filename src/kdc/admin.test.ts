@@ -9,9 +9,11 @@ import { seededRandom } from '../core/random.js';
 import { generateKey, stringToKey } from '../crypto/index.js';
 import { readKeytab } from '../files/index.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { MemoryStore, PrincipalCache, openSqliteStore } from '../store/index.js';
+import { MemoryStore, NTLM_CREDENTIAL_ENCTYPE, PrincipalCache, openSqliteStore } from '../store/index.js';
+import { ErrorCode } from '../messages/index.js';
+import { KeyRecordMismatchError } from './errors.js';
 import { createRealm, realmAdmin } from './admin.js';
-import { asReq, encTimestamp, expectAsRep, openAsRep, passwordKey, T0, UDP_PEER } from '../testing/kdc-client.js';
+import { asReq, encTimestamp, expectAsRep, expectError, openAsRep, passwordKey, T0, UDP_PEER } from '../testing/kdc-client.js';
 import { masterKeyProtector, plainKeysForTests } from './keys.js';
 import { createKdc } from './processor.js';
 
@@ -120,4 +122,38 @@ test('plain keys are an in-memory test mode: realmAdmin refuses plainKeysForTest
     await store.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('NTLM credential: stored only with realm NTLM and allowNtlm, bound like a key, never used by Kerberos nor exported', async () => {
+  const clock = new ManualClock(T0);
+  const random = seededRandom(5);
+  const keys = masterKeyProtector(generateKey(18, random), random);
+  const store = new MemoryStore({ clock });
+  const off = await createRealm({ realm: REALM, store, clock, random, keys });
+  assert.equal((await off.addPrincipal('dave', { password: 'dave-pw', allowNtlm: true })).ntlmCredential, undefined, 'realm NTLM off');
+  const admin = realmAdmin({ realm: REALM, store, clock, random, keys, ntlm: true });
+  assert.equal((await admin.addPrincipal('erin', { password: 'erin-pw' })).ntlmCredential, undefined, 'allowNtlm off');
+  const alice = await admin.addPrincipal('alice', { password: 'alice-pw', allowNtlm: true });
+  const cred = alice.ntlmCredential!;
+  assert.equal(cred.enctype, NTLM_CREDENTIAL_ENCTYPE);
+  assert.equal(cred.kvno, 1);
+  // The NT hash is the RC4-HMAC key of the password (RFC 4757 §5: MD4 of its UTF-16LE form, no salt).
+  const rc4 = await stringToKey(23, 'alice-pw', '', undefined, { allowWeak: true });
+  assert.deepEqual(keys.open(cred, `alice@${REALM}`).keyvalue, rc4.keyvalue);
+  assert.throws(() => keys.open(cred, `erin@${REALM}`), KeyRecordMismatchError, 'bound to its principal');
+  assert.throws(() => keys.open({ ...cred, enctype: 23 }, `alice@${REALM}`), KeyRecordMismatchError, 'bound to its enctype');
+  assert.deepEqual(alice.keys.map((k) => k.enctype), [18, 17, 20, 19]);
+  assert.ok((await admin.keytabEntries('alice', { allKvnos: true })).every((e) => e.enctype !== NTLM_CREDENTIAL_ENCTYPE && e.enctype !== 23));
+  // A client asking for the private enctype (or RC4) gets no reply key: weak crypto is off.
+  const kdc = createKdc({ realm: REALM, store, clock, random, keys });
+  const plain = await passwordKey('alice', 'alice-pw');
+  for (const etypes of [[NTLM_CREDENTIAL_ENCTYPE], [23], [NTLM_CREDENTIAL_ENCTYPE, 23]]) {
+    const err = expectError(await kdc.process(asReq({ etypes, padata: [encTimestamp(plain, T0)] }), UDP_PEER));
+    assert.equal(err.errorCode, ErrorCode.KDC_ERR_ETYPE_NOSUPP, `etypes ${etypes.join(',')}`);
+  }
+  // set-password renews it under the new kvno; randkey (no password) drops it.
+  const two = await admin.setPassword('alice', 'alice-pw2');
+  assert.equal(two.ntlmCredential?.kvno, 2);
+  assert.deepEqual(keys.open(two.ntlmCredential!, `alice@${REALM}`).keyvalue, (await stringToKey(23, 'alice-pw2', '', undefined, { allowWeak: true })).keyvalue);
+  assert.equal((await admin.randkey('alice')).ntlmCredential, undefined);
 });

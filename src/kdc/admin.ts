@@ -10,10 +10,10 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
-import { generateKey, stringToKey, type Key } from '../crypto/index.js';
+import { generateKey, md4, stringToKey, type Key } from '../crypto/index.js';
 import { writeKeytab, type KeytabEntry } from '../files/index.js';
 import { principalNameFromString, principalNameToString } from '../messages/index.js';
-import { MemoryStore, PrincipalCache, type KeyMaterial, type NewPrincipal, type PrincipalRecord, type PrincipalStore } from '../store/index.js';
+import { MemoryStore, NTLM_CREDENTIAL_ENCTYPE, PrincipalCache, type KeyMaterial, type NewPrincipal, type PrincipalRecord, type PrincipalStore } from '../store/index.js';
 import { resolveRealmPolicy, type RealmPolicy, type RealmPolicyInput } from './config.js';
 import { defaultSalt, storedSalt, type KeyProtector } from './keys.js';
 import { currentKeys, isPermittedEnctype } from './policy.js';
@@ -36,6 +36,11 @@ export interface RealmAdminOptions {
   readonly keys: KeyProtector;
   /** Checked whenever a password is set (password-quality.ts); default: none. */
   readonly passwordQuality?: PasswordQualityPolicy;
+  /**
+   * NTLM is enabled for the realm (kdc.conf `ntlm = true`, docs/ntlm.md "Credentials"): setting the
+   * password of a principal with allowNtlm also stores its NTLM credential. Default false.
+   */
+  readonly ntlm?: boolean;
 }
 
 /** Attributes of a new principal (store defaults for whatever is left out). */
@@ -124,14 +129,27 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
   }
 
   const allowWeak = { allowWeak: policy.allowWeakCrypto };
+  const realmNtlm = options.ntlm === true;
 
-  /** Keys are sealed for the kvno they will be stored under, so that kvno is passed to the store explicitly. */
-  async function passwordKeys(name: string, kvno: number, password: string, opts: KeyOptions): Promise<KeyMaterial[]> {
+  /**
+   * Keys are sealed for the kvno they will be stored under, so that kvno is passed to the store explicitly.
+   * With `ntlm` the NTLM credential comes along, sealed like a key under its private enctype.
+   */
+  async function passwordKeys(name: string, kvno: number, password: string, opts: KeyOptions, ntlm: boolean): Promise<KeyMaterial[]> {
     const salt = defaultSalt(name);
     const keys: KeyMaterial[] = [];
     for (const enctype of enctypesFor(opts)) {
       const key = await stringToKey(enctype, password, salt, undefined, allowWeak);
       keys.push({ enctype, keyvalue: protector.seal(key, name, kvno), salt: storedSalt(salt) });
+    }
+    if (ntlm && realmNtlm) {
+      // MS-NLMP §3.3.1 NTOWF: MD4 of the UTF-16LE password (the RC4-HMAC key, RFC 4757 §3).
+      const nt = md4(Buffer.from(password, 'utf16le'));
+      try {
+        keys.push({ enctype: NTLM_CREDENTIAL_ENCTYPE, keyvalue: protector.seal({ enctype: NTLM_CREDENTIAL_ENCTYPE, keyvalue: nt }, name, kvno) });
+      } finally {
+        if (protector.kind === 'master-key') nt.fill(0);
+      }
     }
     return keys;
   }
@@ -183,7 +201,7 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
       const { password, enctypes, ...settings } = opts;
       const keyOptions = enctypes === undefined ? {} : { enctypes };
       if (password !== undefined && quality !== undefined) checkPasswordStrength(quality, full, password);
-      const keys = password === undefined ? randomKeys(full, 1, keyOptions) : await passwordKeys(full, 1, password, keyOptions);
+      const keys = password === undefined ? randomKeys(full, 1, keyOptions) : await passwordKeys(full, 1, password, keyOptions, settings.allowNtlm === true);
       // Active Directory's model against Kerberoasting: a principal with a password is a user, and tickets
       // for it would be sealed in a key anyone can guess at offline. It is a service only when made one.
       const allowService = settings.allowService ?? password === undefined;
@@ -191,13 +209,14 @@ export function realmAdmin(options: RealmAdminOptions): RealmAdmin {
     },
     async setPassword(name, password, opts = {}) {
       const full = principalName(name);
+      const current = await store.get(full);
       if (quality !== undefined) {
         checkPasswordStrength(quality, full, password);
-        const current = await store.get(full);
         if (current !== undefined) await checkPasswordHistory(quality, current, password, protector, allowWeak);
       }
-      const kvno = await nextKvno(full);
-      return store.setKeys(full, await passwordKeys(full, kvno, password, opts), { kvno, purgeOld: opts.keepOld === false, fromPassword: true });
+      const kvno = (current?.kvno ?? 0) + 1;
+      const keys = await passwordKeys(full, kvno, password, opts, current?.allowNtlm === true);
+      return store.setKeys(full, keys, { kvno, purgeOld: opts.keepOld === false, fromPassword: true });
     },
     async randkey(name, opts = {}) {
       const full = principalName(name);

@@ -12,7 +12,7 @@ export {
   resolveRealmPolicy, DEFAULT_REALM_POLICY, DEFAULT_PERMITTED_ENCTYPES,
   type RealmPolicy, type RealmPolicyInput, type LockoutPolicy, type KdcLockoutPolicy, type LookasidePolicy,
 } from './config.js';
-export { lockoutSource, type LockoutScope } from './lockout.js';
+export { LockoutGate, lockoutSource, type LockoutScope, type LockoutEvents, type LockoutAssessment } from './lockout.js';
 export { KdcRequestError, KeyUnwrapError, KeyRecordMismatchError, type KdcRequestErrorOptions } from './errors.js';
 export {
   preauthRegistry, DEFAULT_PREAUTH, etypeInfo2Mechanism, encryptedTimestampMechanism,

@@ -238,6 +238,7 @@ function freezeRecord(r: PrincipalRecord | undefined): PrincipalRecord | undefin
     Object.freeze(k);
   }
   Object.freeze(r.keys);
+  if (r.ntlmCredential !== undefined) Object.freeze(r.ntlmCredential);
   if (r.allowedEnctypes !== undefined) Object.freeze(r.allowedEnctypes);
   return Object.freeze(r);
 }

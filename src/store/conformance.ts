@@ -13,6 +13,7 @@ import { PrincipalCache } from './cache.js';
 import { PrincipalExistsError, PrincipalNotFoundError, StoreClosedError } from './errors.js';
 import { listAll } from './list.js';
 import { isLockedOut, sourceLockoutKey } from './lockout.js';
+import { NTLM_CREDENTIAL_ENCTYPE } from './records.js';
 import type { KeyMaterial, LockoutStore, PrincipalPatch, PrincipalStore } from './types.js';
 
 export interface ConformanceEnv {
@@ -232,6 +233,38 @@ export function runStoreConformance(name: string, open: (env: ConformanceEnv) =>
       assert.deepEqual(await store.get(`wrap@${REALM}`), after);
       assert.deepEqual((await store.changesSince(seq)).principals, [`wrap@${REALM}`]);
       await assert.rejects(store.replaceKeyBytes(`nobody@${REALM}`, () => undefined), PrincipalNotFoundError);
+    });
+
+    withStore('the NTLM credential: only with allowNtlm, never among keys, replaced by setKeys, deleted when NTLM is turned off', async ({ store }) => {
+      const nt = (fill: number): KeyMaterial => ({ enctype: NTLM_CREDENTIAL_ENCTYPE, keyvalue: new Uint8Array(16).fill(fill) });
+      const name = `carol@${REALM}`;
+      await assert.rejects(store.create({ name, keys: [key(18, 1), nt(9)] }), InvalidArgumentError, 'allowNtlm is off by default');
+      assert.equal(await store.get(name), undefined);
+      const created = await store.create({ name, allowNtlm: true, keys: [key(18, 1), nt(9)] });
+      assert.equal(created.allowNtlm, true);
+      assert.equal(created.kvno, 1);
+      assert.deepEqual(created.keys.map((k) => [k.kvno, k.enctype]), [[1, 18]], 'the credential is not a Kerberos key');
+      assert.deepEqual(created.ntlmCredential, { kvno: 1, enctype: NTLM_CREDENTIAL_ENCTYPE, keyvalue: new Uint8Array(16).fill(9) });
+      assert.deepEqual(await store.get(name), created);
+      // A new password without a credential drops the old one; with one, it replaces it.
+      let r = await store.setKeys(name, [key(18, 2)]);
+      assert.equal(r.ntlmCredential, undefined);
+      r = await store.setKeys(name, [key(18, 3), nt(7)]);
+      assert.deepEqual(r.ntlmCredential, { kvno: 3, enctype: NTLM_CREDENTIAL_ENCTYPE, keyvalue: new Uint8Array(16).fill(7) });
+      assert.deepEqual(r.keys.map((k) => [k.kvno, k.enctype]), [[3, 18], [2, 18], [1, 18]]);
+      // Master-key re-wrapping reaches the credential too.
+      r = await store.replaceKeyBytes(name, (k) => (k.enctype === NTLM_CREDENTIAL_ENCTYPE ? new Uint8Array(16).fill(5) : undefined));
+      assert.deepEqual(r.ntlmCredential?.keyvalue, new Uint8Array(16).fill(5));
+      r = await store.purgeKeys(name, { keepNewest: 1 });
+      assert.deepEqual(r.ntlmCredential?.keyvalue, new Uint8Array(16).fill(5), 'the current kvno keeps its credential');
+      r = await store.update(name, { allowNtlm: false });
+      assert.equal(r.ntlmCredential, undefined);
+      assert.ok(!('ntlmCredential' in r));
+      // Turning it back on does not resurrect the deleted credential.
+      r = await store.update(name, { allowNtlm: true });
+      assert.equal(r.ntlmCredential, undefined);
+      await assert.rejects(store.update(name, { allowNtlm: false }).then(() => store.setKeys(name, [key(18, 4), nt(1)])), InvalidArgumentError);
+      assert.equal((await store.get(name))!.kvno, 3, 'the refused setKeys changed nothing');
     });
 
     withStore('delete removes the principal and its keys; the name can be reused', async ({ store }) => {

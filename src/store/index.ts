@@ -14,7 +14,7 @@ export {
   StoreError, PrincipalExistsError, PrincipalNotFoundError, StoreUnavailableError, StoreClosedError,
   StoreDependencyMissingError,
 } from './errors.js';
-export { DEFAULT_PRINCIPAL_FLAGS, MAX_KVNO, realmOf, globToRegExp, compareNames } from './records.js';
+export { DEFAULT_PRINCIPAL_FLAGS, MAX_KVNO, NTLM_CREDENTIAL_ENCTYPE, realmOf, globToRegExp, compareNames } from './records.js';
 export { isLockedOut, MemoryLockoutStore, sourceLockoutKey } from './lockout.js';
 export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './memory.js';
 export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';

@@ -9,8 +9,8 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { PrincipalExistsError, PrincipalNotFoundError, StoreClosedError } from './errors.js';
 import { MemoryLockoutStore } from './lockout.js';
 import {
-  DEFAULT_CHANGE_LOG_LIMIT, applyPatch, buildRecord, checkChangeLogLimit, checkMetaKey, compareNames, copyKey,
-  initialAttributes, keysForVersion, kvnosToPurge, listLimit, nameFilter, nextKvno, passwordChanged, realmOf,
+  DEFAULT_CHANGE_LOG_LIMIT, applyPatch, buildRecord, checkChangeLogLimit, checkMetaKey, checkNtlmCredential, compareNames, copyKey,
+  initialAttributes, isNtlmCredential, keysForVersion, kvnosToPurge, listLimit, nameFilter, nextKvno, passwordChanged, realmOf,
 } from './records.js';
 import type {
   ChangeBatch, KeyMaterial, ListOptions, ListPage, LockoutState, MetaValue, NewPrincipal, PrincipalAttributes,
@@ -76,9 +76,10 @@ export class MemoryStore implements PrincipalStore {
     realmOf(p.name);
     const attributes = initialAttributes(p);
     const keys = p.keys === undefined ? [] : keysForVersion(p.name, p.keys, p.kvno ?? 1);
+    checkNtlmCredential(p.name, attributes, keys);
     if (this.#data.principals.has(p.name)) throw new PrincipalExistsError(p.name);
     const now = this.#data.clock.now();
-    this.#data.principals.set(p.name, { attributes, keys, kvno: keys[0]?.kvno ?? 0, createdAt: now, modifiedAt: now });
+    this.#data.principals.set(p.name, { attributes, keys, kvno: keys.find((k) => !isNtlmCredential(k))?.kvno ?? 0, createdAt: now, modifiedAt: now });
     this.#data.record('principal', p.name);
     return this.#read(p.name)!;
   }
@@ -103,6 +104,7 @@ export class MemoryStore implements PrincipalStore {
   async update(name: string, patch: PrincipalPatch): Promise<PrincipalRecord> {
     const row = this.#row(name);
     row.attributes = applyPatch(name, row.attributes, patch);
+    if (!row.attributes.allowNtlm) row.keys = row.keys.filter((k) => !isNtlmCredential(k));
     return this.#touch(name, row);
   }
 
@@ -110,7 +112,8 @@ export class MemoryStore implements PrincipalStore {
     const row = this.#row(name);
     const kvno = nextKvno(name, row.kvno, options.kvno);
     const fresh = keysForVersion(name, keys, kvno);
-    row.keys = options.purgeOld === true ? fresh : [...fresh, ...row.keys];
+    checkNtlmCredential(name, row.attributes, fresh);
+    row.keys = options.purgeOld === true ? fresh : [...fresh, ...row.keys.filter((k) => !isNtlmCredential(k))];
     row.kvno = kvno;
     if (options.fromPassword === true) row.attributes = passwordChanged(row.attributes, this.#data.clock.now());
     return this.#touch(name, row);

@@ -24,7 +24,27 @@ export const DEFAULT_PRINCIPAL_FLAGS: Readonly<PrincipalFlags> = Object.freeze({
   requiresPasswordChange: false,
   passwordChangeService: false,
   requiresPkinit: false,
+  allowNtlm: false,
 });
+
+/**
+ * The private enctype number under which the NTLM credential (the NT hash) is stored in a key slot,
+ * so that it is wrapped and bound to its record like every key (kdc/keys.ts). RFC 3961 §8 leaves
+ * negative enctype numbers for local use; no Kerberos peer sends this one and the crypto registry
+ * does not know it. Records never show it among `keys` (buildRecord moves it to `ntlmCredential`).
+ */
+export const NTLM_CREDENTIAL_ENCTYPE = -1_000_023;
+
+export const isNtlmCredential = (k: { readonly enctype: number }): boolean => k.enctype === NTLM_CREDENTIAL_ENCTYPE;
+
+/** Refuses an NTLM credential for a principal whose allowNtlm is off (the store's invariant). */
+export function checkNtlmCredential(name: string, attributes: PrincipalAttributes, keys: readonly KeyMaterial[]): void {
+  if (!attributes.allowNtlm && keys.some(isNtlmCredential)) {
+    throw new InvalidArgumentError(`principal "${name}": an NTLM credential is given but NTLM is not allowed for it`, {
+      hint: 'set allowNtlm first (kerbside principal modify NAME --allow-ntlm)',
+    });
+  }
+}
 
 const FLAG_NAMES = Object.keys(DEFAULT_PRINCIPAL_FLAGS) as (keyof PrincipalFlags)[];
 const LIMIT_NAMES: readonly (keyof PrincipalLimits)[] = [
@@ -172,14 +192,18 @@ export function sortKeys(keys: StoredKey[]): StoredKey[] {
 export function buildRecord(
   name: string, attributes: PrincipalAttributes, keys: StoredKey[], createdAt: number, modifiedAt: number, kvno?: number,
 ): PrincipalRecord {
-  sortKeys(keys);
+  const all = sortKeys(keys);
+  const attrs = attributesOf({ ...DEFAULT_PRINCIPAL_FLAGS, ...attributes });
+  const kerberos = all.filter((k) => !isNtlmCredential(k));
+  const ntlm = attrs.allowNtlm ? all.find(isNtlmCredential) : undefined;
   return {
     // A record stored before a flag existed has that flag's default (e.g. allowService: every principal was a service).
-    ...attributesOf({ ...DEFAULT_PRINCIPAL_FLAGS, ...attributes }),
+    ...attrs,
     name,
     realm: realmOf(name),
-    kvno: kvno ?? keys[0]?.kvno ?? 0,
-    keys,
+    kvno: kvno ?? kerberos[0]?.kvno ?? 0,
+    keys: kerberos,
+    ...(ntlm === undefined ? {} : { ntlmCredential: ntlm }),
     createdAt,
     modifiedAt,
   };

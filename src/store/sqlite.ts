@@ -24,8 +24,8 @@ import {
 } from './errors.js';
 import { NO_LOCKOUT_STATE, afterFailure, afterSuccess, afterUnlock, sourceOfKey, withOptional } from './lockout.js';
 import {
-  DEFAULT_CHANGE_LOG_LIMIT, applyPatch, buildRecord, checkChangeLogLimit, checkMetaKey, globToRegExp, initialAttributes,
-  keysForVersion, kvnosToPurge, listLimit, nextKvno, passwordChanged, realmOf,
+  DEFAULT_CHANGE_LOG_LIMIT, NTLM_CREDENTIAL_ENCTYPE, applyPatch, buildRecord, checkChangeLogLimit, checkMetaKey, checkNtlmCredential,
+  globToRegExp, initialAttributes, isNtlmCredential, keysForVersion, kvnosToPurge, listLimit, nextKvno, passwordChanged, realmOf,
 } from './records.js';
 import type {
   ChangeBatch, KeyMaterial, ListOptions, ListPage, LockoutState, LockoutStore, MetaValue, NewPrincipal,
@@ -211,6 +211,7 @@ function prepareStatements(db: Database) {
     replaceKeyValue: p('UPDATE principal_keys SET keyvalue = ? WHERE principal = ? AND kvno = ? AND enctype = ?'),
     deleteKeysOfKvno: p('DELETE FROM principal_keys WHERE principal = ? AND kvno = ?'),
     deleteKeysBelow: p('DELETE FROM principal_keys WHERE principal = ? AND kvno < ?'),
+    deleteKeysOfEnctype: p('DELETE FROM principal_keys WHERE principal = ? AND enctype = ?'),
     list: p<string>('SELECT name FROM principals WHERE name > ? AND kerbside_name_match(name, ?, ?) ORDER BY name LIMIT ?').pluck(),
     getMeta: p<{ value: string | Buffer | null }>('SELECT value FROM realm_meta WHERE key = ?'),
     setMeta: p('INSERT INTO realm_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -271,10 +272,11 @@ class SqliteStoreImpl implements SqliteStore {
     const realm = realmOf(p.name);
     const attributes = initialAttributes(p);
     const keys = p.keys === undefined ? [] : keysForVersion(p.name, p.keys, p.kvno ?? 1);
+    checkNtlmCredential(p.name, attributes, keys);
     return this.#write(() => {
       if (this.#sql.principal.get(p.name) !== undefined) throw new PrincipalExistsError(p.name);
       const now = this.#clock.now();
-      this.#sql.insertPrincipal.run(p.name, realm, keys[0]?.kvno ?? 0, JSON.stringify(attributes), now, now);
+      this.#sql.insertPrincipal.run(p.name, realm, keys.find((k) => !isNtlmCredential(k))?.kvno ?? 0, JSON.stringify(attributes), now, now);
       this.#insertKeys(p.name, keys);
       return this.#changedPrincipal(p.name);
     });
@@ -297,6 +299,7 @@ class SqliteStoreImpl implements SqliteStore {
     return this.#write(() => {
       const row = this.#row(name);
       const attributes = applyPatch(name, JSON.parse(row.attributes) as PrincipalAttributes, patch);
+      if (!attributes.allowNtlm) this.#sql.deleteKeysOfEnctype.run(name, NTLM_CREDENTIAL_ENCTYPE);
       this.#sql.updatePrincipal.run(row.kvno, JSON.stringify(attributes), this.#clock.now(), name);
       return this.#changedPrincipal(name);
     });
@@ -309,8 +312,10 @@ class SqliteStoreImpl implements SqliteStore {
       const fresh = keysForVersion(name, keys, kvno);
       let attributes = JSON.parse(row.attributes) as PrincipalAttributes;
       const now = this.#clock.now();
+      checkNtlmCredential(name, attributes, fresh);
       if (options.fromPassword === true) attributes = passwordChanged(attributes, now);
       if (options.purgeOld === true) this.#sql.deleteKeysBelow.run(name, kvno);
+      this.#sql.deleteKeysOfEnctype.run(name, NTLM_CREDENTIAL_ENCTYPE);
       this.#insertKeys(name, fresh);
       this.#sql.updatePrincipal.run(kvno, JSON.stringify(attributes), now, name);
       return this.#changedPrincipal(name);
@@ -321,7 +326,7 @@ class SqliteStoreImpl implements SqliteStore {
     return this.#write(() => {
       this.#row(name);
       let changed = false;
-      for (const k of this.#read(name)!.keys) {
+      for (const k of this.#storedKeys(name)) {
         const bytes = replace(k);
         if (bytes === undefined) continue;
         this.#sql.replaceKeyValue.run(blob(bytes), name, k.kvno, k.enctype);
@@ -420,14 +425,18 @@ class SqliteStoreImpl implements SqliteStore {
   #read(name: string): PrincipalRecord | undefined {
     const row = this.#sql.principal.get(name);
     if (row === undefined) return undefined;
-    const keys: StoredKey[] = this.#sql.keys.all(name).map((k) => ({
+    return buildRecord(name, JSON.parse(row.attributes) as PrincipalAttributes, this.#storedKeys(name), row.created_at, row.modified_at, row.kvno);
+  }
+
+  /** Every key row of a principal, the NTLM credential included. */
+  #storedKeys(name: string): StoredKey[] {
+    return this.#sql.keys.all(name).map((k) => ({
       kvno: k.kvno,
       enctype: k.enctype,
       keyvalue: bytes(k.keyvalue),
       ...(k.salt_type !== null ? { salt: { type: k.salt_type, value: k.salt === null ? new Uint8Array(0) : bytes(k.salt) } } : {}),
       ...(k.s2kparams !== null ? { s2kparams: bytes(k.s2kparams) } : {}),
     }));
-    return buildRecord(name, JSON.parse(row.attributes) as PrincipalAttributes, keys, row.created_at, row.modified_at, row.kvno);
   }
 
   #insertKeys(name: string, keys: readonly StoredKey[]): void {

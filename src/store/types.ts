@@ -56,6 +56,11 @@ export interface PrincipalFlags {
   readonly passwordChangeService: boolean;
   /** Default false: logon only with a certificate or smart card (PKINIT); passwords and keys are refused in AS (docs/pkinit.md). */
   readonly requiresPkinit: boolean;
+  /**
+   * Default false: the principal may log on with NTLM (docs/ntlm.md "Credentials"). Only then does the
+   * store keep an NTLM credential for it; turning this off deletes the credential.
+   */
+  readonly allowNtlm: boolean;
 }
 
 /** Optional limits: absent means "no limit of its own" (the realm default applies). */
@@ -91,8 +96,18 @@ export interface PrincipalRecord extends PrincipalFlags, PrincipalLimits {
   readonly realm: string;
   /** The current (highest) key version; 0 when the principal has no keys. */
   readonly kvno: number;
-  /** Every stored key, newest kvno first; within a kvno in the order they were given. */
+  /**
+   * Every stored Kerberos key, newest kvno first; within a kvno in the order they were given. The
+   * NTLM credential is never among them.
+   */
   readonly keys: readonly StoredKey[];
+  /**
+   * The NT hash (MD4 of the UTF-16LE password, docs/ntlm.md "Credentials"), wrapped like a key, with
+   * enctype NTLM_CREDENTIAL_ENCTYPE and the kvno of the password keys it was made with. Present only
+   * while allowNtlm is on. Kept apart from `keys`, so no Kerberos path (key choice, keytab export)
+   * can ever select it.
+   */
+  readonly ntlmCredential?: StoredKey;
   readonly createdAt: number;
   readonly modifiedAt: number;
 }
@@ -179,9 +194,13 @@ export interface PrincipalStore {
   /** Undefined when there is no such principal. */
   get(name: string): Promise<PrincipalRecord | undefined>;
   list(options?: ListOptions): Promise<ListPage>;
-  /** Throws PrincipalNotFoundError. */
+  /** Throws PrincipalNotFoundError. Turning allowNtlm off deletes the NTLM credential. */
   update(name: string, patch: PrincipalPatch): Promise<PrincipalRecord>;
-  /** Adds a new key version (see SetKeysOptions). Throws PrincipalNotFoundError. */
+  /**
+   * Adds a new key version (see SetKeysOptions). Throws PrincipalNotFoundError. A key of enctype
+   * NTLM_CREDENTIAL_ENCTYPE among `keys` becomes the NTLM credential (refused unless allowNtlm is
+   * on); an older NTLM credential is dropped whether or not a new one is given.
+   */
   setKeys(name: string, keys: readonly KeyMaterial[], options?: SetKeysOptions): Promise<PrincipalRecord>;
   /**
    * Rewrites the stored bytes of existing keys in place — same kvno, enctype,

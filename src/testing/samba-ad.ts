@@ -530,3 +530,77 @@ export function adUserTask(ad: SambaAd, user: string): AdUserTask {
 export function isSmbListing(stdout: string): boolean {
   return /^\s+\.\s+D\s+0\s/m.test(stdout) && /blocks of size \d+\. \d+ blocks available/.test(stdout);
 }
+
+// ---------------------------------------------------------------------------
+// Samba's ntlm_auth as an NTLMSSP peer (docs/ntlm.md "Peer tests")
+
+/**
+ * A running `ntlm_auth --helper-protocol=…`, spoken to line by line: the
+ * Squid helper protocol (`YR [base64]`, `TT base64`, `KK base64`, answered
+ * with `TT`/`KK`/`AF`/`NA`/`BH` lines). As a server (squid-2.5-ntlmssp) it
+ * checks the AUTHENTICATE through the DC's winbind, so it runs inside the
+ * namespace (`ad.netnsCommand`); as a client (ntlmssp-client-1) it needs no DC.
+ */
+export interface NtlmAuthHelper {
+  /** Sends one line and resolves with the helper's next line (rejects when it exits first or after 20 s). */
+  ask(line: string): Promise<string>;
+  /** What the helper wrote on stderr so far. */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** The ntlm_auth binary (Debian winbind), or a failure naming the package. */
+export function ntlmAuthPath(): string {
+  return requireTool('ntlm_auth', 'winbind');
+}
+
+/** Starts `argv` (an ntlm_auth command line, possibly wrapped by netnsCommand) as a line helper. */
+export function startNtlmAuth(argv: readonly string[], env: Readonly<Record<string, string>>, clock: Clock = systemClock()): NtlmAuthHelper {
+  const [cmd, ...args] = argv;
+  const child = spawn(cmd!, args, { env: { ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiting: Array<(line: string | undefined) => void> = [];
+  const lines: string[] = [];
+  const deliver = (): void => {
+    while (waiting.length > 0 && lines.length > 0) waiting.shift()!(lines.shift());
+  };
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    let nl: number;
+    while ((nl = out.indexOf('\n')) >= 0) {
+      lines.push(out.slice(0, nl));
+      out = out.slice(nl + 1);
+    }
+    deliver();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+      for (const w of waiting.splice(0)) w(undefined);
+    });
+  });
+  child.once('error', (e) => { err += String(e); });
+  return {
+    ask(line) {
+      return new Promise((resolve, reject) => {
+        const timer = clock.setTimer(20_000, () => reject(new Error(`ntlm_auth gave no answer to "${line.slice(0, 2)}" within 20 s:\n${err}`)));
+        waiting.push((answer) => {
+          timer.cancel();
+          if (answer === undefined) reject(new Error(`ntlm_auth exited (${child.exitCode ?? child.signalCode}) before answering "${line.slice(0, 2)}":\n${err}`));
+          else resolve(answer);
+        });
+        child.stdin!.write(`${line}\n`);
+        deliver();
+      });
+    },
+    stderr: () => err,
+    async close() {
+      child.stdin!.end();
+      const force = clock.setTimer(5000, () => child.kill('SIGKILL'));
+      await exited;
+      force.cancel();
+    },
+  };
+}

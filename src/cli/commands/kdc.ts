@@ -10,8 +10,10 @@ import { UsageError, type Command } from '../io.js';
 import { describeAddresses, startRealmKdc, stopRequested, type LogFormat } from '../kdc-runner.js';
 import { openRealm } from '../realm-dir.js';
 
-const USAGE = `kerbside kdc [--dir DIR] [--listen ADDR:PORT]... [--log-format text|json] [--verbose] [--poll-interval-ms 1000]
+const USAGE = `kerbside kdc [--dir DIR] [--listen ADDR:PORT]... [--ntlm-listen ADDR:PORT]... [--log-format text|json] [--verbose] [--poll-interval-ms 1000]
   Serves the realm in DIR ($KERBSIDE_REALM_DIR or ./realm) on UDP and TCP.
+  --ntlm-listen replaces kdc.conf's ntlm_listen: where web nodes send NTLM logons to be validated (TCP; needs
+  ntlm = true in kdc.conf; docs/ntlm.md "Validation"). Off unless one of them names an address.
   --listen replaces kdc.conf's kdc_listen: 127.0.0.1:88, [::1]:88, 0.0.0.0:88, or a bare port for every address;
   port 0 picks a free port (the same for UDP and TCP).
   Events also go to DIR/events.sqlite (see kerbside events; kdc.conf eventlog = false turns it off).`;
@@ -24,6 +26,7 @@ export const command: Command = {
     const { values, positionals: rest } = parseCommandLine(io.argv, {
       dir: { type: 'string' },
       listen: { type: 'string', multiple: true },
+      'ntlm-listen': { type: 'string', multiple: true },
       'log-format': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       'poll-interval-ms': { type: 'string' },
@@ -34,6 +37,7 @@ export const command: Command = {
     const poll = values['poll-interval-ms'] === undefined ? undefined : Number(values['poll-interval-ms']);
     if (poll !== undefined && !(Number.isInteger(poll) && poll > 0)) throw new UsageError('--poll-interval-ms must be a positive whole number');
     const listen = listenOption(values.listen);
+    const ntlmListen = listenOption(values['ntlm-listen']);
 
     const realm = await openRealm(realmDirOption(io, values.dir), io);
     let running;
@@ -43,11 +47,13 @@ export const command: Command = {
         logFormat: format as LogFormat,
         verbose: values.verbose === true,
         ...(poll === undefined ? {} : { pollIntervalMs: poll }),
+        ...(ntlmListen === undefined ? {} : { ntlmListen }),
       });
     } catch (err) {
       await realm.close();
       throw err;
     }
+    if (running.ntlmAddresses.length > 0) io.out(`kerbside kdc: NTLM pass-through on ${describeAddresses(running.ntlmAddresses)}`);
     io.out(`kerbside kdc: realm ${realm.settings.realm} ready on ${describeAddresses(running.addresses)}`);
     await stopRequested(io);
     await running.stop();

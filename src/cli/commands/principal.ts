@@ -22,6 +22,8 @@ const ATTRIBUTE_USAGE = `attributes: --requires-preauth | --no-requires-preauth 
               off with a password, so nobody can get a ticket sealed in a user's password key to guess it offline)
             --allow-forwardable | --no-allow-forwardable   --allow-renewable | --no-allow-renewable
             --requires-pkinit | --no-requires-pkinit (log on only with a smart card or certificate; default off)
+            --allow-ntlm | --no-allow-ntlm (may log on with NTLM; default off. With kdc.conf's ntlm = true the
+              NTLM credential is stored when the password is next set; --no-allow-ntlm deletes it. docs/ntlm.md)
             --certificate-map 'X509:<I>ISSUER<SR>SERIAL' (repeatable; certificates that log on as NAME) | --no-certificate-map
             --disabled | --enabled   --expiry DATE|never   --password-expiry DATE|never
             --max-life 10h   --max-renewable-life 7d   (DATE: YYYY-MM-DD or ISO 8601)`;
@@ -55,6 +57,8 @@ const ATTRIBUTES = {
   'no-allow-renewable': { type: 'boolean' },
   'requires-pkinit': { type: 'boolean' },
   'no-requires-pkinit': { type: 'boolean' },
+  'allow-ntlm': { type: 'boolean' },
+  'no-allow-ntlm': { type: 'boolean' },
   'certificate-map': { type: 'string', multiple: true },
   'no-certificate-map': { type: 'boolean' },
   disabled: { type: 'boolean' },
@@ -82,6 +86,7 @@ function attributePatch(values: AttributeValues): PrincipalPatch {
     allowForwardable: flag(values, 'allow-forwardable', 'no-allow-forwardable'),
     allowRenewable: flag(values, 'allow-renewable', 'no-allow-renewable'),
     requiresPkinit: flag(values, 'requires-pkinit', 'no-requires-pkinit'),
+    allowNtlm: flag(values, 'allow-ntlm', 'no-allow-ntlm'),
     disabled: flag(values, 'disabled', 'enabled'),
     principalExpiry: values.expiry === undefined ? undefined : dateOption('expiry', values.expiry),
     passwordExpiry: values['password-expiry'] === undefined ? undefined : dateOption('password-expiry', values['password-expiry']),
@@ -176,10 +181,28 @@ async function show(io: CliIO, realm: OpenRealm, name: string): Promise<void> {
     ...r.keys.map((k) => `Key: vno ${k.kvno}, ${enctypeName(k.enctype)}`),
     `Failed password attempts: ${lockout.failures}`,
   ];
+  lines.push(`NTLM: ${ntlmState(realm, r)}`);
   if (r.allowedEnctypes !== undefined) lines.push(`Allowed session enctypes: ${r.allowedEnctypes.map(enctypeName).join(' ')}`);
   for (const m of r.certificateMappings ?? []) lines.push(`Certificate mapping: ${m}`);
   lines.push(...lockoutLines(lockout, await realm.store.lockout.sources(r.name), io.clock.now()));
   io.out(lines.join('\n'));
+}
+
+/** What `show` says about NTLM (docs/ntlm.md "Credentials"). */
+function ntlmState(realm: OpenRealm, r: PrincipalRecord): string {
+  if (!r.allowNtlm) return 'not allowed';
+  if (r.ntlmCredential !== undefined) return `allowed, credential held (kvno ${r.ntlmCredential.kvno})${realm.settings.ntlm.enabled ? '' : ' but NTLM is off for the realm (kdc.conf ntlm)'}`;
+  return realm.settings.ntlm.enabled
+    ? 'allowed, no credential yet (it is stored when the password is next set)'
+    : 'allowed, but NTLM is off for the realm (kdc.conf ntlm = true turns it on)';
+}
+
+/** Where turning NTLM on leaves the principal: the credential needs the password, which kerbside never keeps. */
+function noteNtlm(io: CliIO, realm: OpenRealm, r: PrincipalRecord): void {
+  if (!r.allowNtlm || r.ntlmCredential !== undefined) return;
+  io.err(realm.settings.ntlm.enabled
+    ? `note: ${r.name} may use NTLM, but its NTLM credential is made from the password: set it (kerbside principal set-password ${r.name}) before it can log on with NTLM.`
+    : `note: NTLM is off for realm ${realm.settings.realm}: no NTLM credential is stored for ${r.name} until kdc.conf says ntlm = true and its password is set again.`);
 }
 
 /** Last failure, the principal-wide lock and the per-source ones in force (docs/lockout.md). */
@@ -223,6 +246,7 @@ async function run(io: CliIO): Promise<number> {
         const source: KeySource = values.randkey === true ? { randkey: true } : { password: await newPasswordOption(io, values, full) };
         const r = await addPrincipal(realm, full, source, settings, { clock: io.clock, ...(enctypes === undefined ? {} : { enctypes }) });
         io.out(`Principal "${r.name}" created (kvno ${r.kvno}, ${r.keys.map((k) => enctypeName(k.enctype)).join(' ')}).`);
+        noteNtlm(io, realm, r);
         if (!r.allowService) io.out(`It is a user: no service tickets are issued for it (principal modify ${r.name} --allow-svr makes it a service).`);
         return 0;
       });
@@ -278,7 +302,8 @@ async function run(io: CliIO): Promise<number> {
         });
         io.out(sub === 'randkey'
           ? `Key for "${r.name}" randomized (kvno ${r.kvno}; ${kvnosKept(r)}).`
-          : `Password for "${r.name}" changed (kvno ${r.kvno}; ${kvnosKept(r)}).`);
+          : `Password for "${r.name}" changed (kvno ${r.kvno}; ${kvnosKept(r)}${r.ntlmCredential === undefined ? '' : '; NTLM credential stored'}).`);
+        if (sub === 'randkey' && current.ntlmCredential !== undefined) io.err(`note: random keys have no password, so the NTLM credential of ${r.name} was deleted.`);
         return 0;
       });
     }
@@ -293,6 +318,7 @@ async function run(io: CliIO): Promise<number> {
         const r = Object.keys(patch).length === 0 ? current : await realm.store.update(current.name, patch);
         if (values.unlock === true) await realm.store.lockout.unlock(r.name);
         io.out(`Principal "${r.name}" modified.`);
+        if (patch.allowNtlm === true) noteNtlm(io, realm, r);
         return 0;
       });
     }
