@@ -43,7 +43,7 @@ def main():
     if role == 'initiate':
         user, service = sys.argv[3], sys.argv[4]
         name = gssapi.Name(user, gssapi.NameType.user)
-        cred = gssapi.Credentials(name=name, usage='initiate', mechs=[NTLM])
+        cred = gssapi.Credentials(name=name, usage='initiate', mechs=[mech])
         if which == 'spnego':
             # Offer only NTLM inside SPNEGO (there is no Kerberos ticket here anyway).
             raw.set_neg_mechs(cred, [NTLM])
@@ -58,7 +58,9 @@ def main():
                 say('token', token.hex())
         say('complete', str(ctx.target_name))
     else:
-        cred = gssapi.Credentials(usage='accept', mechs=[NTLM])
+        cred = gssapi.Credentials(usage='accept', mechs=[mech])
+        if which == 'spnego':
+            raw.set_neg_mechs(cred, [NTLM])
         ctx = gssapi.SecurityContext(creds=cred, usage='accept')
         while not ctx.complete:
             words = read()

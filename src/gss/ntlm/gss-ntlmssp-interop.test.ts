@@ -8,7 +8,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { utf8 } from '../../core/bytes.js';
 import { GssNtlmsspPeer, ntlmUserFile, requireGssNtlmssp } from '../../testing/gss-ntlmssp.js';
-import { localNtlmValidator, NtlmAcceptor, NtlmInitiator, NtlmLogonFailureError, NtlmMicRequiredError } from './index.js';
+import { seededRandom } from '../../core/random.js';
+import { serviceKey } from '../../testing/gss-fixtures.js';
+import { Krb5Acceptor, MechOid, SpnegoAcceptor, SpnegoInitiator, staticKeys } from '../index.js';
+import { localNtlmValidator, NtlmContext, NtlmAcceptor, NtlmInitiator, NtlmLogonFailureError, NtlmMicRequiredError } from './index.js';
 
 const SERVICE = 'HTTP/web.example.test@EXAMPLE.TEST';
 const ACCOUNT = { domain: 'EXAMPLE', user: 'alice', password: 'Interop-Secret-1' };
@@ -64,6 +67,67 @@ test('kerbside initiator → gss-ntlmssp acceptor (raw NTLMSSP): logon, then MIC
     assert.equal(await peer.token(), null);
     assert.match(peer.peerName ?? '', /alice/i);
     const c = i.context;
+    const m = utf8('from gss-ntlmssp');
+    c.verifyMic(m, await peer.call('mic', m));
+    await peer.verify(utf8('from kerbside'), c.getMic(utf8('from kerbside')));
+    assert.deepEqual(c.unwrap(await peer.call('wrap', utf8('sealed by the peer'))).message, utf8('sealed by the peer'));
+    assert.deepEqual(await peer.call('unwrap', c.wrap(utf8('sealed by kerbside'))), utf8('sealed by kerbside'));
+  } finally {
+    peer.close();
+  }
+});
+
+function spnegoAcceptor(): SpnegoAcceptor {
+  const random = seededRandom(5);
+  return new SpnegoAcceptor({ krb5: new Krb5Acceptor({ keys: staticKeys([serviceKey(random)]) }), ntlm: kerbsideAcceptor() });
+}
+
+test('gss-ntlmssp SPNEGO initiator (NTLM only) → kerbside SpnegoAcceptor: mechListMIC both ways, then MIC and wrap', async () => {
+  const peer = new GssNtlmsspPeer({ role: 'initiate', mech: 'spnego', userFile: userFile.path, user: 'EXAMPLE\\alice', service: 'HTTP@web.example.test' });
+  try {
+    const acc = spnegoAcceptor().newContext();
+    let token = await peer.token();
+    let legs = 0;
+    while (token !== null && legs++ < 4) {
+      const r = await acc.acceptSecContext(token);
+      if (r.output !== undefined) peer.send(r.output);
+      if (r.complete) break;
+      token = await peer.token();
+    }
+    assert.equal(acc.complete, true);
+    assert.equal(await peer.token(), null);
+    assert.equal(acc.negotiatedMech, MechOid.NTLMSSP);
+    const c = acc.context as NtlmContext;
+    assert.equal(c.initiator, 'alice@EXAMPLE.TEST');
+    // After the mechListMIC both RC4 states were reset (MS-SPNG §3.3.5.1): the messages below check that on both sides.
+    const m = utf8('from gss-ntlmssp');
+    c.verifyMic(m, await peer.call('mic', m));
+    await peer.verify(utf8('from kerbside'), c.getMic(utf8('from kerbside')));
+    assert.deepEqual(c.unwrap(await peer.call('wrap', utf8('sealed by the peer'))).message, utf8('sealed by the peer'));
+    assert.deepEqual(await peer.call('unwrap', c.wrap(utf8('sealed by kerbside'))), utf8('sealed by kerbside'));
+  } finally {
+    peer.close();
+  }
+});
+
+test('kerbside SpnegoInitiator (NTLM only) → gss-ntlmssp SPNEGO acceptor: mechListMIC both ways, then MIC and wrap', async () => {
+  const peer = new GssNtlmsspPeer({ role: 'accept', mech: 'spnego', userFile: userFile.path });
+  try {
+    const init = new SpnegoInitiator({
+      ntlm: { credential: { user: ACCOUNT.user, domain: ACCOUNT.domain, secret: { password: ACCOUNT.password } }, targetName: 'HTTP/web.example.test' },
+    });
+    let out = init.initSecContext();
+    let legs = 0;
+    while (legs++ < 4) {
+      peer.send(out.output!);
+      const reply = await peer.token();
+      if (reply === null) break;
+      out = init.initSecContext(reply);
+      if (init.complete && out.output === undefined) break;
+    }
+    assert.equal(init.complete, true);
+    if (peer.peerName === undefined) assert.equal(await peer.token(), null);
+    const c = init.context as NtlmContext;
     const m = utf8('from gss-ntlmssp');
     c.verifyMic(m, await peer.call('mic', m));
     await peer.verify(utf8('from kerbside'), c.getMic(utf8('from kerbside')));
