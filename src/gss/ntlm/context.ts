@@ -411,6 +411,11 @@ export class NtlmAcceptor {
     };
     let result;
     try {
+      if (message.ntlmv2 === undefined) {
+        throw new NtlmNegotiationError(`anonymous NTLM authentication (empty NT response) to ${this.service} is not accepted`, {
+          hint: 'the client sent no credentials; configure it with a user name and password',
+        });
+      }
       result = await this.validator.validate({ challenge, authenticate, service: this.service });
     } catch (err) {
       const cause = err instanceof NtlmLogonFailureError ? String(err.detail['cause'] ?? 'logon_failure')
