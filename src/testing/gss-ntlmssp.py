@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """gss-ntlmssp driven through python3-gssapi for src/testing/gss-ntlmssp.ts.
 
-Usage: gss-ntlmssp.py initiate|accept ntlm|spnego [user-name] [target-service]
+Usage: gss-ntlmssp.py initiate ntlm|spnego USER SERVICE [BINDINGS-HEX]
+       gss-ntlmssp.py accept ntlm|spnego [BINDINGS-HEX]
+  BINDINGS-HEX: channel-binding application data (e.g. tls-server-end-point:...).
   The credentials file is named by NTLM_USER_FILE (lines DOMAIN:user:password),
   which gss-ntlmssp reads on both sides.
 
@@ -40,6 +42,8 @@ def main():
     mech = NTLM if which == 'ntlm' else SPNEGO
     flags = [gssapi.RequirementFlag.integrity, gssapi.RequirementFlag.confidentiality,
              gssapi.RequirementFlag.replay_detection, gssapi.RequirementFlag.out_of_sequence_detection]
+    cb_hex = sys.argv[5] if role == 'initiate' and len(sys.argv) > 5 else sys.argv[3] if role == 'accept' and len(sys.argv) > 3 else ''
+    cb = raw.ChannelBindings(application_data=bytes.fromhex(cb_hex)) if cb_hex else None
     if role == 'initiate':
         user, service = sys.argv[3], sys.argv[4]
         name = gssapi.Name(user, gssapi.NameType.user)
@@ -48,7 +52,7 @@ def main():
             # Offer only NTLM inside SPNEGO (there is no Kerberos ticket here anyway).
             raw.set_neg_mechs(cred, [NTLM])
         target = gssapi.Name(service, gssapi.NameType.hostbased_service)
-        ctx = gssapi.SecurityContext(name=target, creds=cred, mech=mech, usage='initiate', flags=flags)
+        ctx = gssapi.SecurityContext(name=target, creds=cred, mech=mech, usage='initiate', flags=flags, channel_bindings=cb)
         token = ctx.step()
         say('token', token.hex())
         while not ctx.complete:
@@ -61,7 +65,7 @@ def main():
         cred = gssapi.Credentials(usage='accept', mechs=[mech])
         if which == 'spnego':
             raw.set_neg_mechs(cred, [NTLM])
-        ctx = gssapi.SecurityContext(creds=cred, usage='accept')
+        ctx = gssapi.SecurityContext(creds=cred, usage='accept', channel_bindings=cb)
         while not ctx.complete:
             words = read()
             token = ctx.step(bytes.fromhex(words[1]))
