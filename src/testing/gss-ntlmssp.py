@@ -37,6 +37,13 @@ def read():
     return line.split()
 
 
+def establish(ctx):
+    while not ctx.complete:
+        token = ctx.step(bytes.fromhex(read()[1]))
+        if token:
+            say('token', token.hex())
+
+
 def main():
     role, which = sys.argv[1], sys.argv[2]
     mech = NTLM if which == 'ntlm' else SPNEGO
@@ -53,24 +60,15 @@ def main():
             raw.set_neg_mechs(cred, [NTLM])
         target = gssapi.Name(service, gssapi.NameType.hostbased_service)
         ctx = gssapi.SecurityContext(name=target, creds=cred, mech=mech, usage='initiate', flags=flags, channel_bindings=cb)
-        token = ctx.step()
-        say('token', token.hex())
-        while not ctx.complete:
-            words = read()
-            token = ctx.step(bytes.fromhex(words[1]))
-            if token:
-                say('token', token.hex())
+        say('token', ctx.step().hex())
+        establish(ctx)
         say('complete', str(ctx.target_name))
     else:
         cred = gssapi.Credentials(usage='accept', mechs=[mech])
         if which == 'spnego':
             raw.set_neg_mechs(cred, [NTLM])
         ctx = gssapi.SecurityContext(creds=cred, usage='accept', channel_bindings=cb)
-        while not ctx.complete:
-            words = read()
-            token = ctx.step(bytes.fromhex(words[1]))
-            if token:
-                say('token', token.hex())
+        establish(ctx)
         say('complete', str(ctx.initiator_name))
     while True:
         words = read()
