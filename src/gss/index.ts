@@ -1,6 +1,7 @@
 /**
  * kerbside/gss: GSS-API security contexts — the Kerberos V5 mechanism
- * (RFC 4121 with RFC 2743 §3.1 / RFC 1964 framing) and SPNEGO (RFC 4178) —
+ * (RFC 4121 with RFC 2743 §3.1 / RFC 1964 framing), NTLM (MS-NLMP, gss/ntlm/)
+ * and SPNEGO (RFC 4178, MS-SPNG) —
  * as sans-IO state machines over bytes, with acceptor keys from a keytab
  * that is re-read when it changes and never expired by age.
  *
@@ -41,7 +42,7 @@ export type { SequenceStatus, VerifyResult, UnwrapMessage } from './krb5-context
 export { Krb5Initiator } from './krb5-initiator.js';
 export type { InitiatorCredential, Krb5InitiatorOptions, StepResult } from './krb5-initiator.js';
 export { Krb5Acceptor, Krb5AcceptorContext } from './krb5-acceptor.js';
-export type { Krb5AcceptorOptions, AcceptContextOptions, AcceptorReplayCache, ReplayTuple } from './krb5-acceptor.js';
+export type { Krb5AcceptorOptions, AcceptorPolicyOptions, AcceptContextOptions, AcceptorReplayCache, ReplayTuple } from './krb5-acceptor.js';
 
 export { staticKeys, keytabKeys, KeytabKeys, findTicketKeys } from './acceptor-keys.js';
 export type {
@@ -52,8 +53,8 @@ export {
   encodeMechTypes, encodeNegTokenInit, encodeNegTokenResp, decodeSpnegoToken, NegState, negStateName,
 } from './spnego-tokens.js';
 export type { NegTokenInit, DecodedNegTokenInit, NegTokenResp, SpnegoToken } from './spnego-tokens.js';
-export { SpnegoAcceptor, SpnegoAcceptorContext, SpnegoInitiator, emitDowngradeRefused } from './spnego.js';
-export type { SpnegoAcceptorOptions, SpnegoInitiatorOptions } from './spnego.js';
+export { SpnegoAcceptor, SpnegoAcceptorContext, SpnegoInitiator, emitDowngradeRefused, offersOnlyNtlm } from './spnego.js';
+export type { SpnegoAcceptorOptions, SpnegoInitiatorOptions, MechContext } from './spnego.js';
 
 export { PendingContexts } from './pending-contexts.js';
 export type { PendingContextsOptions } from './pending-contexts.js';

@@ -19,7 +19,7 @@ import type { EventSink } from '../events/index.js';
 import { principalToString, type Credential } from '../files/index.js';
 import { MemoryReplayCache } from '../store/index.js';
 import {
-  DefectiveTokenError, Krb5Acceptor, looksFramed, NtlmNotEnabledError, PendingContexts, SpnegoAcceptor,
+  DefectiveTokenError, Krb5Acceptor, Krb5Context, looksFramed, NtlmNotEnabledError, PendingContexts, SpnegoAcceptor,
   type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings, type SpnegoAcceptorContext,
 } from '../gss/index.js';
 
@@ -139,6 +139,8 @@ export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcc
         return { complete: false, ...out };
       }
       const c = ctx.context;
+      // This acceptor passes no NtlmAcceptor to SPNEGO, so the context is Kerberos.
+      if (!(c instanceof Krb5Context)) throw new DefectiveTokenError('internal: SPNEGO completed with a mechanism other than Kerberos');
       const identity: NegotiateIdentity = {
         principal: principalToString(c.initiatorName),
         realm: c.initiatorName.realm,
