@@ -115,6 +115,9 @@ test('an altered AUTHENTICATE fails the MIC check (NtlmIntegrityError)', async (
   const clock = new ManualClock();
   const flipMic = (auth: Uint8Array): Uint8Array => { const t = auth.slice(); t[MIC_OFFSET] = t[MIC_OFFSET]! ^ 1; return t; };
   await assert.rejects(handshake(acceptor(clock), initiator(clock), { tamper: flipMic }), (e: unknown) => e instanceof NtlmIntegrityError && e.code === 'ERR_NTLM_INTEGRITY');
+  // "Drop the MIC" (CVE-2019-1040): a zeroed MIC while MsvAvFlags still announces one is not a MIC-less client.
+  const zeroMic = (auth: Uint8Array): Uint8Array => { const t = auth.slice(); t.fill(0, MIC_OFFSET, MIC_OFFSET + 16); return t; };
+  await assert.rejects(handshake(acceptor(clock), initiator(clock), { tamper: zeroMic }), NtlmIntegrityError);
 });
 
 test('channel bindings: matching ones pass, others or none under "require" fail with NtlmChannelBindingsError', async () => {
@@ -164,10 +167,10 @@ test('the same AUTHENTICATE twice is NtlmReplayError', async () => {
   await assert.rejects(a.authenticate(negotiate, challenge, auth, undefined), (e: unknown) => e instanceof NtlmReplayError && e.code === 'ERR_NTLM_REPLAY');
 });
 
-test('an AUTHENTICATE without MIC is NtlmMicRequiredError, although its NTLMv2 proof is right', async () => {
+for (const requireMic of [false, true]) test(`an AUTHENTICATE without MIC (pre-Vista, curl) is ${requireMic ? 'NtlmMicRequiredError with requireMic' : 'accepted by default'}`, async () => {
   const clock = new ManualClock();
   const i = initiator(clock);
-  const ctx = acceptor(clock).newContext();
+  const ctx = acceptor(clock, { requireMic }).newContext();
   const negotiate = i.initSecContext().output!;
   const challengeBytes = (await ctx.acceptSecContext(negotiate)).output!;
   const challenge = decodeChallenge(challengeBytes);
@@ -181,7 +184,8 @@ test('an AUTHENTICATE without MIC is NtlmMicRequiredError, although its NTLMv2 p
     domain: 'EXAMPLE', user: 'alice', workstation: 'OLD', version: { major: 6, minor: 1, build: 7600, revision: 15 },
   });
   assert.equal(decodeAuthenticate(auth).mic, undefined);
-  await assert.rejects(ctx.acceptSecContext(auth), (e: unknown) => e instanceof NtlmMicRequiredError && e.code === 'ERR_NTLM_MIC_REQUIRED');
+  if (requireMic) await assert.rejects(ctx.acceptSecContext(auth), (e: unknown) => e instanceof NtlmMicRequiredError && e.code === 'ERR_NTLM_MIC_REQUIRED');
+  else assert.equal((await ctx.acceptSecContext(auth)).complete, true);
 });
 
 test('the initiator refuses a CHALLENGE without extended session security, target info or 128-bit keys', () => {

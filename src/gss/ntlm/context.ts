@@ -307,6 +307,14 @@ export interface NtlmAcceptorOptions extends AcceptorPolicyOptions {
   readonly service: string;
   /** Where issued server challenges are recorded for reflection protection (default NtlmChallengeRegistry.process). */
   readonly issuedChallenges?: NtlmChallengeRegistry;
+  /**
+   * Refuse an AUTHENTICATE without a MIC (default false). A client that
+   * announces a MIC (MsvAvFlags MIC_PRESENT, inside the NTProofStr-protected
+   * blob, so it cannot be stripped in transit) always has it verified; raw
+   * NTLM clients such as curl, Samba's ntlm_auth and gss-ntlmssp outside
+   * SPNEGO send none. Inside SPNEGO the mechListMIC is required regardless.
+   */
+  readonly requireMic?: boolean;
 }
 
 const DEFAULT_SKEW_MS = 5 * 60_000;
@@ -342,6 +350,7 @@ export class NtlmAcceptor {
   /** @internal */ readonly replay: AcceptorReplayCache;
   /** @internal */ readonly skewMs: number;
   /** @internal */ readonly policy: ChannelBindingPolicy;
+  /** @internal */ readonly requireMic: boolean;
   /** @internal */ readonly issued: NtlmChallengeRegistry;
 
   constructor(options: NtlmAcceptorOptions) {
@@ -354,6 +363,7 @@ export class NtlmAcceptor {
     this.skewMs = options.clockSkewMs ?? DEFAULT_SKEW_MS;
     this.replay = options.replayCache ?? new MemoryReplayCache({ clockSkewSeconds: this.skewMs / 1000, maxEntries: 100_000 });
     this.policy = options.channelBindingPolicy ?? 'allow';
+    this.requireMic = options.requireMic ?? false;
     this.issued = options.issuedChallenges ?? NtlmChallengeRegistry.process;
   }
 
@@ -418,7 +428,7 @@ export class NtlmAcceptor {
       if (!hasFlag(message.flags, F.EXTENDED_SESSIONSECURITY)) {
         throw new NtlmNegotiationError(`the AUTHENTICATE of ${who} drops extended session security`, { hint: 'the client is not NTLMv2-capable for session security' });
       }
-      const exportedSessionKey = finishAcceptAuthenticate(negotiate, challenge, authenticate, message, result.sessionBaseKey);
+      const exportedSessionKey = finishAcceptAuthenticate(negotiate, challenge, authenticate, message, result.sessionBaseKey, this.requireMic);
       this.#checkBindings(message, bindings, who);
       const now = this.clock.now();
       const sentMs = Number((ntlmv2.timestamp - 116_444_736_000_000_000n) / 10_000n);

@@ -399,11 +399,15 @@ export interface AcceptedAuthenticate {
  */
 export function finishAcceptAuthenticate(
   negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, message: DecodedAuthenticateMessage, sessionBaseKey: Uint8Array,
+  requireMic = true,
 ): Uint8Array {
   const exportedSessionKey = acceptorExportedSessionKey(message.flags, kxkeyV2(sessionBaseKey), message.encryptedRandomSessionKey);
+  // The MIC is present exactly when the client's MsvAvFlags say so (decodeAuthenticate); that flag is
+  // covered by NTProofStr, so a MIC announced by the client cannot be dropped in transit (CVE-2019-1040).
   if (message.mic === undefined) {
+    if (!requireMic) return exportedSessionKey;
     throw new NtlmMicRequiredError('the AUTHENTICATE message carries no MIC', {
-      hint: 'without a MIC the NTLM exchange is not protected against tampering; the client must be NTLMv2 with MsvAvFlags MIC_PRESENT (Windows Vista and later do this)',
+      hint: 'without a MIC the NTLM exchange is not protected against tampering; the client must be NTLMv2 with MsvAvFlags MIC_PRESENT (Windows Vista and later do this), or the acceptor must not set requireMic',
     });
   }
   verifyMic(exportedSessionKey, negotiate, challenge, authenticate);

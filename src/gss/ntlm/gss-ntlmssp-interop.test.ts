@@ -11,7 +11,7 @@ import { GssNtlmsspPeer, ntlmUserFile, requireGssNtlmssp } from '../../testing/g
 import { seededRandom } from '../../core/random.js';
 import { serviceKey } from '../../testing/gss-fixtures.js';
 import { BadBindingsError, Krb5Acceptor, MechOid, SpnegoAcceptor, SpnegoInitiator, staticKeys, type SpnegoAcceptorContext } from '../index.js';
-import { localNtlmValidator, NtlmContext, NtlmTargetNameError, type NtlmAcceptorOptions, NtlmAcceptor, NtlmInitiator, NtlmLogonFailureError, NtlmMicRequiredError } from './index.js';
+import { localNtlmValidator, NtlmContext, NtlmTargetNameError, type NtlmAcceptorOptions, NtlmAcceptor, NtlmInitiator, NtlmLogonFailureError, NtlmMicRequiredError, decodeAuthenticate } from './index.js';
 
 const SERVICE = 'HTTP/web.example.test@EXAMPLE.TEST';
 const ACCOUNT = { domain: 'EXAMPLE', user: 'alice', password: 'Interop-Secret-1' };
@@ -56,17 +56,28 @@ async function peerInitiatesSpnego(peer: GssNtlmsspPeer, ntlm: NtlmAcceptor, bin
   return acc;
 }
 
-test('gss-ntlmssp initiator (raw NTLMSSP) → kerbside acceptor: refused, as gss-ntlmssp sends a MIC only under SPNEGO', async () => {
-  // gss-ntlmssp adds the AUTHENTICATE MIC only when its SPNEGO layer asked
-  // (GSS_SPNEGO_REQUIRE_MIC_OID); kerbside requires the MIC (docs/ntlm.md).
-  const peer = new GssNtlmsspPeer({ role: 'initiate', mech: 'ntlm', userFile: userFile.path, user: 'EXAMPLE\\alice', service: 'HTTP@web.example.test' });
-  try {
-    const ctx = kerbsideAcceptor().newContext();
-    const challenge = await ctx.acceptSecContext((await peer.token())!);
-    peer.send(challenge.output!);
-    await assert.rejects(ctx.acceptSecContext((await peer.token())!), NtlmMicRequiredError);
-  } finally {
-    peer.close();
+test('gss-ntlmssp initiator (raw NTLMSSP, no MIC outside SPNEGO) → kerbside acceptor: logon, then MIC and wrap; refused with requireMic', async () => {
+  // gss-ntlmssp adds the AUTHENTICATE MIC only when its SPNEGO layer asks
+  // (GSS_SPNEGO_REQUIRE_MIC_OID); kerbside verifies a MIC whenever the client announces one (docs/ntlm.md).
+  for (const requireMic of [false, true]) {
+    const peer = new GssNtlmsspPeer({ role: 'initiate', mech: 'ntlm', userFile: userFile.path, user: 'EXAMPLE\\alice', service: 'HTTP@web.example.test' });
+    try {
+      const ctx = kerbsideAcceptor(ACCOUNT.password, { requireMic }).newContext();
+      const challenge = await ctx.acceptSecContext((await peer.token())!);
+      peer.send(challenge.output!);
+      const authenticate = (await peer.token())!;
+      assert.equal(decodeAuthenticate(authenticate).mic, undefined);
+      if (requireMic) {
+        await assert.rejects(ctx.acceptSecContext(authenticate), NtlmMicRequiredError);
+        continue;
+      }
+      assert.equal((await ctx.acceptSecContext(authenticate)).complete, true);
+      assert.equal(await peer.token(), null);
+      assert.equal(ctx.context.initiator, 'alice@EXAMPLE.TEST');
+      await messagesAcross(ctx.context, peer);
+    } finally {
+      peer.close();
+    }
   }
 });
 

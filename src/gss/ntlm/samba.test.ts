@@ -41,14 +41,14 @@ const SERVICE = 'HTTP/web.example.test@EXAMPLE.TEST';
  * NEGOTIATE, the acceptor's CHALLENGE, its AUTHENTICATE, and what the
  * acceptor made of the AUTHENTICATE.
  */
-async function sambaClientLogon(user: string, password: string, domain: string, validator: NtlmValidator): Promise<{
+async function sambaClientLogon(user: string, password: string, domain: string, validator: NtlmValidator, requireMic = false): Promise<{
   challenge: Uint8Array; authenticate: Uint8Array; accepted: Promise<unknown>;
 }> {
   const helper = startNtlmAuth([ntlmAuthPath(), '--helper-protocol=ntlmssp-client-1', `--username=${user}`, `--password=${password}`, `--domain=${domain}`], baseEnvironment());
   try {
     const yr = await helper.ask('YR');
     assert.match(yr, /^YR /, helper.stderr());
-    const acceptor = new NtlmAcceptor({ validator, service: SERVICE, issuedChallenges: new NtlmChallengeRegistry() }).newContext();
+    const acceptor = new NtlmAcceptor({ validator, service: SERVICE, issuedChallenges: new NtlmChallengeRegistry(), requireMic }).newContext();
     const challenge = (await acceptor.acceptSecContext(unb64(yr))).output!;
     const kk = await helper.ask(`TT ${b64(challenge)}`);
     assert.match(kk, /^(KK|AF) /, `${kk}\n${helper.stderr()}`);
@@ -78,10 +78,13 @@ describe('ntlm_auth ntlmssp-client-1 as the client of a kerbside acceptor', () =
     await assert.rejects(wrong.accepted, NtlmLogonFailureError);
   });
 
-  test('raw NTLMSSP from ntlm_auth carries no MIC (Samba adds one only under SPNEGO): NtlmAcceptor refuses it after the validator said yes', async () => {
+  test('raw NTLMSSP from ntlm_auth carries no MIC (Samba adds one only under SPNEGO): NtlmAcceptor accepts it, and refuses it with requireMic', async () => {
     const { authenticate, accepted } = await sambaClientLogon('alice', 'Alice-Pass.1', 'EXAMPLE', local('Alice-Pass.1'));
     assert.equal(decodeAuthenticate(authenticate).mic, undefined);
-    await assert.rejects(accepted, NtlmMicRequiredError);
+    const r = (await accepted) as { complete: boolean };
+    assert.equal(r.complete, true);
+    const strict = await sambaClientLogon('alice', 'Alice-Pass.1', 'EXAMPLE', local('Alice-Pass.1'), true);
+    await assert.rejects(strict.accepted, NtlmMicRequiredError);
   });
 
   test('the pass-through validator checks it through a kerbside realm holding alice\'s NTLM credential', async () => {
