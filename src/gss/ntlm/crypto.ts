@@ -12,7 +12,7 @@ import { concatBytes, constantTimeEqual, type RandomSource } from '../../core/in
 import { md4, rc4, rc4Stream } from '../../crypto/index.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { BadBindingsError } from '../errors.js';
-import { NtlmIntegrityError, NtlmNegotiationError } from './errors.js';
+import { NtlmIntegrityError, NtlmMicRequiredError, NtlmNegotiationError } from './errors.js';
 import {
   avFlags, avString, decodeAuthenticate, decodeChallenge, encodeAuthenticate, encodeTargetInfo, hasFlag, MIC_LENGTH, MIC_OFFSET, MsvAv,
   MsvAvFlags, NegotiateFlags, utf16le,
@@ -231,14 +231,21 @@ function u32le(n: number): Uint8Array {
  */
 class Direction {
   readonly #signKey: Uint8Array;
-  readonly #rc4: (data: Uint8Array) => Uint8Array;
+  readonly #sealKey: Uint8Array;
+  #rc4: (data: Uint8Array) => Uint8Array;
   readonly #keyExch: boolean;
   #seq = 0;
 
   constructor(flags: number, exportedSessionKey: Uint8Array, role: NtlmRole) {
     this.#signKey = signKey(flags, exportedSessionKey, role);
-    this.#rc4 = rc4Stream(sealKey(flags, exportedSessionKey, role));
+    this.#sealKey = sealKey(flags, exportedSessionKey, role);
+    this.#rc4 = rc4Stream(this.#sealKey);
     this.#keyExch = hasFlag(flags, NegotiateFlags.KEY_EXCH);
+  }
+
+  /** Restarts the RC4 keystream from the sealing key; the sequence number runs on. */
+  resetRc4(): void {
+    this.#rc4 = rc4Stream(this.#sealKey);
   }
 
   /** MAC (§3.4.4.2): HMAC_MD5(SigningKey, SeqNum ‖ Message)[0..8], RC4-encrypted with KEY_EXCH. */
@@ -285,6 +292,17 @@ export class NtlmSessionSecurity {
   seal(message: Uint8Array): { sealed: Uint8Array; signature: Uint8Array } {
     const sealed = this.#out.crypt(message);
     return { sealed, signature: this.#out.mac(message) };
+  }
+
+  /**
+   * MS-SPNG §3.3.5.1: after the SPNEGO mechListMIC was signed (outbound) or
+   * verified (inbound), the RC4 state of that direction starts over, so the
+   * first application message sees the same key state as the MIC did. The
+   * sequence numbers are not reset (the MIC used 0, the next message uses 1),
+   * as Windows and gss-ntlmssp (GSS_NTLMSSP_RESET_CRYPTO_OID) do.
+   */
+  resetRc4(direction: 'outbound' | 'inbound'): void {
+    (direction === 'outbound' ? this.#out : this.#in).resetRc4();
   }
 
   /** GSS_UnwrapEx: decrypts, then checks the signature over the plaintext. */
@@ -373,9 +391,34 @@ export interface AcceptedAuthenticate {
 }
 
 /**
+ * The acceptor's checks once it has the SessionBaseKey (§3.2.5.1.2): the
+ * ExportedSessionKey (unwrapped under KEY_EXCH) and the MIC, which is
+ * required (downgrade protection: every NTLMv2 client since Windows Vista
+ * sends one, and kerbside's always does). Shared by NtlmAcceptor, which gets
+ * the SessionBaseKey from its NtlmValidator, and acceptAuthenticate.
+ */
+export function finishAcceptAuthenticate(
+  negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, message: DecodedAuthenticateMessage, sessionBaseKey: Uint8Array,
+): Uint8Array {
+  const exportedSessionKey = acceptorExportedSessionKey(message.flags, kxkeyV2(sessionBaseKey), message.encryptedRandomSessionKey);
+  if (message.mic === undefined) {
+    throw new NtlmMicRequiredError('the AUTHENTICATE message carries no MIC', {
+      hint: 'without a MIC the NTLM exchange is not protected against tampering; the client must be NTLMv2 with MsvAvFlags MIC_PRESENT (Windows Vista and later do this)',
+    });
+  }
+  verifyMic(exportedSessionKey, negotiate, challenge, authenticate);
+  return exportedSessionKey;
+}
+
+/** The client's MsvAvChannelBindings, or undefined when it sent none or Z(16) (§2.2.2.1: all zero means "no bindings"). */
+export function sentChannelBindings(message: DecodedAuthenticateMessage): Uint8Array | undefined {
+  const sent = message.ntlmv2?.targetInfo.channelBindings;
+  return sent === undefined || sent.every((b) => b === 0) ? undefined : sent;
+}
+
+/**
  * The acceptor's checks (§3.2.5.1.2) once it has the user's NT hash: the
- * NTLMv2 proof, the session key, and the MIC, which is required (downgrade
- * protection: kerbside's clients always send one).
+ * NTLMv2 proof, the session key, and the MIC, which is required.
  */
 export interface AcceptAuthenticateOptions {
   /**
@@ -397,15 +440,9 @@ export function acceptAuthenticate(
   const serverChallenge = decodeChallenge(challenge).serverChallenge;
   const key = ntowfv2(lookup(message.user, message.domain), message.user, message.domain);
   const sbk = verifyNtlmv2Response(key, serverChallenge, message.ntlmv2.ntProofStr, message.ntlmv2.blob);
-  const exportedSessionKey = acceptorExportedSessionKey(message.flags, kxkeyV2(sbk), message.encryptedRandomSessionKey);
-  if (message.mic === undefined) {
-    throw new NtlmIntegrityError('the AUTHENTICATE message carries no MIC', {
-      hint: 'without a MIC the NTLM exchange is not protected against tampering; the client must be NTLMv2 with MsvAvFlags MIC_PRESENT (Windows Vista and later do this)',
-    });
-  }
-  verifyMic(exportedSessionKey, negotiate, challenge, authenticate);
+  const exportedSessionKey = finishAcceptAuthenticate(negotiate, challenge, authenticate, message, sbk);
   if (options.channelBindingsHash !== undefined) {
-    const sent = message.ntlmv2.targetInfo.channelBindings;
+    const sent = sentChannelBindings(message);
     if (sent === undefined || !constantTimeEqual(sent, options.channelBindingsHash)) {
       throw new BadBindingsError('the NTLM client\'s channel bindings (MsvAvChannelBindings) do not match this connection', {
         hint: sent === undefined

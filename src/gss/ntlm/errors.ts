@@ -3,7 +3,7 @@
  * offsets, never passwords, hashes, keys or response bytes.
  */
 
-import { BadMicError, DefectiveTokenError, GssError, type GssMajorName } from '../errors.js';
+import { BadBindingsError, BadMicError, DefectiveTokenError, GssError, type GssMajorName } from '../errors.js';
 
 /** A NEGOTIATE, CHALLENGE or AUTHENTICATE message breaks MS-NLMP §2.2 framing (signature, type, fields, lengths). */
 export class NtlmFormatError extends DefectiveTokenError {
@@ -54,4 +54,42 @@ export class NtlmLogonFailureError extends GssError {
 export class NtlmAccountRestrictionError extends GssError {
   static override readonly code: string = 'ERR_NTLM_ACCOUNT_RESTRICTION';
   static override readonly major: GssMajorName = 'GSS_S_DEFECTIVE_CREDENTIAL';
+}
+
+/** The AUTHENTICATE message has no MIC (MsvAvFlags without MIC_PRESENT): kerbside requires one (§3.1.5.1.2). */
+export class NtlmMicRequiredError extends NtlmIntegrityError {
+  static override readonly code: string = 'ERR_NTLM_MIC_REQUIRED';
+}
+
+/** The client's MsvAvChannelBindings are missing (under policy 'require') or name another channel (EPA). */
+export class NtlmChannelBindingsError extends BadBindingsError {
+  static override readonly code: string = 'ERR_NTLM_CHANNEL_BINDINGS';
+}
+
+/** The NTLMv2 blob's timestamp is outside the acceptor's clock skew: a stale, replayed or slow-clock AUTHENTICATE. */
+export class NtlmTimestampError extends GssError {
+  static override readonly code: string = 'ERR_NTLM_TIMESTAMP';
+  static override readonly major: GssMajorName = 'GSS_S_CONTEXT_EXPIRED';
+}
+
+/** MsvAvTargetName names another service than this acceptor's: the authentication was meant for (or relayed from) elsewhere. */
+export class NtlmTargetNameError extends GssError {
+  static override readonly code: string = 'ERR_NTLM_TARGET_NAME';
+  static override readonly major: GssMajorName = 'GSS_S_FAILURE';
+}
+
+/** The same NTLMv2 response (NTProofStr) was presented twice. */
+export class NtlmReplayError extends GssError {
+  static override readonly code: string = 'ERR_NTLM_REPLAY';
+  static override readonly major: GssMajorName = 'GSS_S_DUPLICATE_TOKEN';
+}
+
+/**
+ * The CHALLENGE carries a server challenge that an NtlmAcceptor of this
+ * process issued: the peer is reflecting our own challenge back to us
+ * (the MS08-068 attack), so the initiator refuses to answer it.
+ */
+export class NtlmReflectionError extends GssError {
+  static override readonly code: string = 'ERR_NTLM_REFLECTION';
+  static override readonly major: GssMajorName = 'GSS_S_FAILURE';
 }

@@ -8,3 +8,4 @@ export * from './errors.js';
 export * from './messages.js';
 export * from './crypto.js';
 export * from './validator.js';
+export * from './context.js';
