@@ -57,3 +57,16 @@ export type { SpnegoAcceptorOptions, SpnegoInitiatorOptions } from './spnego.js'
 
 export { PendingContexts } from './pending-contexts.js';
 export type { PendingContextsOptions } from './pending-contexts.js';
+
+// NTLM (MS-NLMP): the mechanism classes by name, the whole core (codecs, NTLMv2 crypto) as `ntlm`.
+export {
+  NtlmAcceptor, NtlmAcceptorContext, NtlmInitiator, NtlmContext, NtlmChallengeRegistry, isNtlmToken, localNtlmValidator, verifyAuthenticateWith,
+  NtlmFormatError, NtlmTooLargeError, NtlmAvPairError, NtlmV1RefusedError, NtlmNegotiationError, NtlmIntegrityError, NtlmMicRequiredError,
+  NtlmLogonFailureError, NtlmAccountRestrictionError, NtlmChannelBindingsError, NtlmTimestampError, NtlmTargetNameError, NtlmReplayError,
+  NtlmReflectionError,
+} from './ntlm/index.js';
+export type {
+  NtlmAcceptorOptions, NtlmInitiatorOptions, NtlmCredential, NtlmSecret, NtlmValidator, NtlmValidationRequest, NtlmValidationResult,
+  LocalNtlmAccount,
+} from './ntlm/index.js';
+export * as ntlm from './ntlm/index.js';

@@ -1,7 +1,7 @@
 /**
- * NTLM (MS-NLMP) sans-IO core: message codecs and NTLMv2 cryptography.
- * Internal to gss until the SPNEGO wiring lands (issue 11); not exported from
- * src/gss/index.ts.
+ * NTLM (MS-NLMP), sans-IO: message codecs, NTLMv2 cryptography, validators
+ * and the GSS mechanism (NtlmInitiator, NtlmAcceptor, NtlmContext).
+ * src/gss/index.ts exports the mechanism by name and all of this as `ntlm`.
  */
 
 export * from './errors.js';
