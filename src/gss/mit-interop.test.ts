@@ -180,7 +180,7 @@ test('MIT SPNEGO initiator → kerbside SPNEGO acceptor, then MIC/Wrap both ways
   const first = decodeSpnegoToken(tokens[0]!);
   assert.ok(first.type === 'init' && first.value.mechTypes[0] === MechOid.KRB5, 'MIT lists Kerberos first');
   assert.equal(acc.context.initiator, 'alice@EXAMPLE.TEST');
-  await exchangeMessages(acc.context, peer);
+  await exchangeMessages(acc.context as Krb5Context, peer);
   peer.stop();
 });
 
@@ -192,7 +192,7 @@ test('MIT SPNEGO initiator → kerbside acceptor demanding the mechListMIC excha
   assert.equal(tokens.length, 3, 'NegTokenInit, request-mic + AP-REP + MIC, MIT\'s MIC');
   const last = decodeSpnegoToken(tokens[2]!);
   assert.ok(last.type === 'resp' && last.value.mechListMIC !== undefined);
-  await exchangeMessages(acc.context, peer);
+  await exchangeMessages(acc.context as Krb5Context, peer);
   peer.stop();
 });
 
@@ -248,7 +248,7 @@ test('kerbside SPNEGO initiator (ticket from kerbside\'s client) → MIT SPNEGO 
   const init = new SpnegoInitiator({ krb5: { credential: ticket } });
   const peer = new MitPeer(realm.env);
   await weInitiate(peer, init);
-  await exchangeMessages(init.context, peer);
+  await exchangeMessages(init.context as Krb5Context, peer);
   peer.stop();
 });
 
@@ -259,7 +259,7 @@ test('kerbside SPNEGO initiator sending a mechListMIC (no mutual auth) → MIT a
   });
   const peer = new MitPeer(realm.env);
   await weInitiate(peer, init);
-  await exchangeMessages(init.context, peer);
+  await exchangeMessages(init.context as Krb5Context, peer);
   peer.stop();
 });
 
@@ -267,7 +267,7 @@ test('kerbside SPNEGO initiator offering the Microsoft OID first → MIT accepto
   const init = new SpnegoInitiator({ krb5: { credential: await mitServiceTicket() }, mechTypes: [MechOid.KRB5_MS, MechOid.KRB5] });
   const peer = new MitPeer(realm.env);
   await weInitiate(peer, init);
-  await exchangeMessages(init.context, peer);
+  await exchangeMessages(init.context as Krb5Context, peer);
   peer.stop();
 });
 

@@ -145,8 +145,7 @@ export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcc
   const ntlm = options.ntlm;
   const spnego = new SpnegoAcceptor({
     krb5, clock, handshakeTimeoutMs: ttlMs, ...(options.events === undefined ? {} : { events: options.events }),
-    // TEMPORARY until SPNEGO-with-NTLM lands on ntlm-gss: SpnegoAcceptorOptions.ntlm is typed `false` there.
-    ...(ntlm === undefined ? {} : { ntlm } as unknown as Record<string, never>),
+    ...(ntlm === undefined ? {} : { ntlm }),
   });
   const emit: Emitter = createEmitter(options.events ?? nullSink(), clock);
   const pending = new PendingContexts<object, Pending>({ clock, maxEntries: options.maxPendingContexts ?? 10_000, ttlMs });

@@ -319,8 +319,7 @@ async function ntlmFallback(
       const initiator = new NtlmInitiator(ntlmOptions);
       step = (input) => initiator.initSecContext(input).output;
     } else {
-      // TEMPORARY cast until SPNEGO-with-NTLM lands on ntlm-gss (SpnegoInitiatorOptions.ntlm).
-      const initiator = new SpnegoInitiator({ ntlm: ntlmOptions, krb5: undefined as never, mechTypes: [MechOid.NTLMSSP], target: attempt.spn, ...(o.events === undefined ? {} : { events: o.events }) });
+      const initiator = new SpnegoInitiator({ ntlm: ntlmOptions, mechTypes: [MechOid.NTLMSSP], target: attempt.spn, ...(o.events === undefined ? {} : { events: o.events }) });
       step = (input) => initiator.initSecContext(input).output;
     }
     const token = step();
