@@ -228,10 +228,11 @@ async function kerberosTicket(o: NegotiateOptions, host: string): Promise<Kerber
       if (notApplicable !== undefined) return notApplicable;
       spn = qualified(o, config, host, spn);
       session = await LogonSession.open({ client: program.client, source: { kind: 'ccache', ccache: program.defaultCcache } });
-    } else {
-      const notApplicable = realmCheck(o, config!, host, spn);
+    } else if (config !== undefined) {
+      // (A session-like object without a client configuration skips the check: its errors still classify below.)
+      const notApplicable = realmCheck(o, config, host, spn);
       if (notApplicable !== undefined) return notApplicable;
-      spn = qualified(o, config!, host, spn);
+      spn = qualified(o, config, host, spn);
     }
     return { ok: true, credential: await session.serviceTicket(spn), spn };
   } catch (err) {
