@@ -69,6 +69,11 @@ export interface NegotiateOptions {
    * or the server offers only NTLM. The secret is a password or the NT hash (16 octets); never logged.
    */
   readonly ntlm?: NegotiateNtlmCredential;
+  /**
+   * The scheme NTLM goes under when the server offers both: 'Negotiate' (NTLM inside SPNEGO, the default) or
+   * 'NTLM' (raw NTLMSSP, `Authorization: NTLM`). A server offering only one gets that one.
+   */
+  readonly ntlmScheme?: 'Negotiate' | 'NTLM';
   /** Fall back to NTLM after a Kerberos failure too (legacy sites). Each fallback emits `spnego.downgrade_allowed` (warning). */
   readonly allowNtlmAfterKerberosFailure?: boolean;
   /**
@@ -135,7 +140,7 @@ export async function negotiateFetch(input: string | URL, init: NegotiateFetchIn
       ? await kerberosTicket(o, url.hostname)
       : { ok: false, applicable: false, reason: 'the server offers only NTLM', error: undefined, spn: o.spn ?? `HTTP/${url.hostname}` };
     if (!attempt.ok) {
-      const scheme = offersNegotiate ? 'Negotiate' : 'NTLM';
+      const scheme = !offersNegotiate || (offersNtlm && o.ntlmScheme === 'NTLM') ? 'NTLM' : 'Negotiate';
       return toResponse(await ntlmFallback(o, url, attempt, scheme, send));
     }
     const spn = attempt.spn;
