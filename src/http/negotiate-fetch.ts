@@ -37,6 +37,7 @@ import {
   TicketExpiredError, type ClientConfig,
 } from '../client/index.js';
 import { KerbsideError } from '../core/errors.js';
+import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
 import { createEmitter, nullSink, type EventSink } from '../events/index.js';
 import type { Credential } from '../files/index.js';
 import { decodeSpnegoToken, GssError, MechOid, NtlmInitiator, SpnegoInitiator, type ChannelBindings, type NtlmCredential } from '../gss/index.js';
@@ -212,7 +213,8 @@ function kerberosCode(err: unknown): number | undefined {
   const chain = causes(err);
   for (const e of chain) if (e instanceof KerbsideError && e.krbCode !== undefined) return e.krbCode;
   for (const e of chain) {
-    if (e instanceof TicketExpiredError) return ErrorCode.KRB_AP_ERR_TKT_EXPIRED;
+    // A TGT that expired and cannot be refreshed unattended: what the KDC answers to it (KRB_AP_ERR_TKT_EXPIRED).
+    if (e instanceof TicketExpiredError || e instanceof CannotRefreshUnattendedError) return ErrorCode.KRB_AP_ERR_TKT_EXPIRED;
     if (e instanceof KdcClockSkewError) return ErrorCode.KRB_AP_ERR_SKEW;
     if (e instanceof PasswordIncorrectError) return ErrorCode.KDC_ERR_PREAUTH_FAILED;
   }

@@ -22,7 +22,7 @@ import {
   ContextExpiredError, CredentialsExpiredError, DefectiveTokenError, GssError, keytabKeys, NtlmAccountRestrictionError, NtlmAcceptor,
   NtlmChannelBindingsError, NtlmFormatError, NtlmIntegrityError, NtlmLogonFailureError, NtlmNegotiationError, NtlmNotEnabledError,
   NtlmReflectionError, NtlmReplayError, NtlmTargetNameError, NtlmTimestampError, NtlmV1RefusedError,
-  TicketIntegrityError, type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings, type NtlmValidator,
+  TicketIntegrityError, type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings, type NtlmChallengeRegistry, type NtlmValidator,
 } from '../gss/index.js';
 import { NtlmDowngradeError } from './errors.js';
 import { kerberosAcceptor, type AcceptorStats, type NegotiateAcceptor, type NegotiateIdentity } from './acceptor.js';
@@ -92,6 +92,11 @@ export interface NtlmServerOptions {
   readonly channelBindingPolicy?: ChannelBindingPolicy;
   /** NTLMv2 response replay cache; default in memory. */
   readonly replayCache?: AcceptorReplayCache;
+  /**
+   * Server challenges issued, for reflection protection (default: the process-wide registry, shared with this
+   * process's NTLM initiators). Tests that run a kerbside client against this server in one process pass their own.
+   */
+  readonly issuedChallenges?: NtlmChallengeRegistry;
 }
 
 export interface NegotiateServerOptions {
@@ -284,6 +289,7 @@ function makeAcceptor(o: NegotiateServerOptions, clock: Clock, random: RandomSou
       ...(o.clockSkewMs === undefined ? {} : { clockSkewMs: o.clockSkewMs }),
       ...(policy === undefined ? {} : { channelBindingPolicy: policy }),
       ...(o.ntlm.replayCache === undefined ? {} : { replayCache: o.ntlm.replayCache }),
+      ...(o.ntlm.issuedChallenges === undefined ? {} : { issuedChallenges: o.ntlm.issuedChallenges }),
     });
   }
   return kerberosAcceptor({
