@@ -41,7 +41,7 @@ export type { SequenceStatus, VerifyResult, UnwrapMessage } from './krb5-context
 export { Krb5Initiator } from './krb5-initiator.js';
 export type { InitiatorCredential, Krb5InitiatorOptions, StepResult } from './krb5-initiator.js';
 export { Krb5Acceptor, Krb5AcceptorContext } from './krb5-acceptor.js';
-export type { Krb5AcceptorOptions, AcceptContextOptions, AcceptorReplayCache, ReplayTuple } from './krb5-acceptor.js';
+export type { Krb5AcceptorOptions, AcceptorPolicyOptions, AcceptContextOptions, AcceptorReplayCache, ReplayTuple } from './krb5-acceptor.js';
 
 export { staticKeys, keytabKeys, KeytabKeys, findTicketKeys } from './acceptor-keys.js';
 export type {

@@ -58,22 +58,26 @@ export interface AcceptorReplayCache {
 }
 export type { ReplayTuple };
 
-export interface Krb5AcceptorOptions {
+/** What every acceptor (Kerberos, NTLM) takes besides its credential. */
+export interface AcceptorPolicyOptions {
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  readonly events?: EventSink;
+  /** Default: an in-memory cache bounded by 2 × skew and 100 000 entries. */
+  readonly replayCache?: AcceptorReplayCache;
+  /** Allowed clock skew (default 5 minutes): authenticator time (Kerberos), NTLMv2 timestamp (NTLM). */
+  readonly clockSkewMs?: number;
+  /** Channel binding policy (default 'allow'). */
+  readonly channelBindingPolicy?: ChannelBindingPolicy;
+}
+
+export interface Krb5AcceptorOptions extends AcceptorPolicyOptions {
   readonly keys: AcceptorKeySource;
   /**
    * Service principal(s) this acceptor answers for ('HTTP/web.example.test@EXAMPLE.TEST').
    * Default: any principal the keys hold (MIT's GSS_C_NO_NAME acceptor).
    */
   readonly principal?: string | Principal | readonly (string | Principal)[];
-  readonly clock?: Clock;
-  readonly random?: RandomSource;
-  readonly events?: EventSink;
-  /** Default: an in-memory cache bounded by 2 × skew and 100 000 entries. */
-  readonly replayCache?: AcceptorReplayCache;
-  /** Allowed clock skew (default 5 minutes). */
-  readonly clockSkewMs?: number;
-  /** Channel binding policy (default 'allow'). */
-  readonly channelBindingPolicy?: ChannelBindingPolicy;
   /** Accept rc4-hmac tickets (default false). */
   readonly allowWeakEnctypes?: boolean;
 }

@@ -11,7 +11,7 @@ import { utf8 } from '../core/bytes.js';
 import { seededRandom } from '../core/random.js';
 import { memorySink } from '../events/index.js';
 import {
-  decodeSpnegoToken, DefectiveTokenError, encodeNegTokenResp, Krb5Acceptor, MechOid, NegState, NtlmAcceptor, NtlmChallengeRegistry,
+  decodeSpnegoToken, DefectiveTokenError, encodeMechTypes, encodeNegTokenResp, Krb5Acceptor, MechOid, NegState, NtlmAcceptor, NtlmChallengeRegistry,
   NtlmContext, NtlmIntegrityError, NtlmNotEnabledError, SpnegoAcceptor, SpnegoInitiator, staticKeys, localNtlmValidator, isNtlmToken, type NegTokenResp,
   type SpnegoInitiatorOptions, GssError,
 } from './index.js';
@@ -177,4 +177,30 @@ test('the initiator refuses mechanisms it has no options for', () => {
   const s = setup();
   assert.throws(() => new SpnegoInitiator({ mechTypes: [MechOid.KRB5], ntlm: s.ntlmOptions }), /no krb5 options/);
   assert.throws(() => new SpnegoInitiator({}), /no mechanism/);
+});
+
+test('initiator [KRB5, NTLMSSP]: an acceptor choosing NTLM gets NEGOTIATE next (optimistic Kerberos token dropped) and the MIC exchange', async () => {
+  const s = setup();
+  const credential = mintTicket({ service: s.key, now: s.clock.now(), random: s.random });
+  const init = s.initiator({ krb5: { credential, clock: s.clock, random: s.random }, mechTypes: [MechOid.KRB5, MechOid.NTLMSSP] });
+  init.initSecContext();
+  const ntlm = new NtlmAcceptor({
+    validator: localNtlmValidator({ alice: { principal: 'alice@EXAMPLE.TEST', secret: { password: 'pw-1' } } }),
+    service: SERVICE, clock: s.clock, random: s.random, issuedChallenges: new NtlmChallengeRegistry(),
+  }).newContext();
+  const r1 = resp(init.initSecContext(encodeNegTokenResp({ negState: NegState.REQUEST_MIC, supportedMech: MechOid.NTLMSSP })).output!);
+  assert.ok(isNtlmToken(r1.responseToken!) && r1.mechListMIC === undefined);
+  const challenge = (await ntlm.acceptSecContext(r1.responseToken!)).output!;
+  const r2 = resp(init.initSecContext(encodeNegTokenResp({ negState: NegState.ACCEPT_INCOMPLETE, responseToken: challenge })).output!);
+  assert.equal((await ntlm.acceptSecContext(r2.responseToken!)).complete, true);
+  const mechTypes = encodeMechTypes([MechOid.KRB5, MechOid.NTLMSSP]);
+  const server = ntlm.context;
+  server.verifyMic(mechTypes, r2.mechListMIC!);
+  server.resetCryptoAfterMechListMic('inbound');
+  const mic = server.getMic(mechTypes);
+  server.resetCryptoAfterMechListMic('outbound');
+  const last = init.initSecContext(encodeNegTokenResp({ negState: NegState.ACCEPT_COMPLETED, mechListMIC: mic }));
+  assert.equal(last.complete, true);
+  assert.equal(init.negotiatedMech, MechOid.NTLMSSP);
+  exchange(init.context as NtlmContext, server);
 });

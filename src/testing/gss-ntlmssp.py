@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """gss-ntlmssp driven through python3-gssapi for src/testing/gss-ntlmssp.ts.
 
-Usage: gss-ntlmssp.py initiate|accept ntlm|spnego [user-name] [target-service]
+Usage: gss-ntlmssp.py initiate ntlm|spnego USER SERVICE [BINDINGS-HEX]
+       gss-ntlmssp.py accept ntlm|spnego [BINDINGS-HEX]
+  BINDINGS-HEX: channel-binding application data (e.g. tls-server-end-point:...).
   The credentials file is named by NTLM_USER_FILE (lines DOMAIN:user:password),
   which gss-ntlmssp reads on both sides.
 
@@ -35,36 +37,38 @@ def read():
     return line.split()
 
 
+def establish(ctx):
+    while not ctx.complete:
+        token = ctx.step(bytes.fromhex(read()[1]))
+        if token:
+            say('token', token.hex())
+
+
 def main():
     role, which = sys.argv[1], sys.argv[2]
     mech = NTLM if which == 'ntlm' else SPNEGO
     flags = [gssapi.RequirementFlag.integrity, gssapi.RequirementFlag.confidentiality,
              gssapi.RequirementFlag.replay_detection, gssapi.RequirementFlag.out_of_sequence_detection]
+    cb_hex = sys.argv[5] if role == 'initiate' and len(sys.argv) > 5 else sys.argv[3] if role == 'accept' and len(sys.argv) > 3 else ''
+    cb = raw.ChannelBindings(application_data=bytes.fromhex(cb_hex)) if cb_hex else None
     if role == 'initiate':
         user, service = sys.argv[3], sys.argv[4]
         name = gssapi.Name(user, gssapi.NameType.user)
-        cred = gssapi.Credentials(name=name, usage='initiate', mechs=[NTLM])
+        cred = gssapi.Credentials(name=name, usage='initiate', mechs=[mech])
         if which == 'spnego':
             # Offer only NTLM inside SPNEGO (there is no Kerberos ticket here anyway).
             raw.set_neg_mechs(cred, [NTLM])
         target = gssapi.Name(service, gssapi.NameType.hostbased_service)
-        ctx = gssapi.SecurityContext(name=target, creds=cred, mech=mech, usage='initiate', flags=flags)
-        token = ctx.step()
-        say('token', token.hex())
-        while not ctx.complete:
-            words = read()
-            token = ctx.step(bytes.fromhex(words[1]))
-            if token:
-                say('token', token.hex())
+        ctx = gssapi.SecurityContext(name=target, creds=cred, mech=mech, usage='initiate', flags=flags, channel_bindings=cb)
+        say('token', ctx.step().hex())
+        establish(ctx)
         say('complete', str(ctx.target_name))
     else:
-        cred = gssapi.Credentials(usage='accept', mechs=[NTLM])
-        ctx = gssapi.SecurityContext(creds=cred, usage='accept')
-        while not ctx.complete:
-            words = read()
-            token = ctx.step(bytes.fromhex(words[1]))
-            if token:
-                say('token', token.hex())
+        cred = gssapi.Credentials(usage='accept', mechs=[mech])
+        if which == 'spnego':
+            raw.set_neg_mechs(cred, [NTLM])
+        ctx = gssapi.SecurityContext(creds=cred, usage='accept', channel_bindings=cb)
+        establish(ctx)
         say('complete', str(ctx.initiator_name))
     while True:
         words = read()

@@ -47,6 +47,8 @@ export interface GssNtlmsspOptions {
   readonly user?: string;
   /** Initiator: host-based service name, 'HTTP@web.example.test'. */
   readonly service?: string;
+  /** Channel-binding application data (addresses are left empty, as gss-ntlmssp requires). */
+  readonly applicationData?: Uint8Array;
 }
 
 /** One gss-ntlmssp context in a child process. */
@@ -57,7 +59,10 @@ export class GssNtlmsspPeer {
 
   constructor(options: GssNtlmsspOptions) {
     requireGssNtlmssp();
-    const args = [SCRIPT, options.role, options.mech, ...(options.role === 'initiate' ? [options.user ?? '', options.service ?? ''] : [])];
+    const args = [
+      SCRIPT, options.role, options.mech, ...(options.role === 'initiate' ? [options.user ?? '', options.service ?? ''] : []),
+      ...(options.applicationData === undefined ? [] : [toHex(options.applicationData)]),
+    ];
     this.#child = spawn(PYTHON, args, {
       env: { PATH: '/usr/bin:/bin', NTLM_USER_FILE: options.userFile, LANG: 'C.UTF-8' },
       stdio: ['pipe', 'pipe', 'pipe'],

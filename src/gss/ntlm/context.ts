@@ -20,11 +20,11 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { constantTimeEqual, toHex } from '../../core/bytes.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { systemRandom, type RandomSource } from '../../core/random.js';
-import { createEmitter, nullSink, type Emitter, type EventSink } from '../../events/index.js';
+import { createEmitter, nullSink, type Emitter } from '../../events/index.js';
 import { MemoryReplayCache, ReplayCacheFullError } from '../../store/index.js';
 import { channelBindingsHash, type ChannelBindingPolicy, type ChannelBindings } from '../channel-bindings.js';
 import { DefectiveTokenError, GssError, NoContextError, ReplayCacheFullGssError } from '../errors.js';
-import type { AcceptContextOptions, AcceptorReplayCache } from '../krb5-acceptor.js';
+import type { AcceptContextOptions, AcceptorPolicyOptions, AcceptorReplayCache } from '../krb5-acceptor.js';
 import type { StepResult } from '../krb5-initiator.js';
 import type { UnwrapMessage, VerifyResult } from '../krb5-context.js';
 import { MechOid } from '../oids.js';
@@ -301,19 +301,10 @@ export class NtlmInitiator {
 
 // ------------------------------------------------------------ acceptor
 
-export interface NtlmAcceptorOptions {
+export interface NtlmAcceptorOptions extends AcceptorPolicyOptions {
   readonly validator: NtlmValidator;
   /** The acceptor principal: 'HTTP/web.example.test@EXAMPLE.TEST'. Its host and realm give the CHALLENGE's target information. */
   readonly service: string;
-  readonly clock?: Clock;
-  readonly random?: RandomSource;
-  readonly events?: EventSink;
-  /** Default: an in-memory cache bounded by 2 × skew and 100 000 entries. */
-  readonly replayCache?: AcceptorReplayCache;
-  /** How far the NTLMv2 timestamp may be from this host's clock (default 5 minutes). */
-  readonly clockSkewMs?: number;
-  /** Channel binding policy, as for Kerberos (default 'allow'). */
-  readonly channelBindingPolicy?: ChannelBindingPolicy;
   /** Where issued server challenges are recorded for reflection protection (default NtlmChallengeRegistry.process). */
   readonly issuedChallenges?: NtlmChallengeRegistry;
 }
@@ -411,6 +402,11 @@ export class NtlmAcceptor {
     };
     let result;
     try {
+      if (message.ntlmv2 === undefined) {
+        throw new NtlmNegotiationError(`anonymous NTLM authentication (empty NT response) to ${this.service} is not accepted`, {
+          hint: 'the client sent no credentials; configure it with a user name and password',
+        });
+      }
       result = await this.validator.validate({ challenge, authenticate, service: this.service });
     } catch (err) {
       const cause = err instanceof NtlmLogonFailureError ? String(err.detail['cause'] ?? 'logon_failure')
