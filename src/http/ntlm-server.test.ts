@@ -19,7 +19,12 @@ import { utf8 } from '../core/bytes.js';
 import { memorySink, type MemorySink } from '../events/index.js';
 import { localNtlmValidator, MechOid, NtlmChallengeRegistry, NtlmInitiator, SpnegoInitiator, type ChannelBindings } from '../gss/index.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
-import { negotiateServer, type NegotiateOutcome, type NegotiateServer, type NegotiateServerOptions } from './index.js';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { selfSignedCertificate } from '../testing/tls.js';
+import {
+  negotiateFetch, negotiateListener, negotiateServer, NegotiateRefusedError, type NegotiateOutcome, type NegotiateServer, type NegotiateServerOptions,
+} from './index.js';
 
 const clock = new ManualClock(Date.UTC(2026, 6, 1));
 let dir: string;
@@ -164,5 +169,34 @@ describe('negotiateServer with ntlm', () => {
     // The AUTHENTICATE again on the same connection: no handshake in progress.
     const again = await s.authenticate({ method: 'GET', headers: { authorization: `NTLM ${b64(authenticate)}` }, connection });
     assert.ok(!again.authenticated && again.cause === 'bad-token');
+  });
+});
+
+describe('NTLM over TLS (Extended Protection end to end)', () => {
+  test('negotiateFetch over https: its AUTHENTICATE carries the certificate\'s bindings, which a require server accepts; without them it is refused', async () => {
+    const cert = await selfSignedCertificate();
+    const events = memorySink();
+    // systemClock: the NTLMv2 timestamps come from the client's real clock here.
+    const core = negotiateServer({
+      keytab: join(dir, 'http.keytab'), principal: `HTTP/localhost@${realm.realm}`, events, channelBindingPolicy: 'require',
+      ntlm: { validator: localNtlmValidator({ alice: { principal: 'alice@EXAMPLE.TEST', secret: { password: 'pw' } } }), issuedChallenges: new NtlmChallengeRegistry() },
+    });
+    const https: Server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, negotiateListener(core, (req, res) => { res.end(`hello ${req.auth.principal}\n`); }));
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (https.address() as AddressInfo).port;
+      const ntlm = { user: 'alice', domain: 'EXAMPLE', password: 'pw' };
+      const env = { KRB5_CONFIG: '/dev/null', KRB5CCNAME: 'FILE:/nonexistent/kerbside-ccache' };
+      for (const ntlmScheme of ['Negotiate', 'NTLM'] as const) {
+        const res = await negotiateFetch(`https://localhost:${port}/`, { negotiate: { env, ca: cert.certPem, ntlm, ntlmScheme } });
+        assert.equal(res.status, 200, `${ntlmScheme}: ${JSON.stringify(events.ofType('http.auth_refused').map((e) => e.fields))}`);
+        assert.equal(await res.text(), 'hello alice@EXAMPLE.TEST\n');
+      }
+      await assert.rejects(negotiateFetch(`https://localhost:${port}/`, { negotiate: { env, ca: cert.certPem, ntlm, channelBindings: false } }), NegotiateRefusedError);
+      assert.ok(events.ofType('http.auth_refused').some((e) => e.fields['cause'] === 'channel-bindings' && e.fields['mechanism'] === 'ntlm'));
+    } finally {
+      https.closeAllConnections();
+      await new Promise((resolve) => https.close(resolve));
+    }
   });
 });
