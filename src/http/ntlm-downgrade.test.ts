@@ -207,6 +207,17 @@ describe('negotiateServer: the downgrade rule and seed 002', () => {
     assert.ok((await ntlmLogin(server, {})).authenticated);
   });
 
+  test('the mark is the connection\'s last Kerberos attempt: a Kerberos success after the failure clears it, and so does closing the connection', async () => {
+    const server = core(memorySink());
+    const connection = await kerberosFailedConnection(server);
+    const tgt = (await kerberos.getInitialCredentials({ client: 'alice', password: 'alice-password' })).credential;
+    assert.ok((await server.authenticate({ method: 'GET', headers: { authorization: kerberosHeader(await kerberos.getServiceTicket(tgt, SERVICE)) }, connection })).authenticated);
+    assert.ok((await ntlmLogin(server, connection)).authenticated, 'NTLM after a later Kerberos success');
+    const closed = await kerberosFailedConnection(server);
+    server.connectionClosed(closed);
+    assert.ok((await ntlmLogin(server, closed)).authenticated, 'NTLM once the connection state was dropped');
+  });
+
   test('allowNtlmAfterKerberosFailure: accepted, and spnego.downgrade_allowed is logged each time', async () => {
     const events = memorySink();
     const server = core(events, { allowNtlmAfterKerberosFailure: true });
