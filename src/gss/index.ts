@@ -1,6 +1,7 @@
 /**
  * kerbside/gss: GSS-API security contexts — the Kerberos V5 mechanism
- * (RFC 4121 with RFC 2743 §3.1 / RFC 1964 framing) and SPNEGO (RFC 4178) —
+ * (RFC 4121 with RFC 2743 §3.1 / RFC 1964 framing), NTLM (MS-NLMP, gss/ntlm/)
+ * and SPNEGO (RFC 4178, MS-SPNG) —
  * as sans-IO state machines over bytes, with acceptor keys from a keytab
  * that is re-read when it changes and never expired by age.
  *
@@ -52,8 +53,8 @@ export {
   encodeMechTypes, encodeNegTokenInit, encodeNegTokenResp, decodeSpnegoToken, NegState, negStateName,
 } from './spnego-tokens.js';
 export type { NegTokenInit, DecodedNegTokenInit, NegTokenResp, SpnegoToken } from './spnego-tokens.js';
-export { SpnegoAcceptor, SpnegoAcceptorContext, SpnegoInitiator, emitDowngradeRefused } from './spnego.js';
-export type { SpnegoAcceptorOptions, SpnegoInitiatorOptions } from './spnego.js';
+export { SpnegoAcceptor, SpnegoAcceptorContext, SpnegoInitiator, emitDowngradeRefused, offersOnlyNtlm } from './spnego.js';
+export type { SpnegoAcceptorOptions, SpnegoInitiatorOptions, MechContext } from './spnego.js';
 
 export { PendingContexts } from './pending-contexts.js';
 export type { PendingContextsOptions } from './pending-contexts.js';

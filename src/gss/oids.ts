@@ -5,8 +5,8 @@
  * - Microsoft's Kerberos OID 1.2.840.48018.1.2.2 (a mis-encoding Windows
  *   listed first for years; MIT and Windows treat it as Kerberos).
  * - SPNEGO: 1.3.6.1.5.5.2 (RFC 4178 §4.2).
- * - NTLMSSP 1.3.6.1.4.1.311.2.2.10 and NegoEx 1.3.6.1.4.1.311.2.2.30
- *   (MS-NLMP, MS-NEGOEX): recognised, not implemented.
+ * - NTLMSSP 1.3.6.1.4.1.311.2.2.10 (MS-NLMP, implemented in gss/ntlm/) and
+ *   NegoEx 1.3.6.1.4.1.311.2.2.30 (MS-NEGOEX, recognised, not implemented).
  * Context flags are the RFC 2744 §3.9 GSS_C_*_FLAG values, which RFC 4121
  * §4.1.1.1 also uses in the authenticator checksum.
  */

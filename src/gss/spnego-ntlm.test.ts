@@ -13,9 +13,8 @@ import { memorySink } from '../events/index.js';
 import {
   decodeSpnegoToken, DefectiveTokenError, encodeMechTypes, encodeNegTokenResp, Krb5Acceptor, MechOid, NegState, NtlmAcceptor, NtlmChallengeRegistry,
   NtlmContext, NtlmIntegrityError, NtlmNotEnabledError, SpnegoAcceptor, SpnegoInitiator, staticKeys, localNtlmValidator, isNtlmToken, type NegTokenResp,
-  type SpnegoInitiatorOptions, GssError,
+  type SpnegoInitiatorOptions, GssError, offersOnlyNtlm,
 } from './index.js';
-import { offersOnlyNtlm } from './spnego.js';
 import { mintTicket, serviceKey } from '../testing/gss-fixtures.js';
 
 const T0 = Date.UTC(2026, 3, 1, 8, 30, 0);

@@ -1,5 +1,5 @@
 /**
- * SPNEGO (RFC 4178) over the Kerberos mechanism: negotiation, multi-leg
+ * SPNEGO (RFC 4178) over the Kerberos and NTLM mechanisms: negotiation, multi-leg
  * exchange and the mechListMIC of §5, following MIT's spnego_mech.c
  * (handle_mic) where the RFC leaves room:
  *

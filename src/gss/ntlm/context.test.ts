@@ -12,7 +12,7 @@ import { memorySink } from '../../events/index.js';
 import { BadBindingsError } from '../errors.js';
 import type { ChannelBindings } from '../channel-bindings.js';
 import {
-  decodeAuthenticate, decodeChallenge, encodeAuthenticate, encodeChallenge, ntlmv2Response, ntowfv2, localNtlmValidator, MIC_OFFSET, NegotiateFlags, NtlmAcceptor,
+  decodeAuthenticate, decodeChallenge, encodeAuthenticate, encodeChallenge, encodeNegotiate, ntlmv2Response, ntowfv2, localNtlmValidator, MIC_OFFSET, NegotiateFlags, NtlmAcceptor,
   NtlmChallengeRegistry, NtlmChannelBindingsError, NtlmInitiator, NtlmIntegrityError, NtlmLogonFailureError, NtlmMicRequiredError, NtlmNegotiationError,
   NtlmReflectionError, NtlmReplayError, NtlmTargetNameError, NtlmTimestampError, isNtlmToken, type NtlmAcceptorOptions,
   type NtlmInitiatorOptions,
@@ -197,9 +197,26 @@ test('the initiator refuses a CHALLENGE without extended session security, targe
 
 test('the initiator refuses a CHALLENGE reflecting a server challenge this process issued (MS08-068)', async () => {
   const clock = new ManualClock();
-  const victim = acceptor(clock, { issuedChallenges: NtlmChallengeRegistry.process }).newContext();
+  // A seed of its own: the other tests' acceptors must not issue the challenge recorded in the process registry.
+  const victim = acceptor(clock, { issuedChallenges: NtlmChallengeRegistry.process, random: seededRandom(99) }).newContext();
   const stolen = (await victim.acceptSecContext(initiator(clock).initSecContext().output!)).output!;
   const i = initiator(clock);
   i.initSecContext();
   assert.throws(() => i.initSecContext(stolen), (e: unknown) => e instanceof NtlmReflectionError && e.code === 'ERR_NTLM_REFLECTION');
+});
+
+test('the acceptor refuses a NEGOTIATE without extended session security (NtlmNegotiationError)', async () => {
+  const clock = new ManualClock();
+  const v1 = encodeNegotiate({ flags: NegotiateFlags.UNICODE | NegotiateFlags.NTLM | NegotiateFlags.REQUEST_TARGET });
+  await assert.rejects(acceptor(clock).newContext().acceptSecContext(v1), (e: unknown) => e instanceof NtlmNegotiationError && e.code === 'ERR_NTLM_NEGOTIATION');
+});
+
+test('a refusal after validation is logged as ntlm.validation failure with the error code as cause', async () => {
+  const clock = new ManualClock();
+  const events = memorySink();
+  await assert.rejects(handshake(acceptor(clock, { events }), initiator(clock, { targetName: 'HTTP/elsewhere.example.test' })), NtlmTargetNameError);
+  const ev = events.ofType('ntlm.validation');
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0]!.fields['status'], 'failure');
+  assert.equal(ev[0]!.fields['cause'], 'ERR_NTLM_TARGET_NAME');
 });
