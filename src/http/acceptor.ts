@@ -218,7 +218,9 @@ export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcc
     if (looksFramed(token)) {
       if (ntlm !== undefined && kerberosFailed.has(o.connectionId)) {
         const mechs = offeredMechs(token);
-        if (mechs !== undefined && !mechs.some(isKerberosMech) && mechs.includes(MechOid.NTLMSSP)) checkDowngrade(o.connectionId, mechs);
+        // The acceptor selects the first mechanism it supports (MS-SPNG): NTLM when it comes before any Kerberos OID.
+        const selected = mechs?.find((m) => isKerberosMech(m) || m === MechOid.NTLMSSP);
+        if (mechs !== undefined && selected === MechOid.NTLMSSP) checkDowngrade(o.connectionId, mechs);
       }
       ctx = spnego.newContext(o.channelBindings === undefined ? {} : { channelBindings: o.channelBindings });
     } else if (previous?.kind === 'spnego') {

@@ -202,7 +202,14 @@ describe('negotiateServer: the downgrade rule and seed 002', () => {
     const spnego = new SpnegoInitiator({ ntlm: { credential: { user: 'alice', domain: 'EXAMPLE', secret: { password: 'alice-ntlm-pw' } }, clock }, mechTypes: [MechOid.NTLMSSP] });
     const viaSpnego = await server.authenticate({ method: 'GET', headers: { authorization: `Negotiate ${Buffer.from(spnego.initSecContext().output!).toString('base64')}` }, connection });
     assert.ok(!viaSpnego.authenticated && viaSpnego.cause === 'downgrade');
-    assert.equal(events.ofType('spnego.downgrade_refused').length, 2);
+    // …and so is a NegTokenInit listing NTLM before Kerberos (the acceptor would select NTLM).
+    const ntlmFirst = new SpnegoInitiator({
+      ntlm: { credential: { user: 'alice', domain: 'EXAMPLE', secret: { password: 'alice-ntlm-pw' } }, clock }, mechTypes: [MechOid.NTLMSSP, MechOid.KRB5],
+      krb5: { credential: await kerberos.getServiceTicket((await kerberos.getInitialCredentials({ client: 'alice', password: 'alice-password' })).credential, SERVICE), clock },
+    });
+    const viaNtlmFirst = await server.authenticate({ method: 'GET', headers: { authorization: `Negotiate ${Buffer.from(ntlmFirst.initSecContext().output!).toString('base64')}` }, connection });
+    assert.ok(!viaNtlmFirst.authenticated && viaNtlmFirst.cause === 'downgrade', viaNtlmFirst.authenticated ? '' : viaNtlmFirst.cause);
+    assert.equal(events.ofType('spnego.downgrade_refused').length, 3);
     // A fresh connection has no Kerberos failure: NTLM is accepted.
     assert.ok((await ntlmLogin(server, {})).authenticated);
   });
