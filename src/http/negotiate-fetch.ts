@@ -165,13 +165,19 @@ export async function negotiateFetch(input: string | URL, init: NegotiateFetchIn
     });
     if (initiator === undefined) throw new NegotiateError('internal: the Negotiate token was not built');
     const serverToken = offeredToken(reply.headers['www-authenticate']);
-    if (reply.status === 401) {
-      throw new NegotiateRefusedError(`${url.origin} refused the Kerberos ticket for ${spn} (401 after our Negotiate token)${describeRejection(serverToken)}`, {
-        hint: 'the server may lack the current key of its service principal (keytab), the clocks may differ, or the name (SPN) may not be the one the server has keys for; the server\'s log says which',
-        detail: { url: url.origin, spn, status: 401, serverMessage: reply.body.toString('utf8').slice(0, 300) },
-      });
+    try {
+      if (reply.status === 401) {
+        throw new NegotiateRefusedError(`${url.origin} refused the Kerberos ticket for ${spn} (401 after our Negotiate token)${describeRejection(serverToken)}`, {
+          hint: 'the server may lack the current key of its service principal (keytab), the clocks may differ, or the name (SPN) may not be the one the server has keys for; the server\'s log says which',
+          detail: { url: url.origin, spn, status: 401, serverMessage: reply.body.toString('utf8').slice(0, 300) },
+        });
+      }
+      verifyMutualAuth(initiator, serverToken, o.requireMutualAuth ?? true, url.origin, spn);
+    } catch (err) {
+      // A Kerberos failure with an NTLM credential at hand: the fallback is refused, and said so (the downgrade rule).
+      if (o.ntlm !== undefined) downgradeRefused(o, url, spn, kerberosCode(err), err instanceof Error ? err.message : String(err));
+      throw err;
     }
-    verifyMutualAuth(initiator, serverToken, o.requireMutualAuth ?? true, url.origin, spn);
     return toResponse(reply);
   } finally {
     agent.destroy();
@@ -270,6 +276,21 @@ function qualified(o: NegotiateOptions, config: ClientConfig, host: string, spn:
   return realm === undefined || realm === config.defaultRealm ? spn : `${spn}@${realm}`;
 }
 
+function downgradeFields(url: URL, spn: string, code: number | undefined, reason: string) {
+  return {
+    side: 'initiator', peer: url.origin, spn, failureCode: code ?? null,
+    failureName: code === undefined ? null : errorCodeName(code), failure: reason, offeredMechs: [MechOid.NTLMSSP],
+  };
+}
+
+/** The LsaSrv-40960-style event on the client: Kerberos failed where it applies, so NTLM is not tried. */
+function downgradeRefused(o: NegotiateOptions, url: URL, spn: string, code: number | undefined, reason: string): void {
+  const codeText = code === undefined ? reason : `${errorCodeName(code)} (${code})`;
+  createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('spnego.downgrade_refused',
+    `Kerberos authentication with ${url.origin} failed and SPNEGO did not fall back to NTLM; failure code: ${codeText}`,
+    downgradeFields(url, spn, code, reason));
+}
+
 /**
  * Kerberos gave no ticket: NTLM when the rule allows it (Kerberos does not apply, or the policy allows a
  * downgrade), else the typed error. The NTLM handshake runs on the same socket: NEGOTIATE, CHALLENGE, AUTHENTICATE.
@@ -278,12 +299,7 @@ async function ntlmFallback(
   o: NegotiateOptions, url: URL, attempt: Extract<KerberosAttempt, { ok: false }>, scheme: 'Negotiate' | 'NTLM',
   send: (authorize?: Authorize) => Promise<RawResponse>,
 ): Promise<RawResponse> {
-  const emit = createEmitter(o.events ?? nullSink(), o.clock ?? systemClock());
   const code = attempt.error === undefined ? undefined : kerberosCode(attempt.error);
-  const failureFields = {
-    side: 'initiator', peer: url.origin, spn: attempt.spn, failureCode: code ?? null,
-    failureName: code === undefined ? null : errorCodeName(code), failure: attempt.reason, offeredMechs: [MechOid.NTLMSSP],
-  };
   if (o.ntlm === undefined) {
     throw new NegotiateCredentialsError(`no Kerberos ticket for ${attempt.spn}: ${attempt.reason}`, {
       hint: 'the request was not sent without authentication; get a TGT (kinit) or pass a logon session, and check the service name',
@@ -294,9 +310,7 @@ async function ntlmFallback(
   }
   if (attempt.applicable) {
     if (o.allowNtlmAfterKerberosFailure !== true) {
-      const codeText = code === undefined ? attempt.reason : `${errorCodeName(code)} (${code})`;
-      emit.emit('spnego.downgrade_refused',
-        `Kerberos authentication with ${url.origin} failed and SPNEGO did not fall back to NTLM; failure code: ${codeText}`, failureFields);
+      downgradeRefused(o, url, attempt.spn, code, attempt.reason);
       throw new NegotiateDowngradeRefusedError(`Kerberos failed for ${attempt.spn} (${attempt.reason}); NTLM was not tried, as that would be a downgrade`, {
         hint: 'fix the Kerberos failure (renew or get a new TGT, correct the clock, reach the KDC); set allowNtlmAfterKerberosFailure only for legacy sites',
         detail: { url: url.origin, spn: attempt.spn, kerberosFailure: attempt.reason },
@@ -304,8 +318,9 @@ async function ntlmFallback(
         cause: attempt.error,
       });
     }
-    emit.emit('spnego.downgrade_allowed',
-      `Kerberos authentication with ${url.origin} failed; falling back to NTLM because allowNtlmAfterKerberosFailure is set`, failureFields, 'warning');
+    createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('spnego.downgrade_allowed',
+      `Kerberos authentication with ${url.origin} failed; falling back to NTLM because allowNtlmAfterKerberosFailure is set`,
+      downgradeFields(url, attempt.spn, code, attempt.reason), 'warning');
   }
   const n = o.ntlm;
   if ((n.password === undefined) === (n.ntHash === undefined)) throw new NegotiateError('the ntlm credential needs exactly one of password and ntHash');

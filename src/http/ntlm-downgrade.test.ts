@@ -27,12 +27,12 @@ import { seededRandom } from '../core/random.js';
 import { clientConfig, KerberosClient, LogonSession } from '../client/index.js';
 import { memorySink, type MemorySink } from '../events/index.js';
 import { writeKeytab, type Credential } from '../files/index.js';
-import { localNtlmValidator, MechOid, NtlmChallengeRegistry, NtlmInitiator, SpnegoInitiator } from '../gss/index.js';
+import { isNtlmToken, localNtlmValidator, MechOid, NtlmChallengeRegistry, NtlmInitiator, SpnegoInitiator } from '../gss/index.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
 import { ErrorCode } from '../messages/index.js';
 import { inProcessTransport } from '../testing/in-process-kdc.js';
 import {
-  negotiateFetch, negotiateListener, negotiateServer, NegotiateDowngradeRefusedError, type NegotiateServer, type NegotiateServerOptions,
+  negotiateFetch, negotiateListener, negotiateServer, NegotiateDowngradeRefusedError, NegotiateRefusedError, type NegotiateServer, type NegotiateServerOptions,
 } from './index.js';
 
 const MINUTE = 60_000;
@@ -262,5 +262,19 @@ describe('negotiateServer: the downgrade rule and seed 002', () => {
     assert.deepEqual(refused[0]!.fields['keytabKvnos'], [String(before)]);
     assert.equal(events.ofType('ntlm.validation').filter((e) => e.fields['status'] === 'success').length, 3);
     assert.equal(events.ofType('http.auth_succeeded').filter((e) => e.fields['package'] === 'ntlm').length, 3);
+  });
+
+  test('seed 002 from the client: negotiateFetch with an NTLM credential whose ticket the stale server refuses sends no NTLM and logs the refused downgrade', async () => {
+    // Runs after the test above: the keytab still lacks the current kvno.
+    const { port, seen } = await recordingServer(core(memorySink(), { keytabCheckIntervalMs: 1000 }));
+    const session = await LogonSession.open({ client: kerberos, principal: 'alice', source: { kind: 'password', password: 'alice-password' } });
+    const events = memorySink();
+    await assert.rejects(negotiateFetch(`http://localhost:${port}/`, { negotiate: { session, clock, events, ntlm: aliceNtlm } }), NegotiateRefusedError);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0], undefined);
+    assert.ok(seen[1]?.startsWith('Negotiate '));
+    assert.ok(seen.every((h) => h === undefined || !isNtlmToken(new Uint8Array(Buffer.from(h.split(' ')[1]!, 'base64')))));
+    assert.equal(events.ofType('spnego.downgrade_refused').length, 1);
+    await session.close();
   });
 });
