@@ -266,6 +266,11 @@ export class LogonSession {
     return held.get(options);
   }
 
+  /** The configuration of the session's client (realms and their KDCs), e.g. to tell whether Kerberos applies to a host. */
+  get clientConfig(): KerberosClient['config'] {
+    return this.#client.config;
+  }
+
   status(): LogonSessionStatus {
     return {
       principal: showPrincipal(this.principal),

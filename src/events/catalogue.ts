@@ -39,6 +39,7 @@ const ROWS = [
   // gss/: SPNEGO and the acceptor
   { type: 'ntlm.validation', severity: 'info', description: 'An NTLM logon was validated (success or failure; the cause field says why it failed).', windowsEventId: 4776, category: 'Credential Validation', audit: { field: 'status', success: ['success'] } },
   { type: 'spnego.downgrade_refused', severity: 'warning', description: 'SPNEGO negotiation would have fallen back to a weaker mechanism (NTLM) and policy refused it.', windowsEventId: 40960 },
+  { type: 'spnego.downgrade_allowed', severity: 'warning', description: 'NTLM was used after a failed Kerberos attempt because allowNtlmAfterKerberosFailure is set (a downgrade, allowed by policy); logged every time.' },
   { type: 'acceptor.kvno_miss', severity: 'warning', description: 'A ticket was encrypted with a key version the acceptor\'s keytab does not hold; either the ticket or the keytab is out of date.' },
   { type: 'acceptor.replay', severity: 'warning', description: 'An authenticator was presented a second time and rejected by the replay cache.' },
   { type: 'acceptor.keytab_reloaded', severity: 'info', description: 'An acceptor\'s keytab changed on disk and was re-read; the new key versions are in use.' },

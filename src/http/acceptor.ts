@@ -1,7 +1,14 @@
 /**
  * The acceptor side of HTTP Negotiate (RFC 4559 §4): a SPNEGO (RFC 4178)
  * negotiation carrying the Kerberos V5 mechanism (RFC 4121), or a bare
- * Kerberos token as some older clients send it.
+ * Kerberos token as some older clients send it. With an NtlmAcceptor it also
+ * takes NTLM (MS-NLMP): inside SPNEGO, as a raw NTLMSSP token under
+ * `Negotiate`, and under `Authorization: NTLM` (IIS's provider list).
+ *
+ * Downgrade rule (docs/ntlm.md "HTTP"): a connection whose Kerberos attempt
+ * failed and that then switches to NTLM is refused with NtlmDowngradeError
+ * and a `spnego.downgrade_refused` event, unless `allowNtlmAfterKerberosFailure`
+ * (then each such logon emits `spnego.downgrade_allowed`).
  *
  * The HTTP layer talks to a small `NegotiateAcceptor` interface; the
  * implementation here drives gss/'s SpnegoAcceptor over its Krb5Acceptor.
@@ -15,24 +22,31 @@
 
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
-import type { EventSink } from '../events/index.js';
+import { createEmitter, nullSink, type Emitter, type EventSink } from '../events/index.js';
 import { principalToString, type Credential } from '../files/index.js';
 import { MemoryReplayCache } from '../store/index.js';
 import {
-  DefectiveTokenError, Krb5Acceptor, Krb5Context, looksFramed, NtlmNotEnabledError, PendingContexts, SpnegoAcceptor,
-  type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings, type SpnegoAcceptorContext,
+  decodeSpnegoToken, DefectiveTokenError, emitDowngradeRefused, GssError, isKerberosMech, isNtlmToken, Krb5Acceptor, looksFramed, MechOid,
+  NtlmContext, NtlmNotEnabledError, PendingContexts, SpnegoAcceptor,
+  type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings, type NtlmAcceptor,
+  type NtlmAcceptorContext, type SpnegoAcceptorContext,
 } from '../gss/index.js';
+import { NtlmDowngradeError } from './errors.js';
 
 /** Who authenticated, as the HTTP layer hands it to the application (`req.auth`). */
 export interface NegotiateIdentity {
   /** 'alice@EXAMPLE.TEST'. */
   readonly principal: string;
   readonly realm: string;
-  /** 'spnego/kerberos', or 'kerberos' for a bare Kerberos token. */
+  /** 'spnego/kerberos', 'spnego/ntlm', 'kerberos' for a bare Kerberos token, 'ntlm' for raw NTLMSSP. */
   readonly mechanism: string;
+  /** The authentication package, whatever the framing: 'kerberos' or 'ntlm' (Windows' "Authentication Package"). */
+  readonly package: 'kerberos' | 'ntlm';
+  /** NTLM logons: the names as the client sent them (the principal is what the validator mapped them to). */
+  readonly ntlm?: { readonly user: string; readonly domain: string; readonly workstation: string };
   /** GSS-API context flags (RFC 2744 §3.9). */
   readonly flags: number;
-  /** The ticket's end time: the identity is not valid after it. */
+  /** The ticket's end time: the identity is not valid after it (NTLM: the logon time plus `ntlmLogonLifetimeMs`). */
   readonly ticketEndTime: Date;
   /** The service principal the ticket was for. */
   readonly service: string;
@@ -51,6 +65,8 @@ export interface AcceptStep {
 export interface AcceptStepOptions {
   /** Identity of the connection (the socket): multi-leg state is bound to it. */
   readonly connectionId: object;
+  /** The HTTP scheme the token came under (default 'negotiate'); 'ntlm' for `Authorization: NTLM` (raw NTLMSSP only). */
+  readonly scheme?: 'negotiate' | 'ntlm';
   readonly channelBindings?: ChannelBindings;
 }
 
@@ -90,11 +106,25 @@ export interface KerberosAcceptorOptions {
   /** Bounds of the per-connection handshake table (default 10 000 entries, 60 s). */
   readonly maxPendingContexts?: number;
   readonly pendingTtlMs?: number;
+  /** NTLM beside Kerberos (off when absent): raw, under Negotiate, and inside SPNEGO. */
+  readonly ntlm?: NtlmAcceptor;
+  /** Accept NTLM on a connection whose Kerberos attempt failed (legacy sites; each one logged as a warning). Default false. */
+  readonly allowNtlmAfterKerberosFailure?: boolean;
+  /** How long an NTLM identity counts as valid (its `ticketEndTime`, for session cookies). Default 10 hours. */
+  readonly ntlmLogonLifetimeMs?: number;
 }
 
-const NTLMSSP_SIGNATURE = [0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00]; // "NTLMSSP\0"
+/** A handshake in progress on a connection. */
+type Pending =
+  | { readonly kind: 'spnego'; readonly ctx: SpnegoAcceptorContext }
+  | { readonly kind: 'ntlm'; readonly ctx: NtlmAcceptorContext; readonly scheme: 'negotiate' | 'ntlm' };
 
-/** A Negotiate acceptor for Kerberos V5 through SPNEGO (and bare Kerberos tokens). NTLM is not offered. */
+/** The NTLMSSP MessageType field (MS-NLMP §2.2.1): 1 NEGOTIATE, 3 AUTHENTICATE. */
+function ntlmMessageType(token: Uint8Array): number {
+  return token.length >= 12 ? (token[8]! | (token[9]! << 8) | (token[10]! << 16) | (token[11]! << 24)) >>> 0 : 0;
+}
+
+/** A Negotiate acceptor for Kerberos V5 through SPNEGO (and bare Kerberos tokens), and NTLM when `ntlm` is given. */
 export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcceptor {
   const clock = options.clock ?? systemClock();
   const random = options.random ?? systemRandom();
@@ -112,48 +142,126 @@ export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcc
     ...(options.channelBindingPolicy === undefined ? {} : { channelBindingPolicy: options.channelBindingPolicy }),
   });
   const ttlMs = options.pendingTtlMs ?? 60_000;
+  const ntlm = options.ntlm;
   const spnego = new SpnegoAcceptor({
     krb5, clock, handshakeTimeoutMs: ttlMs, ...(options.events === undefined ? {} : { events: options.events }),
+    ...(ntlm === undefined ? {} : { ntlm }),
   });
-  const pending = new PendingContexts<object, SpnegoAcceptorContext>({ clock, maxEntries: options.maxPendingContexts ?? 10_000, ttlMs });
+  const emit: Emitter = createEmitter(options.events ?? nullSink(), clock);
+  const pending = new PendingContexts<object, Pending>({ clock, maxEntries: options.maxPendingContexts ?? 10_000, ttlMs });
+  // Connections whose last Kerberos attempt failed (the downgrade rule); weak, so a closed socket leaves nothing behind.
+  const kerberosFailed = new WeakMap<object, unknown>();
+  const ntlmLifetimeMs = options.ntlmLogonLifetimeMs ?? 10 * 60 * 60_000;
+
+  /** The downgrade rule, checked when a connection starts NTLM. */
+  function checkDowngrade(connectionId: object, offered: readonly string[]): void {
+    if (!kerberosFailed.has(connectionId)) return;
+    const failure = kerberosFailed.get(connectionId);
+    if (options.allowNtlmAfterKerberosFailure === true) {
+      const code = failure instanceof GssError ? failure.krbCode : undefined;
+      emit.emit('spnego.downgrade_allowed', `NTLM accepted on a connection whose Kerberos attempt failed (allowNtlmAfterKerberosFailure is set); Kerberos failure: ${failure instanceof Error ? failure.message : String(failure)}`, {
+        side: 'acceptor', failureCode: code ?? null, failure: failure instanceof Error ? failure.message : String(failure), offeredMechs: [...offered],
+      }, 'warning');
+      return;
+    }
+    emitDowngradeRefused(emit, 'acceptor', undefined, failure, offered);
+    throw new NtlmDowngradeError('the client switched to NTLM after its Kerberos attempt on this connection failed: refused as a downgrade', {
+      hint: 'fix the Kerberos failure logged just before (the client\'s ticket, the keytab, the clocks); set allowNtlmAfterKerberosFailure only for legacy clients',
+      ...(failure instanceof GssError && failure.krbCode !== undefined ? { krbCode: failure.krbCode } : {}),
+      detail: { kerberosFailure: failure instanceof Error ? failure.message : String(failure) },
+    });
+  }
+
+  function ntlmIdentity(c: NtlmContext, mechanism: string): NegotiateIdentity {
+    const at = c.initiator.lastIndexOf('@');
+    return {
+      principal: c.initiator,
+      realm: at < 0 ? c.domain.toUpperCase() : c.initiator.slice(at + 1),
+      mechanism, package: 'ntlm', flags: 0,
+      ticketEndTime: new Date(clock.now() + ntlmLifetimeMs),
+      service: c.acceptor ?? ntlm!.service,
+      ntlm: { user: c.user, domain: c.domain, workstation: c.workstation },
+    };
+  }
+
+  async function acceptNtlm(token: Uint8Array, o: AcceptStepOptions, scheme: 'negotiate' | 'ntlm', previous: Pending | undefined): Promise<AcceptStep> {
+    if (ntlm === undefined) {
+      throw new NtlmNotEnabledError(`the client sent a bare NTLM token${scheme === 'ntlm' ? ' (Authorization: NTLM)' : ''}, and NTLM is not enabled`, {
+        hint: 'the client has no Kerberos ticket for this service (no TGT, the KDC is unreachable, or it used an IP address instead of the host name); NTLM fallback is off',
+      });
+    }
+    let ctx: NtlmAcceptorContext;
+    if (ntlmMessageType(token) === 1) {
+      checkDowngrade(o.connectionId, [MechOid.NTLMSSP]);
+      ctx = ntlm.newContext(o.channelBindings === undefined ? {} : { channelBindings: o.channelBindings });
+    } else if (previous?.kind === 'ntlm' && previous.scheme === scheme) {
+      ctx = previous.ctx;
+    } else {
+      throw new DefectiveTokenError('an NTLM AUTHENTICATE arrived, but no NTLM handshake is in progress on this connection (it timed out, or the client switched connections)');
+    }
+    const step = await ctx.acceptSecContext(token);
+    const out = step.output === undefined ? {} : { outputToken: step.output };
+    if (!step.complete) {
+      pending.set(o.connectionId, { kind: 'ntlm', ctx, scheme });
+      return { complete: false, ...out };
+    }
+    return { complete: true, identity: ntlmIdentity(ctx.context, 'ntlm'), ...out };
+  }
+
+  async function accept(token: Uint8Array, o: AcceptStepOptions): Promise<AcceptStep> {
+    const scheme = o.scheme ?? 'negotiate';
+    const previous = pending.take(o.connectionId);
+    if (isNtlmToken(token)) return acceptNtlm(token, o, scheme, previous);
+    if (scheme === 'ntlm') throw new DefectiveTokenError('an Authorization: NTLM header must carry an NTLMSSP message');
+    // An initial token (RFC 2743 framing) starts a new handshake; a NegTokenResp continues the connection's.
+    let ctx: SpnegoAcceptorContext;
+    if (looksFramed(token)) {
+      if (ntlm !== undefined && kerberosFailed.has(o.connectionId)) {
+        const mechs = offeredMechs(token);
+        // The acceptor selects the first mechanism it supports (MS-SPNG): NTLM when it comes before any Kerberos OID.
+        const selected = mechs?.find((m) => isKerberosMech(m) || m === MechOid.NTLMSSP);
+        if (mechs !== undefined && selected === MechOid.NTLMSSP) checkDowngrade(o.connectionId, mechs);
+      }
+      ctx = spnego.newContext(o.channelBindings === undefined ? {} : { channelBindings: o.channelBindings });
+    } else if (previous?.kind === 'spnego') {
+      ctx = previous.ctx;
+    } else {
+      throw new DefectiveTokenError('a SPNEGO continuation token arrived, but no handshake is in progress on this connection (it timed out, or the client switched connections)');
+    }
+    let step;
+    try {
+      step = await ctx.acceptSecContext(token);
+    } catch (err) {
+      // Remember a Kerberos failure for the downgrade rule (an NTLM failure inside SPNEGO is not one).
+      if (!isNtlmFailure(err)) kerberosFailed.set(o.connectionId, err);
+      throw err;
+    }
+    const out = step.output === undefined ? {} : { outputToken: step.output };
+    if (!step.complete) {
+      pending.set(o.connectionId, { kind: 'spnego', ctx });
+      return { complete: false, ...out };
+    }
+    const c = ctx.context;
+    if (c instanceof NtlmContext) return { complete: true, identity: ntlmIdentity(c, 'spnego/ntlm'), ...out };
+    kerberosFailed.delete(o.connectionId);
+    const identity: NegotiateIdentity = {
+      principal: principalToString(c.initiatorName),
+      realm: c.initiatorName.realm,
+      mechanism: ctx.rawKerberos ? 'kerberos' : 'spnego/kerberos',
+      package: 'kerberos',
+      flags: c.flags,
+      ticketEndTime: c.expiresAt,
+      service: principalToString(c.acceptorName),
+      ...(c.delegatedCredential === undefined ? {} : { delegated: c.delegatedCredential }),
+    };
+    return { complete: true, identity, ...out };
+  }
 
   return {
-    async accept(token, o) {
-      if (token.length >= 8 && NTLMSSP_SIGNATURE.every((b, i) => token[i] === b)) {
-        pending.delete(o.connectionId);
-        throw new NtlmNotEnabledError('the client sent a bare NTLM token, and NTLM is not enabled', {
-          hint: 'the client has no Kerberos ticket for this service (no TGT, the KDC is unreachable, or it used an IP address instead of the host name); NTLM fallback is off',
-        });
-      }
-      // An initial token (RFC 2743 framing) starts a new handshake; a NegTokenResp continues the connection's.
-      let ctx = pending.take(o.connectionId);
-      if (looksFramed(token)) {
-        ctx = spnego.newContext(o.channelBindings === undefined ? {} : { channelBindings: o.channelBindings });
-      } else if (ctx === undefined) {
-        throw new DefectiveTokenError('a SPNEGO continuation token arrived, but no handshake is in progress on this connection (it timed out, or the client switched connections)');
-      }
-      const step = await ctx.acceptSecContext(token);
-      const out = step.output === undefined ? {} : { outputToken: step.output };
-      if (!step.complete) {
-        pending.set(o.connectionId, ctx);
-        return { complete: false, ...out };
-      }
-      const c = ctx.context;
-      // This acceptor passes no NtlmAcceptor to SPNEGO, so the context is Kerberos.
-      if (!(c instanceof Krb5Context)) throw new DefectiveTokenError('internal: SPNEGO completed with a mechanism other than Kerberos');
-      const identity: NegotiateIdentity = {
-        principal: principalToString(c.initiatorName),
-        realm: c.initiatorName.realm,
-        mechanism: ctx.rawKerberos ? 'kerberos' : 'spnego/kerberos',
-        flags: c.flags,
-        ticketEndTime: c.expiresAt,
-        service: principalToString(c.acceptorName),
-        ...(c.delegatedCredential === undefined ? {} : { delegated: c.delegatedCredential }),
-      };
-      return { complete: true, identity, ...out };
-    },
+    accept,
     connectionClosed(connectionId) {
       pending.delete(connectionId);
+      kerberosFailed.delete(connectionId);
     },
     stats() {
       return {
@@ -162,4 +270,19 @@ export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcc
       };
     },
   };
+}
+
+/** The mechanism list of a NegTokenInit, or undefined when the token is not one (a bare Kerberos token, garbage). */
+function offeredMechs(token: Uint8Array): readonly string[] | undefined {
+  try {
+    const t = decodeSpnegoToken(token);
+    return t.type === 'init' ? t.value.mechTypes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An NTLM refusal (its errors' codes start with ERR_NTLM), as opposed to a Kerberos one. */
+function isNtlmFailure(err: unknown): boolean {
+  return err instanceof GssError && err.code.startsWith('ERR_NTLM');
 }

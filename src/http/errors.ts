@@ -21,3 +21,21 @@ export class NegotiateMutualAuthError extends NegotiateError {
 export class NegotiateCredentialsError extends NegotiateError {
   static override readonly code: string = 'ERR_HTTP_NEGOTIATE_CREDENTIALS';
 }
+
+/**
+ * Server side of the downgrade rule: the connection's Kerberos attempt failed
+ * and the client then switched to NTLM. Refused unless the server sets
+ * allowNtlmAfterKerberosFailure (docs/ntlm.md "HTTP").
+ */
+export class NtlmDowngradeError extends NegotiateError {
+  static override readonly code: string = 'ERR_HTTP_NTLM_DOWNGRADE';
+}
+
+/**
+ * Client side of the downgrade rule: Kerberos failed for a target it applies
+ * to, so negotiateFetch did not fall back to NTLM. `krbCode` (and
+ * `detail.kerberosFailure`) say why Kerberos failed; nothing was sent with NTLM.
+ */
+export class NegotiateDowngradeRefusedError extends NegotiateCredentialsError {
+  static override readonly code: string = 'ERR_HTTP_NEGOTIATE_DOWNGRADE_REFUSED';
+}

@@ -1,7 +1,7 @@
 /** kerbside/http: HTTP Negotiate (RFC 4559) single sign-on — server handler with framework adapters, and negotiateFetch. */
 export {
   negotiateServer, type NegotiateServer, type NegotiateServerOptions, type NegotiateRequest, type NegotiateOutcome,
-  type NegotiateAuth, type RefusalCause, type HeaderValue,
+  type NegotiateAuth, type RefusalCause, type HeaderValue, type NtlmServerOptions,
 } from './negotiate-server.js';
 export {
   kerberosAcceptor, type NegotiateAcceptor, type KerberosAcceptorOptions, type NegotiateIdentity, type AcceptStep,
@@ -11,7 +11,8 @@ export { SessionCookies, type SessionCookieOptions, type CookieIdentity, type Co
 export {
   negotiateListener, negotiateExpress, negotiateFastify, type AuthenticatedRequest, type NegotiateFastifyOptions,
 } from './adapters.js';
-export { negotiateFetch, type NegotiateFetchInit, type NegotiateOptions } from './negotiate-fetch.js';
+export { negotiateFetch, type NegotiateFetchInit, type NegotiateOptions, type NegotiateNtlmCredential } from './negotiate-fetch.js';
 export {
-  NegotiateError, NegotiateRefusedError, NegotiateMutualAuthError, NegotiateCredentialsError,
+  NegotiateError, NegotiateRefusedError, NegotiateMutualAuthError, NegotiateCredentialsError, NegotiateDowngradeRefusedError,
+  NtlmDowngradeError,
 } from './errors.js';

@@ -16,6 +16,13 @@
  *   channel bindings of the certificate the server presented on the socket
  *   the token is sent on (docs/lessons.md "EPA"), so a server enforcing Extended
  *   Protection can tell a TLS-intercepting proxy from its own TLS.
+ * - NTLM (MS-NLMP) with an `ntlm` credential: inside SPNEGO when the server
+ *   offers Negotiate, raw under `Authorization: NTLM` when it offers only
+ *   NTLM. The downgrade rule (docs/ntlm.md "HTTP"): NTLM only when Kerberos
+ *   does not apply to the target (no realm or KDC for the host, or the service
+ *   principal is unknown to the KDC). After any other Kerberos failure it
+ *   emits `spnego.downgrade_refused` with the Kerberos failure code and throws
+ *   NegotiateDowngradeRefusedError; no NTLM message is sent.
  */
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -25,11 +32,20 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
 import { utf8 } from '../core/bytes.js';
-import { clientFromEnvironment, LogonSession } from '../client/index.js';
+import {
+  ClockSkewError as KdcClockSkewError, clientFromEnvironment, LogonSession, NoKdcConfiguredError, PasswordIncorrectError, PrincipalUnknownError,
+  TicketExpiredError, type ClientConfig,
+} from '../client/index.js';
+import { KerbsideError } from '../core/errors.js';
+import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
+import { createEmitter, nullSink, type EventSink } from '../events/index.js';
 import type { Credential } from '../files/index.js';
-import { decodeSpnegoToken, GssError, SpnegoInitiator, type ChannelBindings } from '../gss/index.js';
+import { decodeSpnegoToken, GssError, MechOid, NtlmInitiator, SpnegoInitiator, type ChannelBindings, type NtlmCredential } from '../gss/index.js';
 import { negStateName } from '../gss/index.js';
-import { NegotiateCredentialsError, NegotiateError, NegotiateMutualAuthError, NegotiateRefusedError } from './errors.js';
+import { errorCodeName, ErrorCode } from '../messages/index.js';
+import {
+  NegotiateCredentialsError, NegotiateDowngradeRefusedError, NegotiateError, NegotiateMutualAuthError, NegotiateRefusedError,
+} from './errors.js';
 import { certificateBindings } from './tls-bindings.js';
 
 export interface NegotiateOptions {
@@ -49,6 +65,36 @@ export interface NegotiateOptions {
   readonly ca?: string | readonly string[];
   /** https: send the server certificate's tls-server-end-point channel bindings (default true). */
   readonly channelBindings?: boolean;
+  /**
+   * An NTLM credential, used only when Kerberos does not apply to the target (see the downgrade rule above)
+   * or the server offers only NTLM. The secret is a password or the NT hash (16 octets); never logged.
+   */
+  readonly ntlm?: NegotiateNtlmCredential;
+  /**
+   * The scheme NTLM goes under when the server offers both: 'Negotiate' (NTLM inside SPNEGO, the default) or
+   * 'NTLM' (raw NTLMSSP, `Authorization: NTLM`). A server offering only one gets that one.
+   */
+  readonly ntlmScheme?: 'Negotiate' | 'NTLM';
+  /** Fall back to NTLM after a Kerberos failure too (legacy sites). Each fallback emits `spnego.downgrade_allowed` (warning). */
+  readonly allowNtlmAfterKerberosFailure?: boolean;
+  /**
+   * Host → realm, as krb5.conf [domain_realm] ('web.example.test' or '.example.test' → 'EXAMPLE.TEST'); without a
+   * match the client's default realm. A host that maps to no realm, or to a realm without a KDC, is not a Kerberos target.
+   */
+  readonly domainRealm?: Readonly<Record<string, string>>;
+  /** Where `spnego.downgrade_refused` / `spnego.downgrade_allowed` go (default nowhere). */
+  readonly events?: EventSink;
+}
+
+export interface NegotiateNtlmCredential {
+  readonly user: string;
+  /** The account's domain ('EXAMPLE', or '' for a local account). */
+  readonly domain: string;
+  readonly password?: string;
+  /** The NT hash (MD4 of the UTF-16LE password), instead of the password. */
+  readonly ntHash?: Uint8Array;
+  /** The NetBIOS name of this machine, sent in AUTHENTICATE (default ''). */
+  readonly workstation?: string;
 }
 
 export interface NegotiateFetchInit {
@@ -81,12 +127,25 @@ export async function negotiateFetch(input: string | URL, init: NegotiateFetchIn
   const baseHeaders = headerList(init.headers).filter(([n]) => n.toLowerCase() !== 'authorization');
   const send = (authorize?: Authorize): Promise<RawResponse> => exchange(url, agent, secure, init.method ?? 'GET', baseHeaders, body, authorize);
   try {
+    let offersNegotiate = true;
+    let offersNtlm = false;
     if (o.preemptive !== true) {
       const first = await send();
-      if (first.status !== 401 || offeredToken(first.headers['www-authenticate']) === undefined) return toResponse(first);
+      if (first.status !== 401) return toResponse(first);
+      offersNegotiate = offeredToken(first.headers['www-authenticate']) !== undefined;
+      offersNtlm = offersScheme(first.headers['www-authenticate'], 'ntlm');
+      if (!offersNegotiate && !(offersNtlm && o.ntlm !== undefined)) return toResponse(first);
     }
-    const spn = o.spn ?? `HTTP/${url.hostname}`;
-    const credential = await serviceTicket(o, spn);
+    // Kerberos is not tried when the server offers only NTLM: that is no downgrade (nothing Kerberos was offered).
+    const attempt: KerberosAttempt = offersNegotiate
+      ? await kerberosTicket(o, url.hostname)
+      : { ok: false, applicable: false, reason: 'the server offers only NTLM', error: undefined, spn: o.spn ?? `HTTP/${url.hostname}` };
+    if (!attempt.ok) {
+      const scheme = !offersNegotiate || (offersNtlm && o.ntlmScheme === 'NTLM') ? 'NTLM' : 'Negotiate';
+      return toResponse(await ntlmFallback(o, url, attempt, scheme, send));
+    }
+    const spn = attempt.spn;
+    const credential = attempt.credential;
     const sendBindings = o.channelBindings ?? true;
     let initiator = undefined as SpnegoInitiator | undefined; // set by the callback below
     // The token is built once the socket is known: its bindings are that connection's certificate.
@@ -106,36 +165,222 @@ export async function negotiateFetch(input: string | URL, init: NegotiateFetchIn
     });
     if (initiator === undefined) throw new NegotiateError('internal: the Negotiate token was not built');
     const serverToken = offeredToken(reply.headers['www-authenticate']);
-    if (reply.status === 401) {
-      throw new NegotiateRefusedError(`${url.origin} refused the Kerberos ticket for ${spn} (401 after our Negotiate token)${describeRejection(serverToken)}`, {
-        hint: 'the server may lack the current key of its service principal (keytab), the clocks may differ, or the name (SPN) may not be the one the server has keys for; the server\'s log says which',
-        detail: { url: url.origin, spn, status: 401, serverMessage: reply.body.toString('utf8').slice(0, 300) },
-      });
+    try {
+      if (reply.status === 401) {
+        throw new NegotiateRefusedError(`${url.origin} refused the Kerberos ticket for ${spn} (401 after our Negotiate token)${describeRejection(serverToken)}`, {
+          hint: 'the server may lack the current key of its service principal (keytab), the clocks may differ, or the name (SPN) may not be the one the server has keys for; the server\'s log says which',
+          detail: { url: url.origin, spn, status: 401, serverMessage: reply.body.toString('utf8').slice(0, 300) },
+        });
+      }
+      verifyMutualAuth(initiator, serverToken, o.requireMutualAuth ?? true, url.origin, spn);
+    } catch (err) {
+      // A Kerberos failure with an NTLM credential at hand: the fallback is refused, and said so (the downgrade rule).
+      if (o.ntlm !== undefined) downgradeRefused(o, url, spn, kerberosCode(err), err instanceof Error ? err.message : String(err));
+      throw err;
     }
-    verifyMutualAuth(initiator, serverToken, o.requireMutualAuth ?? true, url.origin, spn);
     return toResponse(reply);
   } finally {
     agent.destroy();
   }
 }
 
-async function serviceTicket(o: NegotiateOptions, spn: string): Promise<Credential> {
+type KerberosAttempt =
+  | { readonly ok: true; readonly credential: Credential; readonly spn: string }
+  | {
+    readonly ok: false;
+    /** Kerberos applies to the target and failed (a downgrade to NTLM is refused), or it does not apply. */
+    readonly applicable: boolean;
+    readonly reason: string;
+    readonly error: unknown;
+    readonly spn: string;
+  };
+
+/** The realm [domain_realm]-style `table` maps `host` to (the host, then each parent domain with a leading dot). */
+function realmOfHost(table: Readonly<Record<string, string>> | undefined, host: string): string | undefined {
+  if (table === undefined) return undefined;
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (table[h] !== undefined) return table[h];
+  for (let i = h.indexOf('.'); i >= 0; i = h.indexOf('.', i + 1)) {
+    const realm = table[h.slice(i)];
+    if (realm !== undefined) return realm;
+  }
+  return undefined;
+}
+
+/** Each error of a cause chain, outermost first (lifecycle wraps the client's errors). */
+function causes(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e = err; e !== undefined && e !== null && out.length < 8; e = (e as { cause?: unknown }).cause) out.push(e);
+  return out;
+}
+
+/** The Kerberos error code of a failure: the first krbCode in its chain, else the code its class stands for. */
+function kerberosCode(err: unknown): number | undefined {
+  const chain = causes(err);
+  for (const e of chain) if (e instanceof KerbsideError && e.krbCode !== undefined) return e.krbCode;
+  for (const e of chain) {
+    // A TGT that expired and cannot be refreshed unattended: what the KDC answers to it (KRB_AP_ERR_TKT_EXPIRED).
+    if (e instanceof TicketExpiredError || e instanceof CannotRefreshUnattendedError) return ErrorCode.KRB_AP_ERR_TKT_EXPIRED;
+    if (e instanceof KdcClockSkewError) return ErrorCode.KRB_AP_ERR_SKEW;
+    if (e instanceof PasswordIncorrectError) return ErrorCode.KDC_ERR_PREAUTH_FAILED;
+  }
+  return undefined;
+}
+
+/** A service ticket for the target, or why there is none and whether Kerberos applies to it (the downgrade rule). */
+async function kerberosTicket(o: NegotiateOptions, host: string): Promise<KerberosAttempt> {
+  let spn = o.spn ?? `HTTP/${host}`;
   let session = o.session;
+  let config: ClientConfig | undefined = session?.clientConfig;
   try {
     if (session === undefined) {
       const env = o.env ?? process.env;
       const program = await clientFromEnvironment({ env, clock: o.clock ?? systemClock(), random: o.random ?? systemRandom() });
+      config = program.config;
+      const notApplicable = realmCheck(o, config, host, spn);
+      if (notApplicable !== undefined) return notApplicable;
+      spn = qualified(o, config, host, spn);
       session = await LogonSession.open({ client: program.client, source: { kind: 'ccache', ccache: program.defaultCcache } });
+    } else if (config !== undefined) {
+      // (A session-like object without a client configuration skips the check: its errors still classify below.)
+      const notApplicable = realmCheck(o, config, host, spn);
+      if (notApplicable !== undefined) return notApplicable;
+      spn = qualified(o, config, host, spn);
     }
-    return await session.serviceTicket(spn);
+    return { ok: true, credential: await session.serviceTicket(spn), spn };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new NegotiateCredentialsError(`no Kerberos ticket for ${spn}: ${why}`, {
+    const chain = causes(err);
+    // Not applicable: the realm has no KDC, or the KDC does not know the service (KDC_ERR_S_PRINCIPAL_UNKNOWN).
+    const notKerberos = chain.some((e) => e instanceof NoKdcConfiguredError)
+      || chain.some((e) => e instanceof PrincipalUnknownError && e.krbCode === ErrorCode.KDC_ERR_S_PRINCIPAL_UNKNOWN);
+    return { ok: false, applicable: !notKerberos, reason: why, error: err, spn };
+  }
+}
+
+/** Kerberos does not apply when the host maps to no realm, or to one without a KDC address. */
+function realmCheck(o: NegotiateOptions, config: ClientConfig, host: string, spn: string): KerberosAttempt | undefined {
+  const at = spn.lastIndexOf('@');
+  const realm = at >= 0 ? spn.slice(at + 1) : realmOfHost(o.domainRealm, host) ?? config.defaultRealm;
+  if (realm === undefined) return { ok: false, applicable: false, reason: `no Kerberos realm for ${host} (no domain_realm match and no default realm)`, error: undefined, spn };
+  if ((config.realms[realm]?.kdcs.length ?? 0) === 0) {
+    return { ok: false, applicable: false, reason: `no KDC address for realm ${realm} (the realm of ${host})`, error: undefined, spn };
+  }
+  return undefined;
+}
+
+/** The SPN with the realm domainRealm gives the host (the client otherwise uses its default realm). */
+function qualified(o: NegotiateOptions, config: ClientConfig, host: string, spn: string): string {
+  if (spn.includes('@')) return spn;
+  const realm = realmOfHost(o.domainRealm, host);
+  return realm === undefined || realm === config.defaultRealm ? spn : `${spn}@${realm}`;
+}
+
+function downgradeFields(url: URL, spn: string, code: number | undefined, reason: string) {
+  return {
+    side: 'initiator', peer: url.origin, spn, failureCode: code ?? null,
+    failureName: code === undefined ? null : errorCodeName(code), failure: reason, offeredMechs: [MechOid.NTLMSSP],
+  };
+}
+
+/** The LsaSrv-40960-style event on the client: Kerberos failed where it applies, so NTLM is not tried. */
+function downgradeRefused(o: NegotiateOptions, url: URL, spn: string, code: number | undefined, reason: string): void {
+  const codeText = code === undefined ? reason : `${errorCodeName(code)} (${code})`;
+  createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('spnego.downgrade_refused',
+    `Kerberos authentication with ${url.origin} failed and SPNEGO did not fall back to NTLM; failure code: ${codeText}`,
+    downgradeFields(url, spn, code, reason));
+}
+
+/**
+ * Kerberos gave no ticket: NTLM when the rule allows it (Kerberos does not apply, or the policy allows a
+ * downgrade), else the typed error. The NTLM handshake runs on the same socket: NEGOTIATE, CHALLENGE, AUTHENTICATE.
+ */
+async function ntlmFallback(
+  o: NegotiateOptions, url: URL, attempt: Extract<KerberosAttempt, { ok: false }>, scheme: 'Negotiate' | 'NTLM',
+  send: (authorize?: Authorize) => Promise<RawResponse>,
+): Promise<RawResponse> {
+  const code = attempt.error === undefined ? undefined : kerberosCode(attempt.error);
+  if (o.ntlm === undefined) {
+    throw new NegotiateCredentialsError(`no Kerberos ticket for ${attempt.spn}: ${attempt.reason}`, {
       hint: 'the request was not sent without authentication; get a TGT (kinit) or pass a logon session, and check the service name',
-      detail: { spn },
-      cause: err,
+      detail: { spn: attempt.spn },
+      ...(code === undefined ? {} : { krbCode: code }),
+      cause: attempt.error,
     });
   }
+  if (attempt.applicable) {
+    if (o.allowNtlmAfterKerberosFailure !== true) {
+      downgradeRefused(o, url, attempt.spn, code, attempt.reason);
+      throw new NegotiateDowngradeRefusedError(`Kerberos failed for ${attempt.spn} (${attempt.reason}); NTLM was not tried, as that would be a downgrade`, {
+        hint: 'fix the Kerberos failure (renew or get a new TGT, correct the clock, reach the KDC); set allowNtlmAfterKerberosFailure only for legacy sites',
+        detail: { url: url.origin, spn: attempt.spn, kerberosFailure: attempt.reason },
+        ...(code === undefined ? {} : { krbCode: code }),
+        cause: attempt.error,
+      });
+    }
+    createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('spnego.downgrade_allowed',
+      `Kerberos authentication with ${url.origin} failed; falling back to NTLM because allowNtlmAfterKerberosFailure is set`,
+      downgradeFields(url, attempt.spn, code, attempt.reason), 'warning');
+  }
+  const n = o.ntlm;
+  if ((n.password === undefined) === (n.ntHash === undefined)) throw new NegotiateError('the ntlm credential needs exactly one of password and ntHash');
+  const credential: NtlmCredential = {
+    user: n.user, domain: n.domain, secret: n.password !== undefined ? { password: n.password } : { ntHash: n.ntHash! },
+  };
+  const targetName = (attempt.spn.includes('@') ? attempt.spn.slice(0, attempt.spn.lastIndexOf('@')) : attempt.spn);
+  const sendBindings = o.channelBindings ?? true;
+  let step: ((input?: Uint8Array) => Uint8Array | undefined) | undefined;
+  const start = (bindings: ChannelBindings | undefined): string => {
+    const ntlmOptions = {
+      credential, targetName,
+      ...(o.clock === undefined ? {} : { clock: o.clock }),
+      ...(o.random === undefined ? {} : { random: o.random }),
+      ...(n.workstation === undefined ? {} : { workstation: n.workstation }),
+      ...(bindings === undefined || !sendBindings ? {} : { channelBindings: bindings }),
+    };
+    if (scheme === 'NTLM') {
+      const initiator = new NtlmInitiator(ntlmOptions);
+      step = (input) => initiator.initSecContext(input).output;
+    } else {
+      const initiator = new SpnegoInitiator({ ntlm: ntlmOptions, mechTypes: [MechOid.NTLMSSP], target: attempt.spn, ...(o.events === undefined ? {} : { events: o.events }) });
+      step = (input) => initiator.initSecContext(input).output;
+    }
+    const token = step();
+    if (token === undefined) throw new NegotiateError('the NTLM initiator produced no NEGOTIATE message');
+    return `${scheme} ${Buffer.from(token).toString('base64')}`;
+  };
+  const challenged = await send(start);
+  const challenge = schemeToken(challenged.headers['www-authenticate'], scheme);
+  if (challenged.status !== 401 || challenge === undefined || challenge.length === 0) {
+    if (challenged.status === 401) {
+      throw new NegotiateRefusedError(`${url.origin} refused NTLM for ${n.domain === '' ? '' : `${n.domain}\\`}${n.user} (401 without a CHALLENGE)`, {
+        hint: 'the server does not accept NTLM here, or the NEGOTIATE message; its log says why',
+        detail: { url: url.origin, status: 401, serverMessage: challenged.body.toString('utf8').slice(0, 300) },
+      });
+    }
+    return challenged;
+  }
+  const authenticate = step!(challenge);
+  if (authenticate === undefined) throw new NegotiateError('the NTLM initiator produced no AUTHENTICATE message');
+  const reply = await send(() => `${scheme} ${Buffer.from(authenticate).toString('base64')}`);
+  if (reply.status === 401) {
+    throw new NegotiateRefusedError(`${url.origin} refused the NTLM logon of ${n.domain === '' ? '' : `${n.domain}\\`}${n.user} (401 after our AUTHENTICATE)`, {
+      hint: 'wrong password or NT hash, an unknown or restricted account, or the server refused the logon for another cause (its log names it)',
+      detail: { url: url.origin, status: 401, serverMessage: reply.body.toString('utf8').slice(0, 300) },
+    });
+  }
+  // SPNEGO's final token (accept-completed, perhaps with the acceptor's mechListMIC) must verify when there is one.
+  const final = scheme === 'Negotiate' ? schemeToken(reply.headers['www-authenticate'], 'Negotiate') : undefined;
+  if (final !== undefined && final.length > 0) {
+    try {
+      step!(final);
+    } catch (err) {
+      throw new NegotiateMutualAuthError(`${url.origin}: the final SPNEGO token of the NTLM logon does not verify: ${err instanceof Error ? err.message : String(err)}`, {
+        hint: 'the response was discarded: the mechanism list or the mechListMIC was altered in transit', detail: { url: url.origin }, cause: err,
+      });
+    }
+  }
+  return reply;
 }
 
 function verifyMutualAuth(initiator: SpnegoInitiator, serverToken: Uint8Array | undefined, required: boolean, origin: string, spn: string): void {
@@ -190,6 +435,26 @@ function offeredToken(header: string | string[] | undefined): Uint8Array | undef
   }
   // A bare challenge: distinguish "offered, no token" from "not offered".
   return values.some((v) => /(^|,)\s*negotiate\s*(,|$)/i.test(v)) ? new Uint8Array(0) : undefined;
+}
+
+/** Whether a challenge list offers `scheme` (bare or with a token). */
+function offersScheme(header: string | string[] | undefined, scheme: string): boolean {
+  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  const re = new RegExp(`^\\s*${scheme}(\\s+[A-Za-z0-9+/=]+)?\\s*$`, 'i');
+  return values.some((v) => v.split(',').some((part) => re.test(part)));
+}
+
+/** The token of a `<scheme> <b64>` challenge, an empty array for a bare one, undefined when absent. */
+function schemeToken(header: string | string[] | undefined, scheme: 'Negotiate' | 'NTLM'): Uint8Array | undefined {
+  if (scheme === 'Negotiate') return offeredToken(header);
+  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  for (const v of values) {
+    for (const part of v.split(',')) {
+      const m = /^\s*ntlm(?:\s+([A-Za-z0-9+/=]+))?\s*$/i.exec(part);
+      if (m !== null) return m[1] === undefined ? new Uint8Array(0) : new Uint8Array(Buffer.from(m[1], 'base64'));
+    }
+  }
+  return undefined;
 }
 
 function headerList(h: NegotiateFetchInit['headers']): [string, string][] {

@@ -7,6 +7,11 @@
  * Every refusal is logged with its cause through the events module
  * (`http.auth_refused`, field `cause`); the response body says what the
  * user can do without naming keytab contents or principals.
+ *
+ * With `ntlm` set, the 401 offers `Negotiate` and `NTLM` as IIS's provider
+ * list (MS-NLMP over HTTP: `Authorization: NTLM <b64>`, three legs on one
+ * connection), and NTLM is taken inside SPNEGO and as raw NTLMSSP under
+ * `Negotiate` too; see docs/ntlm.md "HTTP" for the downgrade rule.
  */
 
 import { systemClock, type Clock } from '../core/clock.js';
@@ -14,9 +19,12 @@ import { systemRandom, type RandomSource } from '../core/random.js';
 import { createEmitter, nullSink, type EventSink, type EventSeverity } from '../events/index.js';
 import {
   AcceptorKeyError, AuthenticatorReplayError, ReplayCacheFullGssError, BadBindingsError, BadMechError, BadMicError, ClockSkewError,
-  ContextExpiredError, CredentialsExpiredError, DefectiveTokenError, GssError, keytabKeys, NtlmNotEnabledError,
-  TicketIntegrityError, type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings,
+  ContextExpiredError, CredentialsExpiredError, DefectiveTokenError, GssError, keytabKeys, NtlmAccountRestrictionError, NtlmAcceptor,
+  NtlmChannelBindingsError, NtlmFormatError, NtlmIntegrityError, NtlmLogonFailureError, NtlmNegotiationError, NtlmNotEnabledError,
+  NtlmReflectionError, NtlmReplayError, NtlmTargetNameError, NtlmTimestampError, NtlmV1RefusedError,
+  TicketIntegrityError, type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings, type NtlmChallengeRegistry, type NtlmValidator,
 } from '../gss/index.js';
+import { NtlmDowngradeError } from './errors.js';
 import { kerberosAcceptor, type AcceptorStats, type NegotiateAcceptor, type NegotiateIdentity } from './acceptor.js';
 import { SessionCookies, type SessionCookieOptions } from './session-cookie.js';
 
@@ -64,7 +72,32 @@ export type NegotiateOutcome =
 export type RefusalCause =
   | 'no-header' | 'bad-token' | 'replay' | 'replay-cache-full' | 'skew' | 'kvno-miss' | 'wrong-principal' | 'enctype' | 'ticket-integrity'
   | 'ticket-expired' | 'channel-bindings' | 'ntlm-not-enabled' | 'unsupported-mechanism' | 'keytab-unavailable'
-  | 'handshake-incomplete' | 'kerberos-failure' | 'internal-error';
+  | 'handshake-incomplete' | 'kerberos-failure' | 'internal-error'
+  // NTLM refusals (the event's `mechanism` field is 'ntlm'; 'replay' and 'channel-bindings' are shared with Kerberos).
+  | 'bad-password' | 'unknown-user' | 'account-restricted' | 'mic' | 'target-name' | 'timestamp' | 'reflection' | 'ntlm-v1'
+  | 'malformed' | 'ntlm-failure'
+  // The downgrade rule: NTLM after a failed Kerberos attempt on the same connection.
+  | 'downgrade';
+
+/** NTLM beside Kerberos (docs/ntlm.md "HTTP"). */
+export interface NtlmServerOptions {
+  /** Checks NTLMv2 responses: localNtlmValidator(table), or the pass-through validator that asks the KDC host. */
+  readonly validator: NtlmValidator;
+  /**
+   * The service principal NTLM logons are for ('HTTP/web.example.test@EXAMPLE.TEST'): its host and realm
+   * fill the CHALLENGE's target information, and MsvAvTargetName must name it. Default: the first `principal`.
+   */
+  readonly service?: string;
+  /** Extended Protection for NTLM (MsvAvChannelBindings); default: the server's `channelBindingPolicy`. */
+  readonly channelBindingPolicy?: ChannelBindingPolicy;
+  /** NTLMv2 response replay cache; default in memory. */
+  readonly replayCache?: AcceptorReplayCache;
+  /**
+   * Server challenges issued, for reflection protection (default: the process-wide registry, shared with this
+   * process's NTLM initiators). Tests that run a kerbside client against this server in one process pass their own.
+   */
+  readonly issuedChallenges?: NtlmChallengeRegistry;
+}
 
 export interface NegotiateServerOptions {
   /** The service keytab ('FILE:/etc/http.keytab' or a path), watched and re-read on change; or any key source. */
@@ -78,8 +111,19 @@ export interface NegotiateServerOptions {
   readonly events?: EventSink;
   readonly clockSkewMs?: number;
   readonly channelBindingPolicy?: ChannelBindingPolicy;
-  /** Extra challenges after `Negotiate` in the 401 (e.g. 'Basic realm="x"' handled elsewhere). */
+  /**
+   * The 401's challenges, one `WWW-Authenticate` header each, in this order (IIS's provider list). Default
+   * ['Negotiate'], or ['Negotiate', 'NTLM'] with `ntlm`. 'NTLM' needs `ntlm`. Without 'Negotiate' in the list,
+   * the entries are extra challenges after `Negotiate` (e.g. 'Basic realm="x"' handled elsewhere).
+   */
   readonly providers?: readonly string[];
+  /** Accept NTLM (off when absent). */
+  readonly ntlm?: NtlmServerOptions;
+  /**
+   * Accept NTLM on a connection whose Kerberos attempt just failed (default false: refused as a downgrade,
+   * event `spnego.downgrade_refused`). When set, each such logon emits `spnego.downgrade_allowed` (warning).
+   */
+  readonly allowNtlmAfterKerberosFailure?: boolean;
   /** Issue and accept a session cookie (default off). */
   readonly sessionCookie?: SessionCookieOptions | boolean;
   /**
@@ -122,6 +166,17 @@ const USER_TEXT: Readonly<Record<RefusalCause, string>> = Object.freeze({
   'handshake-incomplete': 'The Negotiate handshake could not be continued on this connection. Retry.',
   'kerberos-failure': 'Kerberos authentication failed.',
   'internal-error': 'The server failed while checking your Kerberos authentication.',
+  'bad-password': 'NTLM authentication failed: unknown user name or bad password.',
+  'unknown-user': 'NTLM authentication failed: unknown user name or bad password.',
+  'account-restricted': 'NTLM authentication failed: the account may not log on with NTLM (disabled, locked out, or NTLM not enabled for it). Tell the administrator.',
+  mic: 'NTLM authentication failed: the message integrity check did not verify. Retry; a proxy may be altering the authentication.',
+  'target-name': 'NTLM authentication failed: your client authenticated to another service name than this server. Check the address you used.',
+  timestamp: 'NTLM authentication failed: the response is stale, or your computer\'s clock differs too much from the server\'s. Correct the time (NTP) and retry.',
+  reflection: 'NTLM authentication failed: the challenge was reflected.',
+  'ntlm-v1': 'NTLM authentication failed: your client uses NTLMv1 or LM, which this server refuses. Configure it for NTLMv2.',
+  malformed: 'The NTLM message sent by the client is malformed or asks for options this server refuses (NTLMv2 with extended session security is required).',
+  'ntlm-failure': 'NTLM authentication failed.',
+  downgrade: 'Your client\'s Kerberos attempt failed on this connection and it then tried NTLM, which is refused as a downgrade. Fix Kerberos (kinit, the server name) and retry.',
 });
 
 /** Creates the core handler. */
@@ -134,22 +189,26 @@ export function negotiateServer(options: NegotiateServerOptions): NegotiateServe
   const cookies = options.sessionCookie === undefined || options.sessionCookie === false
     ? undefined
     : new SessionCookies(options.sessionCookie === true ? {} : options.sessionCookie, clock, random);
-  const challenge = ['Negotiate', ...(options.providers ?? [])].join(', ');
+  const challenges = providerList(options);
 
   function refuse(req: NegotiateRequest, cause: RefusalCause, message: string, fields: Record<string, string | number | null | readonly string[]> = {}, severity: EventSeverity = 'warning', status = 401, token?: Uint8Array): NegotiateOutcome {
     emit.emit('http.auth_refused', message, {
       cause, method: req.method, path: pathOf(req.url), remoteAddress: req.remoteAddress, ...fields,
     }, severity);
-    // A failed handshake answers with the mechanism's reject token (it names only the error code).
+    // A failed Negotiate handshake answers with the mechanism's reject token (it names only the error code), then the other providers.
     const headers: [string, string][] = status !== 401 ? []
-      : [['WWW-Authenticate', token === undefined ? challenge : `Negotiate ${Buffer.from(token).toString('base64')}`]];
+      : token === undefined ? challenges.map((c) => ['WWW-Authenticate', c])
+        : [['WWW-Authenticate', `Negotiate ${Buffer.from(token).toString('base64')}`],
+          ...challenges.filter((c) => !/^negotiate$/i.test(c)).map((c): [string, string] => ['WWW-Authenticate', c])];
     return { authenticated: false, status, headers, body: `${USER_TEXT[cause]}\n`, cause };
   }
 
   return {
     async authenticate(req) {
       const authz = single(req.headers['authorization']);
-      const token = authz === undefined ? undefined : negotiateToken(authz);
+      const parsed = authz === undefined ? undefined : authToken(authz, options.ntlm !== undefined);
+      const token = parsed?.token;
+      const scheme = parsed?.scheme ?? 'negotiate';
       if (token === undefined && cookies !== undefined) {
         const check = cookies.read(single(req.headers['cookie']));
         if (check?.ok === true) {
@@ -174,27 +233,28 @@ export function negotiateServer(options: NegotiateServerOptions): NegotiateServe
       try {
         bytes = decodeBase64Token(token);
       } catch {
-        return refuse(req, 'bad-token', 'the Negotiate token is not valid base64', {}, 'warning', 400);
+        return refuse(req, 'bad-token', `the ${scheme === 'ntlm' ? 'NTLM' : 'Negotiate'} token is not valid base64`, {}, 'warning', 400);
       }
       let step;
       try {
         step = await acceptor.accept(bytes, {
-          connectionId: req.connection,
+          connectionId: req.connection, scheme,
           ...(req.channelBindings === undefined ? {} : { channelBindings: req.channelBindings }),
         });
       } catch (err) {
         const c = classify(err);
-        return refuse(req, c.cause, c.message, c.fields, c.severity, c.status, err instanceof GssError ? err.output : undefined);
+        return refuse(req, c.cause, c.message, c.fields, c.severity, c.status, err instanceof GssError && scheme === 'negotiate' ? err.output : undefined);
       }
       const tokenHeader: [string, string][] = step.outputToken === undefined
-        ? [] : [['WWW-Authenticate', `Negotiate ${Buffer.from(step.outputToken).toString('base64')}`]];
+        ? [] : [['WWW-Authenticate', `${scheme === 'ntlm' ? 'NTLM' : 'Negotiate'} ${Buffer.from(step.outputToken).toString('base64')}`]];
       if (!step.complete || step.identity === undefined) {
         // Another leg: 401 with the continuation token, on this same connection (RFC 4559 §5).
         return { authenticated: false, status: 401, headers: tokenHeader, body: `${USER_TEXT['handshake-incomplete']}\n`, cause: 'handshake-incomplete' };
       }
       const identity = step.identity;
       emit.emit('http.auth_succeeded', `${identity.principal} authenticated to ${identity.service} with ${identity.mechanism}`, {
-        client: identity.principal, service: identity.service, mechanism: identity.mechanism,
+        client: identity.principal, service: identity.service, mechanism: identity.mechanism, package: identity.package,
+        ...(identity.ntlm === undefined ? {} : { ntlmUser: identity.ntlm.user, ntlmDomain: identity.ntlm.domain, workstation: identity.ntlm.workstation }),
         ticketEndTime: identity.ticketEndTime.toISOString(), delegated: identity.delegated !== undefined,
         path: pathOf(req.url), remoteAddress: req.remoteAddress,
       }, 'info');
@@ -219,8 +279,23 @@ function makeAcceptor(o: NegotiateServerOptions, clock: Clock, random: RandomSou
       clock, events, ...(o.keytabCheckIntervalMs === undefined ? {} : { checkIntervalMs: o.keytabCheckIntervalMs }),
     })
     : o.keytab;
+  let ntlm: NtlmAcceptor | undefined;
+  if (o.ntlm !== undefined) {
+    const service = o.ntlm.service ?? (typeof o.principal === 'string' ? o.principal : o.principal?.[0]);
+    if (service === undefined) throw new TypeError('negotiateServer with ntlm needs ntlm.service (or principal): the service principal NTLM logons are for');
+    const policy = o.ntlm.channelBindingPolicy ?? o.channelBindingPolicy;
+    ntlm = new NtlmAcceptor({
+      validator: o.ntlm.validator, service, clock, random, events,
+      ...(o.clockSkewMs === undefined ? {} : { clockSkewMs: o.clockSkewMs }),
+      ...(policy === undefined ? {} : { channelBindingPolicy: policy }),
+      ...(o.ntlm.replayCache === undefined ? {} : { replayCache: o.ntlm.replayCache }),
+      ...(o.ntlm.issuedChallenges === undefined ? {} : { issuedChallenges: o.ntlm.issuedChallenges }),
+    });
+  }
   return kerberosAcceptor({
     keys, clock, random, events,
+    ...(ntlm === undefined ? {} : { ntlm }),
+    ...(o.allowNtlmAfterKerberosFailure === undefined ? {} : { allowNtlmAfterKerberosFailure: o.allowNtlmAfterKerberosFailure }),
     ...(o.principal === undefined ? {} : { principal: o.principal }),
     ...(o.clockSkewMs === undefined ? {} : { clockSkewMs: o.clockSkewMs }),
     ...(o.channelBindingPolicy === undefined ? {} : { channelBindingPolicy: o.channelBindingPolicy }),
@@ -239,8 +314,39 @@ interface Classified {
   readonly status: number;
 }
 
+/** The 401's challenges, in order (see NegotiateServerOptions.providers). */
+function providerList(o: NegotiateServerOptions): readonly string[] {
+  const given = o.providers ?? (o.ntlm === undefined ? ['Negotiate'] : ['Negotiate', 'NTLM']);
+  const list = given.some((p) => /^negotiate$/i.test(p)) ? [...given] : ['Negotiate', ...given];
+  if (o.ntlm === undefined && o.acceptor === undefined && list.some((p) => /^ntlm$/i.test(p))) {
+    throw new TypeError('negotiateServer: providers lists NTLM, but the ntlm option (its validator) is not set');
+  }
+  return list;
+}
+
+/** The NTLM refusal causes, by error class (subclasses before their bases). */
+function classifyNtlm(err: GssError): RefusalCause | undefined {
+  if (err instanceof NtlmLogonFailureError) return err.detail['cause'] === 'unknown_user' ? 'unknown-user' : 'bad-password';
+  if (err instanceof NtlmAccountRestrictionError) return 'account-restricted';
+  if (err instanceof NtlmIntegrityError) return 'mic';
+  if (err instanceof NtlmChannelBindingsError) return 'channel-bindings';
+  if (err instanceof NtlmTargetNameError) return 'target-name';
+  if (err instanceof NtlmTimestampError) return 'timestamp';
+  if (err instanceof NtlmReplayError) return 'replay';
+  if (err instanceof NtlmReflectionError) return 'reflection';
+  if (err instanceof NtlmV1RefusedError) return 'ntlm-v1';
+  if (err instanceof NtlmFormatError || err instanceof NtlmNegotiationError) return 'malformed';
+  return err.code.startsWith('ERR_NTLM') ? 'ntlm-failure' : undefined;
+}
+
 /** Maps an acceptor failure to its cause; the message and fields go to the log only. */
 function classify(err: unknown): Classified {
+  if (err instanceof NtlmDowngradeError) {
+    return {
+      cause: 'downgrade', message: err.message, severity: 'warning', status: 401,
+      fields: { mechanism: 'ntlm', krbCode: err.krbCode ?? null, kerberosFailure: String(err.detail['kerberosFailure'] ?? '') },
+    };
+  }
   if (!(err instanceof GssError)) {
     return { cause: 'internal-error', message: `the Negotiate acceptor failed: ${err instanceof Error ? err.message : String(err)}`, fields: {}, severity: 'error', status: 500 };
   }
@@ -251,6 +357,15 @@ function classify(err: unknown): Classified {
     ...(typeof d['server'] === 'string' ? { server: d['server'] } : {}),
   };
   const base = { message: err.message, severity: 'warning' as EventSeverity, status: 401 };
+  const ntlmCause = classifyNtlm(err);
+  if (ntlmCause !== undefined) {
+    const ntlmFields = {
+      ...fields, mechanism: 'ntlm',
+      ...(typeof d['user'] === 'string' ? { user: d['user'] } : {}),
+      ...(typeof d['domain'] === 'string' ? { domain: d['domain'] } : {}),
+    };
+    return { ...base, cause: ntlmCause, fields: ntlmFields };
+  }
   if (err instanceof NtlmNotEnabledError) return { ...base, cause: 'ntlm-not-enabled', fields };
   if (err instanceof AuthenticatorReplayError) return { ...base, cause: 'replay', fields };
   if (err instanceof ReplayCacheFullGssError) return { ...base, cause: 'replay-cache-full', fields, severity: 'error', status: 503 };
@@ -290,10 +405,13 @@ function single(v: HeaderValue): string | undefined {
   return typeof v === 'string' ? v : v?.[0];
 }
 
-/** The base64 token of `Negotiate <token>`, or undefined for another scheme or a bare `Negotiate`. */
-function negotiateToken(header: string): string | undefined {
-  const m = /^negotiate\s+(\S+)\s*$/i.exec(header);
-  return m?.[1];
+/** The base64 token of `Negotiate <token>` (or `NTLM <token>` when NTLM is on), or undefined for another scheme or a bare scheme name. */
+function authToken(header: string, ntlm: boolean): { scheme: 'negotiate' | 'ntlm'; token: string } | undefined {
+  const m = /^(negotiate|ntlm)\s+(\S+)\s*$/i.exec(header);
+  if (m === null) return undefined;
+  const scheme = m[1]!.toLowerCase() as 'negotiate' | 'ntlm';
+  if (scheme === 'ntlm' && !ntlm) return undefined;
+  return { scheme, token: m[2]! };
 }
 
 function decodeBase64Token(token: string): Uint8Array {

@@ -100,7 +100,9 @@ export class SessionCookies {
       return { ok: false, reason: 'malformed' };
     }
     if (e <= this.#clock.now()) return { ok: false, reason: 'expired' };
-    return { ok: true, identity: { principal: p, realm: r, mechanism: m, flags: f, ticketEndTime: new Date(t), service: s, expiresAt: new Date(e) } };
+    // The package follows from the mechanism ('ntlm', 'spnego/ntlm'; the rest are Kerberos), so the cookie format is unchanged.
+    const pkg = /(^|\/)ntlm$/.test(m) ? 'ntlm' : 'kerberos';
+    return { ok: true, identity: { principal: p, realm: r, mechanism: m, package: pkg, flags: f, ticketEndTime: new Date(t), service: s, expiresAt: new Date(e) } };
   }
 
   /** A Set-Cookie value that removes the cookie. */

@@ -16,8 +16,14 @@ import { systemClock } from '../core/clock.js';
 export interface ApacheLocation {
   /** URL path segment: /<name>/hello.txt is protected. */
   readonly name: string;
-  /** Keytab file to copy in. */
-  readonly keytab: string;
+  /** Keytab file to copy in (the krb5 mechanism). */
+  readonly keytab?: string;
+  /**
+   * GssapiAllowedMech (default krb5); 'ntlmssp' uses gss-ntlmssp with the
+   * server's `ntlmUserFile`, and binds the handshake to the connection
+   * (mod_auth_gssapi allows NTLM only with GssapiConnectionBound).
+   */
+  readonly mech?: 'krb5' | 'ntlmssp';
 }
 
 export interface ApacheServer {
@@ -33,7 +39,18 @@ function findApache(): string {
   return '/usr/sbin/apache2';
 }
 
-export async function startApache(locations: readonly ApacheLocation[], options: { krb5Conf?: string; port: number; extraEnv?: Record<string, string> }): Promise<ApacheServer> {
+export interface ApacheOptions {
+  readonly krb5Conf?: string;
+  readonly port: number;
+  readonly extraEnv?: Record<string, string>;
+  /**
+   * gss-ntlmssp's user file (lines 'DOMAIN:user:password'), copied in and
+   * passed as NTLM_USER_FILE: the accounts an 'ntlmssp' location accepts.
+   */
+  readonly ntlmUserFile?: string;
+}
+
+export async function startApache(locations: readonly ApacheLocation[], options: ApacheOptions): Promise<ApacheServer> {
   const apache = findApache();
   const dir = await mkdtemp(join(tmpdir(), 'kerbside-apache-'));
   await chmod(dir, 0o755);
@@ -46,14 +63,17 @@ export async function startApache(locations: readonly ApacheLocation[], options:
   for (const loc of locations) {
     await mkdir(join(docs, loc.name));
     await writeFile(join(docs, loc.name, 'hello.txt'), `hello from apache ${loc.name}\n`);
-    const kt = join(dir, `${loc.name}.keytab`);
-    await copyFile(loc.keytab, kt);
-    await chmod(kt, 0o644);
+    let credStore = '';
+    if (loc.keytab !== undefined) {
+      const kt = join(dir, `${loc.name}.keytab`);
+      await copyFile(loc.keytab, kt);
+      await chmod(kt, 0o644);
+      credStore = `\n  GssapiCredStore keytab:${kt}`;
+    }
     blocks.push(`<Location /${loc.name}/>
   AuthType GSSAPI
-  AuthName "kerbside test"
-  GssapiCredStore keytab:${kt}
-  GssapiAllowedMech krb5
+  AuthName "kerbside test"${credStore}
+  GssapiAllowedMech ${loc.mech ?? 'krb5'}${loc.mech === 'ntlmssp' ? '\n  GssapiConnectionBound On' : ''}
   Require valid-user
 </Location>`);
   }
@@ -63,6 +83,12 @@ export async function startApache(locations: readonly ApacheLocation[], options:
     krb5Conf = join(dir, 'krb5.conf');
     await copyFile(options.krb5Conf, krb5Conf);
     await chmod(krb5Conf, 0o644);
+  }
+  let ntlmUserFile: string | undefined;
+  if (options.ntlmUserFile !== undefined) {
+    ntlmUserFile = join(dir, 'ntlm-users');
+    await copyFile(options.ntlmUserFile, ntlmUserFile);
+    await chmod(ntlmUserFile, 0o644);
   }
   const conf = join(dir, 'httpd.conf');
   await writeFile(conf, `ServerRoot "${dir}"
@@ -94,6 +120,7 @@ ${blocks.join('\n')}
       PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
       KRB5RCACHEDIR: rcache,
       KRB5_CONFIG: krb5Conf ?? '/dev/null',
+      ...(ntlmUserFile === undefined ? {} : { NTLM_USER_FILE: ntlmUserFile }),
       ...options.extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
