@@ -97,6 +97,8 @@ export interface NtlmServerOptions {
    * process's NTLM initiators). Tests that run a kerbside client against this server in one process pass their own.
    */
   readonly issuedChallenges?: NtlmChallengeRegistry;
+  /** Refuse NTLM clients that send no MIC (curl, pre-Vista); default false: a MIC is checked whenever the client announces one. */
+  readonly requireMic?: boolean;
 }
 
 export interface NegotiateServerOptions {
@@ -290,6 +292,7 @@ function makeAcceptor(o: NegotiateServerOptions, clock: Clock, random: RandomSou
       ...(policy === undefined ? {} : { channelBindingPolicy: policy }),
       ...(o.ntlm.replayCache === undefined ? {} : { replayCache: o.ntlm.replayCache }),
       ...(o.ntlm.issuedChallenges === undefined ? {} : { issuedChallenges: o.ntlm.issuedChallenges }),
+      ...(o.ntlm.requireMic === undefined ? {} : { requireMic: o.ntlm.requireMic }),
     });
   }
   return kerberosAcceptor({

@@ -56,7 +56,7 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function newServer(events: MemorySink): NegotiateServer {
+function newServer(events: MemorySink, requireMic = false): NegotiateServer {
   return negotiateServer({
     keytab: join(dir, 'http.keytab'), principal: `HTTP/localhost@${realm.realm}`, events,
     ntlm: {
@@ -64,6 +64,7 @@ function newServer(events: MemorySink): NegotiateServer {
         alice: { principal: `alice@${realm.realm}`, secret: { password: 'alice-pw' } },
         bob: { principal: `bob@${realm.realm}`, secret: { ntHash: ntlm.ntHash('bob-pw') } },
       }),
+      requireMic,
     },
   });
 }
@@ -127,6 +128,14 @@ describe('curl against kerbside with NTLM', () => {
     assert.equal(v.length, 2);
     assert.deepEqual(v.map((e) => [e.fields['user'], e.fields['status']]), [['alice', 'success'], ['alice', 'success']]);
     assert.ok(events.ofType('http.auth_succeeded').every((e) => e.fields['package'] === 'ntlm'));
+  });
+
+  test('with ntlm.requireMic, curl --ntlm (no MIC) gets 401 with cause mic', async () => {
+    const events = memorySink();
+    const port = await expressApp(newServer(events, true));
+    const r = await runProgram(curl, ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--ntlm', '-u', 'alice:alice-pw', `http://127.0.0.1:${port}/`], { env: env(), timeoutMs: 20_000 });
+    assert.equal(r.stdout, '401', r.stderr);
+    assert.ok(events.ofType('http.auth_refused').some((e) => e.fields['cause'] === 'mic'));
   });
 
   test('a wrong password: 401, ntlm.validation failure and http.auth_refused cause bad-password; an unknown user: unknown-user', async () => {
