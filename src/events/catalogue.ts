@@ -38,7 +38,11 @@ const ROWS = [
 
   // gss/: SPNEGO and the acceptor
   { type: 'ntlm.validation', severity: 'info', description: 'An NTLM logon was validated (success or failure; the cause field says why it failed).', windowsEventId: 4776, category: 'Credential Validation', audit: { field: 'status', success: ['success'] } },
-  { type: 'spnego.downgrade_refused', severity: 'warning', description: 'SPNEGO negotiation would have fallen back to a weaker mechanism (NTLM) and policy refused it.', windowsEventId: 40960 },
+  { type: 'spnego.downgrade_refused', severity: 'warning', description: 'SPNEGO negotiation would have fallen back to a weaker mechanism (NTLM) and policy refused it.', windowsEventId: 40960,
+    byField: { field: 'side', cases: {
+      initiator: { windowsEventId: 40960, category: 'SPNEGO (Negotiator)', source: 'kerbside-client' },
+      acceptor: { windowsEventId: 40960, category: 'SPNEGO (Negotiator)', source: 'kerbside-gss' },
+    } } },
   { type: 'spnego.downgrade_allowed', severity: 'warning', description: 'NTLM was used after a failed Kerberos attempt because allowNtlmAfterKerberosFailure is set (a downgrade, allowed by policy); logged every time.' },
   { type: 'acceptor.kvno_miss', severity: 'warning', description: 'A ticket was encrypted with a key version the acceptor\'s keytab does not hold; either the ticket or the keytab is out of date.' },
   { type: 'acceptor.replay', severity: 'warning', description: 'An authenticator was presented a second time and rejected by the replay cache.' },
@@ -169,7 +173,7 @@ export function eventLogShape(event: KerbsideEvent): EventLogShape | undefined {
   return {
     eventId,
     level,
-    source: row?.source ?? area?.source ?? 'kerbside',
+    source: byCase?.source ?? row?.source ?? area?.source ?? 'kerbside',
     category: byCase?.category ?? row?.category ?? area?.category ?? 'General',
   };
 }

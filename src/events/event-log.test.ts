@@ -35,6 +35,9 @@ test('catalogue → record: Windows ids, levels, sources, categories and users (
     { eventId: 0, level: 'warning', source: 'kerbside-kdc', category: 'KDC', user: null });
   assert.deepEqual(pick(r(ev('spnego.downgrade_refused', 'warning', { failureCode: 'KDC_ERR_S_PRINCIPAL_UNKNOWN' }))),
     { eventId: 40960, level: 'warning', source: 'kerbside-gss', category: 'SPNEGO (Negotiator)', user: null });
+  // negotiateFetch's refusal is the client's (Windows logs 40960 on the client machine); an acceptor's is the server's.
+  assert.equal(r(ev('spnego.downgrade_refused', 'warning', { side: 'initiator', failureCode: 32 }))?.source, 'kerbside-client');
+  assert.equal(r(ev('spnego.downgrade_refused', 'warning', { side: 'acceptor', failureCode: 32 }))?.source, 'kerbside-gss');
   assert.deepEqual(pick(r(ev('ntlm.validation', 'info', { user: 'alice', domain: 'EXAMPLE', status: 'failure', cause: 'wrong_password' }))),
     { eventId: 4776, level: 'audit_failure', source: 'kerbside-gss', category: 'Credential Validation', user: 'EXAMPLE\\alice' });
   assert.equal(r(ev('ntlm.validation', 'info', { user: 'alice', domain: 'EXAMPLE', status: 'success' }))?.level, 'audit_success');

@@ -56,5 +56,6 @@ export interface EventAuditRule {
 
 export interface EventIdByField {
   readonly field: string;
-  readonly cases: Readonly<Record<string, { readonly windowsEventId: number; readonly category: string }>>;
+  /** Per value: the Windows id and category, and the source when it differs from the row's (client or server side). */
+  readonly cases: Readonly<Record<string, { readonly windowsEventId: number; readonly category: string; readonly source?: string }>>;
 }
