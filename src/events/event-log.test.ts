@@ -188,7 +188,9 @@ test('the catalogue is the one table of ids: every scheduler row has one, and no
   const seen = new Map<number, string>();
   for (const r of rows) {
     const ids = [r.windowsEventId, ...Object.values(r.byField?.cases ?? {}).map((c) => c.windowsEventId)].filter((x) => x !== undefined);
-    for (const id of ids) {
+    // One type may give the same id in several cases (40960 on the client and on the server side).
+    const own = new Set(ids);
+    for (const id of own) {
       assert.equal(seen.get(id), undefined, `id ${id} is used by ${seen.get(id)} and ${r.type}`);
       seen.set(id, r.type);
     }
