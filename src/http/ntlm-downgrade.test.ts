@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { ManualClock } from '../core/clock.js';
 import { seededRandom } from '../core/random.js';
 import { clientConfig, KerberosClient, LogonSession } from '../client/index.js';
-import { memorySink, type MemorySink } from '../events/index.js';
+import { memorySink, openEventLog, type MemorySink } from '../events/index.js';
+import { runCliInProcess } from '../testing/kerbside-cli.js';
 import { writeKeytab, type Credential } from '../files/index.js';
 import { isNtlmToken, localNtlmValidator, MechOid, NtlmChallengeRegistry, NtlmInitiator, SpnegoInitiator } from '../gss/index.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
@@ -277,4 +278,54 @@ describe('negotiateServer: the downgrade rule and seed 002', () => {
     assert.equal(events.ofType('spnego.downgrade_refused').length, 1);
     await session.close();
   });
+});
+
+test('kerbside events finds these in an app\'s event log: the NTLM logons (4776) by user, the client\'s 40960 (kerbside-client) and the server\'s (kerbside-gss)', async () => {
+  const logDir = join(dir, 'app-log');
+  // Every key version the KDC has (seed 002 above leaves the keytab stale on purpose).
+  await writeKeytab(`FILE:${join(dir, 'http.keytab')}`, await realm.admin.keytabEntries(SERVICE, { allKvnos: true }));
+  const log = await openEventLog(logDir, { computer: 'web1', clock });
+  try {
+    const server = negotiateServer({
+      keytab: join(dir, 'http.keytab'), principal: `${SERVICE}@${realm.realm}`, clock, random: seededRandom(10), events: log.sink,
+      ntlm: { validator: validator(), issuedChallenges: new NtlmChallengeRegistry() },
+    });
+    const { port } = await recordingServer(server);
+    // NTLM where Kerberos does not apply: a 4776 success; a wrong NTLM password: a 4776 failure.
+    const session = await LogonSession.open({ client: kerberos, principal: 'alice', source: { kind: 'password', password: 'alice-password' } });
+    const noKdc = { session, clock, events: log.sink, domainRealm: { localhost: 'NO-KDC.TEST' } };
+    assert.equal((await negotiateFetch(`http://localhost:${port}/`, { negotiate: { ...noKdc, ntlm: aliceNtlm } })).status, 200);
+    await negotiateFetch(`http://localhost:${port}/`, { negotiate: { ...noKdc, ntlm: { ...aliceNtlm, password: 'wrong' } } }).catch(() => undefined);
+    await session.close();
+    // A client whose TGT expired: the client's 40960.
+    const expired = await sessionWithShortTgt(10 * MINUTE);
+    await clock.advance(20 * MINUTE);
+    await negotiateFetch(`http://localhost:${port}/`, { negotiate: { session: expired, clock, events: log.sink, ntlm: aliceNtlm } }).catch(() => undefined);
+    await expired.close();
+    // A connection whose Kerberos attempt failed, then NTLM on it: the server's 40960.
+    const downgraded = await ntlmLogin(server, await kerberosFailedConnection(server));
+    assert.ok(!downgraded.authenticated && downgraded.cause === 'downgrade');
+  } finally {
+    await log.close();
+  }
+  const query = async (...args: string[]): Promise<Record<string, unknown>[]> => {
+    const r = await runCliInProcess(['events', '--dir', logDir, '--json', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  };
+  const ntlmLogons = await query('--id', '4776', '--user', 'alice');
+  assert.deepEqual(ntlmLogons.map((r) => [r['level'], r['user'], r['source']]), [
+    ['audit_success', 'EXAMPLE\\alice', 'kerbside-gss'], ['audit_failure', 'EXAMPLE\\alice', 'kerbside-gss'],
+  ]);
+  const clientDowngrade = await query('--id', '40960', '--source', 'kerbside-client');
+  assert.equal(clientDowngrade.length, 1, JSON.stringify(clientDowngrade));
+  assert.equal(clientDowngrade[0]!['category'], 'SPNEGO (Negotiator)');
+  assert.match(String(clientDowngrade[0]!['message']), /failure code: KRB_AP_ERR_TKT_EXPIRED \(32\)/);
+  assert.equal(clientDowngrade[0]!['computer'], 'web1');
+  const serverDowngrade = await query('--id', '40960', '--source', 'kerbside-gss');
+  assert.equal(serverDowngrade.length, 1, JSON.stringify(serverDowngrade));
+  assert.match(String(serverDowngrade[0]!['message']), /failure code: KRB_AP_ERR_REPEAT \(34\)/);
+  // No secret in the log.
+  const all = await query();
+  assert.doesNotMatch(JSON.stringify(all), /alice-ntlm-pw|alice-password|wrong/);
 });
