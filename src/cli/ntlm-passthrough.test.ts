@@ -114,6 +114,15 @@ test('kerbside kdc --ntlm-listen validates a logon for the web node holding the 
   await logged(/info ntlm\.validation: NTLM logon of EXAMPLE\\alice as alice@EXAMPLE\.TEST for HTTP\/web\.example\.test@EXAMPLE\.TEST/);
   await logged(/warning ntlm\.validation: .*\(bad_password\)/);
   assert.doesNotMatch(kdc.stderr(), /alice-pw1|wrong-pw1/);
+  // The KDC host's event log has the three as 4776, found by user (the running KDC writes it in batches).
+  let records: Record<string, unknown>[] = [];
+  for (let i = 0; i < 50 && records.length < 3; i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    const r = await cli('events', '--id', '4776', '--user', 'alice', '--json');
+    records = r.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+  assert.deepEqual(records.map((r) => r['level']).sort(), ['audit_failure', 'audit_success', 'audit_success'], JSON.stringify(records));
+  assert.doesNotMatch(JSON.stringify(records), /alice-pw1|wrong-pw1/);
 });
 
 test('after the service is re-keyed without its old kvno, the stale keytab is refused (unknown_key) until exported again', async () => {
