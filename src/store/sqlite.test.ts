@@ -143,7 +143,8 @@ test('sqlite: a missing better-sqlite3 gives the typed install hint', async () =
   await assert.rejects(loadBetterSqlite3(() => Promise.reject(missing)), (err: unknown) => {
     assert.ok(err instanceof StoreDependencyMissingError);
     assert.equal(err.code, 'ERR_STORE_DEPENDENCY_MISSING');
-    assert.equal(err.message, 'the embedded store needs the optional dependency better-sqlite3: npm install better-sqlite3');
+    assert.equal(err.message, 'the embedded store needs the optional dependency better-sqlite3 on this Node.js: npm install better-sqlite3');
+    assert.match(err.hint ?? '', /Node >= 22\.13 .* node:sqlite/);
     assert.equal(err.cause, missing);
     return true;
   });
