@@ -150,7 +150,7 @@ let nodeSqlite: NodeSqliteModule | null | undefined;
 /**
  * The built-in node:sqlite if this Node has all kerbside uses of it (user
  * functions and iterate: 22.13+, 23.5+), else undefined. Loading it emits an
- * ExperimentalWarning on Node 22 and 24; that one warning is not passed on,
+ * ExperimentalWarning on Node 22 (not 24); that one warning is not passed on,
  * since an operator can do nothing about it (any other warning is).
  */
 export function loadNodeSqlite(): NodeSqliteModule | undefined {
