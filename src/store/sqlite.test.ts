@@ -10,7 +10,7 @@ import { runStoreConformance } from './conformance.js';
 import { StoreDependencyMissingError, StoreUnavailableError } from './errors.js';
 import { PrincipalCache } from './cache.js';
 import { loadBetterSqlite3, openSqliteStore } from './sqlite.js';
-import { loadNodeSqlite, openSqliteDatabase, sqliteDriverName, type SqliteDriverName } from './sqlite-driver.js';
+import { loadNodeSqlite, openSqliteDatabase, sqliteCodeName, sqliteDriverName, type SqliteDriverName } from './sqlite-driver.js';
 import { sqliteDriversUnderTest } from '../testing/sqlite-drivers.js';
 
 const drivers = await sqliteDriversUnderTest();
@@ -48,6 +48,36 @@ test('sqlite: node:sqlite is the default driver where this Node has it (>= 22.13
     assert.match(err.message, /KERBSIDE_SQLITE_DRIVER=sqlite3/);
     return true;
   });
+});
+
+for (const driver of drivers) {
+  test(`sqlite (${driver}): a write lock held past busyTimeoutMs is StoreUnavailableError SQLITE_BUSY with its hint`, async () => {
+    const path = freshPath();
+    const store = await openSqliteStore({ path, driver, busyTimeoutMs: 50 });
+    const other = await openSqliteDatabase(path, { busyTimeoutMs: 50, driver });
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      await assert.rejects(store.create({ name: 'x@R' }), (err: unknown) => {
+        assert.ok(err instanceof StoreUnavailableError);
+        assert.equal(err.detail?.['code'], 'SQLITE_BUSY');
+        assert.match(err.hint ?? '', /busyTimeoutMs/);
+        return true;
+      });
+      other.exec('ROLLBACK');
+      await store.create({ name: 'x@R' });
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+}
+
+test('sqlite: node:sqlite result codes get better-sqlite3\'s names (sqlite.org/rescode.html)', () => {
+  assert.equal(sqliteCodeName(5), 'SQLITE_BUSY');
+  assert.equal(sqliteCodeName(517), 'SQLITE_BUSY_SNAPSHOT');
+  assert.equal(sqliteCodeName(26), 'SQLITE_NOTADB');
+  assert.equal(sqliteCodeName(1555), 'SQLITE_CONSTRAINT_PRIMARYKEY');
+  assert.equal(sqliteCodeName(13 | (9 << 8)), 'SQLITE_FULL', 'an extended code not in the table falls back to its primary name');
 });
 
 test('sqlite: a database written with one driver opens with the other (the same SQLite file format)', async (t) => {
