@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { ManualClock } from '../core/clock.js';
 import { seededRandom } from '../core/random.js';
 import { memorySink } from '../events/index.js';
 import { readKeytab } from '../files/index.js';
 import { ErrorCode } from '../messages/index.js';
+import { openWalDatabase, type SqliteDatabase } from '../store/index.js';
 import * as kdcModule from '../kdc/index.js';
 import { createKdc } from '../kdc/index.js';
 import { T0, UDP_PEER, asReq, encTimestamp, expectAsRep, expectError, passwordKey } from '../testing/kdc-client.js';
@@ -36,8 +36,9 @@ async function realmWithUsers(): Promise<{ dir: string; env: { clock: ManualCloc
   return { dir, env };
 }
 
-function withDb<T>(dir: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(join(dir, REALM_FILES.database));
+/** The realm database through this Node's SQLite driver (node:sqlite or better-sqlite3), as an attacker with write access edits it. */
+async function withDb<T>(dir: string, fn: (db: SqliteDatabase) => T): Promise<T> {
+  const db = await openWalDatabase(join(dir, REALM_FILES.database), 5000, 'FULL');
   try {
     return fn(db);
   } finally {
@@ -48,7 +49,7 @@ function withDb<T>(dir: string, fn: (db: Database.Database) => T): T {
 test('a wrapped key moved to another principal in the SQLite file is refused (typed error, KRB_ERR_GENERIC), not used to log in', async () => {
   const { dir, env } = await realmWithUsers();
   // Mallory, who can write to the database but has no stash, copies her own aes256 key into alice's record.
-  withDb(dir, (db) => {
+  await withDb(dir, (db) => {
     const mine = db.prepare('SELECT keyvalue FROM principal_keys WHERE principal = ? AND enctype = 18').pluck().get(`mallory@${REALM}`);
     db.prepare('UPDATE principal_keys SET keyvalue = ? WHERE principal = ? AND enctype = 18').run(mine, `alice@${REALM}`);
   });
@@ -80,7 +81,7 @@ test('a key moved to another kvno of the same principal is refused', async () =>
   await first.admin.setPassword('alice', 'alice-pw-2');
   await first.close();
   // Roll kvno 2 back to the kvno 1 key (the old password) by copying bytes.
-  withDb(dir, (db) => {
+  await withDb(dir, (db) => {
     const old = db.prepare('SELECT keyvalue FROM principal_keys WHERE principal = ? AND kvno = 1 AND enctype = 18').pluck().get(`alice@${REALM}`);
     db.prepare('UPDATE principal_keys SET keyvalue = ? WHERE principal = ? AND kvno = 2 AND enctype = 18').run(old, `alice@${REALM}`);
   });
@@ -102,8 +103,8 @@ test('a realm whose keys are in the first (unbound) format still works, is re-wr
   const masterKey = { enctype: stash.enctype, keyvalue: stash.key };
   const current = kdcModule.masterKeyProtector(masterKey, env.random);
   const legacyBlobs = new Map<string, Uint8Array>();
-  withDb(dir, (db) => {
-    const rows = db.prepare('SELECT principal, kvno, enctype, keyvalue FROM principal_keys').all() as { principal: string; kvno: number; enctype: number; keyvalue: Buffer }[];
+  await withDb(dir, (db) => {
+    const rows = db.prepare('SELECT principal, kvno, enctype, keyvalue FROM principal_keys').all() as { principal: string; kvno: number; enctype: number; keyvalue: Uint8Array }[];
     const update = db.prepare('UPDATE principal_keys SET keyvalue = ? WHERE principal = ? AND kvno = ? AND enctype = ?');
     for (const r of rows) {
       const key = current.open({ kvno: r.kvno, enctype: r.enctype, keyvalue: new Uint8Array(r.keyvalue) }, r.principal);
@@ -127,7 +128,7 @@ test('a realm whose keys are in the first (unbound) format still works, is re-wr
   }
 
   // An old-format blob restored from an old backup after the migration is refused.
-  withDb(dir, (db) => {
+  await withDb(dir, (db) => {
     db.prepare('UPDATE principal_keys SET keyvalue = ? WHERE principal = ? AND kvno = 1 AND enctype = 18')
       .run(Buffer.from(legacyBlobs.get(`mallory@${REALM}/1/18`)!), `alice@${REALM}`);
   });

@@ -1,6 +1,6 @@
 /**
  * The embedded scheduler store: one SQLite file (`scheduler.db` in the
- * scheduler's folder) through better-sqlite3, loaded only when opened, with
+ * scheduler's folder) through node:sqlite or better-sqlite3 (src/store's SQLite driver), loaded only when opened, with
  * the realm store's conventions (src/store/sqlite.ts): WAL journal,
  * synchronous=FULL, every write one IMMEDIATE transaction — a history row
  * is on disk before its promise resolves and survives kill -9. The daemon
@@ -8,18 +8,15 @@
  * CLI's changes cheaply.
  */
 
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
-import { StoreDependencyMissingError, StoreUnavailableError } from '../store/index.js';
+import { resolve } from 'node:path';
+import { openWalDatabase, StoreError, StoreUnavailableError, type SqliteDatabase, type SqliteDriverName } from '../store/index.js';
 import { TaskNotFoundError } from './errors.js';
 import { taskExists, taskNotFound, type HistoryQuery, type SchedulerStore } from './store.js';
 import {
   DEFAULT_SETTINGS, type RunOutcome, type RunRecord, type RunStart, type SchedulerSettings, type SessionRecord, type Task,
 } from './types.js';
 
-type Database = BetterSqlite3.Database;
-type DatabaseConstructor = new (path: string, options?: BetterSqlite3.Options) => Database;
+type Database = SqliteDatabase;
 
 const SCHEMA_VERSION = 1;
 
@@ -49,37 +46,18 @@ INSERT OR IGNORE INTO change_stamp (id, stamp) VALUES (1, 0);
 export interface SqliteSchedulerStoreOptions {
   readonly path: string;
   readonly busyTimeoutMs?: number;
-}
-
-async function loadDriver(): Promise<DatabaseConstructor> {
-  try {
-    return (await import('better-sqlite3')).default as unknown as DatabaseConstructor;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new StoreDependencyMissingError(err);
-    throw new StoreUnavailableError('better-sqlite3 is installed but could not be loaded', {
-      hint: 'its native binding may have been built for another Node.js version: run npm rebuild better-sqlite3', cause: err,
-    });
-  }
+  /** Which SQLite driver (default: node:sqlite when this Node has it, else better-sqlite3). */
+  readonly driver?: SqliteDriverName;
 }
 
 export async function openSqliteSchedulerStore(options: SqliteSchedulerStoreOptions): Promise<SchedulerStore & { readonly path: string }> {
-  const Driver = await loadDriver();
   const path = resolve(options.path);
   let db: Database | undefined;
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
-    }
-    db = new Driver(path, { timeout: options.busyTimeoutMs ?? 5000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db = await openWalDatabase(path, options.busyTimeoutMs ?? 5000, 'FULL', options.driver);
     db.pragma('foreign_keys = ON');
     const conn = db;
-    conn.transaction(() => {
+    conn.transaction('immediate', () => {
       const version = conn.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
         throw new StoreUnavailableError(`the scheduler database ${path} has schema version ${version}, newer than this kerbside understands (${SCHEMA_VERSION})`, {
@@ -88,11 +66,11 @@ export async function openSqliteSchedulerStore(options: SqliteSchedulerStoreOpti
       }
       conn.exec(SCHEMA);
       if (version < SCHEMA_VERSION) conn.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }).immediate();
+    });
     return new SqliteSchedulerStore(conn, path);
   } catch (err) {
     db?.close();
-    if (err instanceof StoreUnavailableError) throw err;
+    if (err instanceof StoreError) throw err;
     throw new StoreUnavailableError(`the scheduler database ${path} cannot be used (${String((err as { code?: unknown }).code ?? err)})`, {
       hint: 'check that the scheduler folder exists and is writable by this user', cause: err, detail: { path },
     });
@@ -110,11 +88,11 @@ class SqliteSchedulerStore implements SchedulerStore {
   constructor(db: Database, path: string) {
     this.#db = db;
     this.path = path;
-    const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+    const p = <R = unknown>(sql: string) => db.prepare<R>(sql);
     this.#s = {
       bump: p('UPDATE change_stamp SET stamp = stamp + 1 WHERE id = 1'),
-      stamp: p<number>('SELECT stamp FROM change_stamp WHERE id = 1').pluck(),
-      getSetting: p<string>('SELECT value FROM settings WHERE key = ?').pluck(),
+      stamp: p('SELECT stamp FROM change_stamp WHERE id = 1').pluck<number>(),
+      getSetting: p('SELECT value FROM settings WHERE key = ?').pluck<string>(),
       setSetting: p('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getTask: p<TaskRow>('SELECT definition, last_scheduled_at FROM tasks WHERE name = ?'),
       listTasks: p<TaskRow>('SELECT definition, last_scheduled_at FROM tasks ORDER BY name'),
@@ -122,7 +100,7 @@ class SqliteSchedulerStore implements SchedulerStore {
       updateTask: p('UPDATE tasks SET definition = ?, last_scheduled_at = ? WHERE name = ?'),
       deleteTask: p('DELETE FROM tasks WHERE name = ?'),
       setLast: p('UPDATE tasks SET last_scheduled_at = ? WHERE name = ?'),
-      getSecret: p<string>('SELECT sealed FROM secrets WHERE task = ?').pluck(),
+      getSecret: p('SELECT sealed FROM secrets WHERE task = ?').pluck<string>(),
       putSecret: p('INSERT INTO secrets (task, sealed) VALUES (?, ?) ON CONFLICT (task) DO UPDATE SET sealed = excluded.sealed'),
       deleteSecret: p('DELETE FROM secrets WHERE task = ?'),
       insertRun: p('INSERT INTO runs (task, status, started_at, record) VALUES (?, ?, ?, ?)'),
@@ -133,7 +111,7 @@ class SqliteSchedulerStore implements SchedulerStore {
       running: p<RunRow>("SELECT id, record FROM runs WHERE status = 'running' ORDER BY id"),
       putSession: p('INSERT INTO sessions (id, record) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record'),
       deleteSession: p('DELETE FROM sessions WHERE id = ?'),
-      listSessions: p<string>('SELECT record FROM sessions').pluck(),
+      listSessions: p('SELECT record FROM sessions').pluck<string>(),
       addRequest: p('INSERT INTO run_requests (task, at) VALUES (?, ?)'),
       listRequests: p<{ id: number; task: string; at: number }>('SELECT id, task, at FROM run_requests ORDER BY id'),
       deleteRequestsUpTo: p('DELETE FROM run_requests WHERE id <= ?'),
@@ -141,7 +119,7 @@ class SqliteSchedulerStore implements SchedulerStore {
   }
 
   #write<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+    return this.#db.transaction('immediate', fn);
   }
 
   async settings(): Promise<SchedulerSettings> {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schedulerStoreConformance, task } from './conformance.js';
 import { MemorySchedulerStore, openSqliteSchedulerStore } from './index.js';
+import { sqliteDriversUnderTest } from '../testing/sqlite-drivers.js';
 
 const dirs: string[] = [];
 after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
@@ -18,7 +19,9 @@ async function freshDir(): Promise<string> {
 }
 
 schedulerStoreConformance('memory', async () => new MemorySchedulerStore());
-schedulerStoreConformance('sqlite', async () => openSqliteSchedulerStore({ path: join(await freshDir(), 'scheduler.db') }));
+for (const driver of await sqliteDriversUnderTest()) {
+  schedulerStoreConformance(`sqlite (${driver})`, async () => openSqliteSchedulerStore({ path: join(await freshDir(), 'scheduler.db'), driver }));
+}
 
 test('sqlite: a second connection (another process) sees the rows and the change stamp; the file is 0600 in a 0700 folder', async () => {
   const dir = join(await freshDir(), 'sched');

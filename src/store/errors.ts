@@ -48,8 +48,10 @@ export class StoreClosedError extends StoreError {
 export class StoreDependencyMissingError extends StoreError {
   static override readonly code: string = 'ERR_STORE_DEPENDENCY_MISSING';
   constructor(cause?: unknown) {
-    super('the embedded store needs the optional dependency better-sqlite3: npm install better-sqlite3', {
-      hint: 'better-sqlite3 is an optional peer dependency of kerbside, needed only by the KDC and admin tools that use the embedded SQLite store',
+    super('the embedded store needs the optional dependency better-sqlite3 on this Node.js: npm install better-sqlite3', {
+      hint: 'on Node >= 22.13 the embedded SQLite store uses the built-in node:sqlite and needs no native build (unless '
+        + 'KERBSIDE_SQLITE_DRIVER=better-sqlite3); on Node 20, better-sqlite3 is an optional peer dependency of kerbside, '
+        + 'needed only by the KDC and admin tools that use the embedded store',
       cause,
     });
   }

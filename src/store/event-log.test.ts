@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runEventLogConformance } from './event-log-conformance.js';
 import { MemoryEventLogStore } from './event-log.js';
 import { openSqliteEventLog } from './sqlite-event-log.js';
+import { sqliteDriversUnderTest } from '../testing/sqlite-drivers.js';
 
 let root = '';
 let n = 0;
@@ -17,11 +18,13 @@ runEventLogConformance('memory', async () => {
   return { store, reopen: async () => store.connect(), close: () => store.close() };
 });
 
-runEventLogConformance('sqlite', async () => {
-  const path = join(root, `d${++n}`, 'events.sqlite');
-  const store = await openSqliteEventLog({ path });
-  return { store, reopen: () => openSqliteEventLog({ path }), close: () => store.close() };
-});
+for (const driver of await sqliteDriversUnderTest()) {
+  runEventLogConformance(`sqlite (${driver})`, async () => {
+    const path = join(root, `d${++n}`, 'events.sqlite');
+    const store = await openSqliteEventLog({ path, driver });
+    return { store, reopen: () => openSqliteEventLog({ path, driver }), close: () => store.close() };
+  });
+}
 
 test('sqlite event log: a new file is private (0600) in a private directory (0700), in WAL mode', async () => {
   const path = join(root, 'private', 'events.sqlite');

@@ -17,7 +17,11 @@ export {
 export { DEFAULT_PRINCIPAL_FLAGS, MAX_KVNO, NTLM_CREDENTIAL_ENCTYPE, realmOf, globToRegExp, compareNames } from './records.js';
 export { isLockedOut, MemoryLockoutStore, sourceLockoutKey } from './lockout.js';
 export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './memory.js';
-export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export { openSqliteStore, openWalDatabase, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export {
+  sqliteDriverName, SqliteDriverError, type SqliteDriverName, type SqliteDatabase, type SqliteStatement, type SqliteRunResult,
+  type SqliteValue,
+} from './sqlite-driver.js';
 export { PrincipalCache, type PrincipalCacheOptions, type PrincipalCacheStats } from './cache.js';
 export { listAll } from './list.js';
 export { MemoryReplayCache, type ReplayCache, type ReplayTuple } from './replay-cache.js';

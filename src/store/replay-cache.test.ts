@@ -7,6 +7,7 @@ import { ManualClock } from '../core/clock.js';
 import { ReplayCacheFullError } from './errors.js';
 import { MemoryReplayCache, type ReplayCache, type ReplayTuple } from './replay-cache.js';
 import { openSqliteReplayCache } from './sqlite-replay-cache.js';
+import { sqliteDriversUnderTest } from '../testing/sqlite-drivers.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const SKEW = 300;
@@ -29,7 +30,9 @@ async function dbPath(): Promise<string> {
 type Open = (maxEntries: number, path?: string) => Promise<ReplayCache & { readonly size: number; close?(): void }>;
 const kinds: [string, Open][] = [
   ['memory', async (maxEntries) => new MemoryReplayCache({ clockSkewSeconds: SKEW, maxEntries })],
-  ['sqlite', async (maxEntries, path) => openSqliteReplayCache({ path: path ?? await dbPath(), clockSkewSeconds: SKEW, maxEntries })],
+  ...(await sqliteDriversUnderTest()).map((driver): [string, Open] => [
+    `sqlite (${driver})`, async (maxEntries, path) => openSqliteReplayCache({ path: path ?? await dbPath(), clockSkewSeconds: SKEW, maxEntries, driver }),
+  ]),
 ];
 
 for (const [kind, open] of kinds) {

@@ -1,7 +1,7 @@
 /**
  * The event log in a SQLite file of its own (`<realm dir>/events.sqlite`,
- * `<scheduler dir>/events.sqlite`), through better-sqlite3 (an optional peer,
- * loaded when the log is opened). WAL with synchronous = NORMAL: an appended
+ * `<scheduler dir>/events.sqlite`), through node:sqlite or better-sqlite3
+ * (sqlite-driver.ts, loaded when the log is opened). WAL with synchronous = NORMAL: an appended
  * batch survives the process being killed, though not necessarily a power
  * failure — the log is not the principal database. Readers in other
  * processes (`kerbside events --follow`) see each commit at once.
@@ -12,24 +12,26 @@
  */
 
 import { resolve } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { StoreClosedError } from './errors.js';
 import {
   checkEventQuery, checkEventRecords, eventRecordSize, type EventLevel, type EventLogStore, type EventPage, type EventPurge,
   type EventQuery, type EventRecord, type EventRecordData, type NewEventRecord,
 } from './event-log.js';
 import { openWalDatabase, unavailable } from './sqlite.js';
+import type { SqliteDatabase, SqliteDriverName } from './sqlite-driver.js';
 
-type Database = BetterSqlite3.Database;
+type Database = SqliteDatabase;
 
 export interface SqliteEventLogOptions {
   /** The SQLite file (created with its directory if missing, mode 0600). */
   readonly path: string;
   /** How long a write waits for another process's write lock (default 5000 ms). */
   readonly busyTimeoutMs?: number;
+  /** Which SQLite driver (default: node:sqlite when this Node has it, else better-sqlite3). */
+  readonly driver?: SqliteDriverName;
 }
 
-/** What openSqliteEventLog returns (no better-sqlite3 types in the published typings). */
+/** What openSqliteEventLog returns (no driver types in the published typings). */
 export interface SqliteEventLog extends EventLogStore {
   readonly path: string;
 }
@@ -96,7 +98,7 @@ function where(q: EventQuery): { sql: string[]; params: unknown[] } {
 
 export async function openSqliteEventLog(options: SqliteEventLogOptions): Promise<SqliteEventLog> {
   const path = resolve(options.path);
-  const db = await openWalDatabase<Database>(path, options.busyTimeoutMs ?? 5000, 'NORMAL');
+  const db = await openWalDatabase(path, options.busyTimeoutMs ?? 5000, 'NORMAL', options.driver);
   try {
     db.exec(SCHEMA);
     return new SqliteEventLogImpl(db, path);
@@ -119,8 +121,8 @@ class SqliteEventLogImpl implements SqliteEventLog {
     this.#insert = db.prepare(`INSERT INTO events (time, level, source, category, event_id, type, user, computer, message, data, size)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#sql = {
-      addBytes: db.prepare<[number]>('UPDATE events_total SET bytes = bytes + ? WHERE id = 1'),
-      bytes: db.prepare<[], number>('SELECT bytes FROM events_total WHERE id = 1').pluck(),
+      addBytes: db.prepare('UPDATE events_total SET bytes = bytes + ? WHERE id = 1'),
+      bytes: db.prepare('SELECT bytes FROM events_total WHERE id = 1').pluck<number>(),
     };
   }
 
@@ -135,7 +137,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
 
   async append(records: readonly NewEventRecord[]): Promise<void> {
     checkEventRecords(records);
-    this.#run(() => this.#db.transaction(() => {
+    this.#run(() => this.#db.transaction('immediate', () => {
       let bytes = 0;
       for (const r of records) {
         const size = eventRecordSize(r);
@@ -143,7 +145,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
         this.#insert.run(r.time, r.level, r.source, r.category, r.eventId, r.type, r.user, r.computer, r.message, JSON.stringify(r.data), size);
       }
       this.#sql.addBytes.run(bytes);
-    }).immediate());
+    }));
   }
 
   async query(q: EventQuery = {}): Promise<EventPage> {
@@ -152,7 +154,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
     const { sql, params } = where(q);
     if (q.after !== undefined) { sql.push('seq > ?'); params.push(q.after); }
     if (q.before !== undefined) { sql.push('seq < ?'); params.push(q.before); }
-    const rows = this.#run(() => this.#db.prepare<unknown[], Row>(
+    const rows = this.#run(() => this.#db.prepare<Row>(
       `SELECT * FROM events${sql.length === 0 ? '' : ` WHERE ${sql.join(' AND ')}`} ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT ?`,
     ).all(...params, limit + 1));
     const more = rows.length > limit;
@@ -161,10 +163,10 @@ class SqliteEventLogImpl implements SqliteEventLog {
   }
 
   async purge(p: EventPurge): Promise<number> {
-    return this.#run(() => this.#db.transaction((): number => {
+    return this.#run(() => this.#db.transaction('immediate', (): number => {
       let cut = 0;
       if (p.olderThan !== undefined) {
-        const bytes = this.#db.prepare<[number], number>('SELECT COALESCE(SUM(size), 0) FROM events WHERE time < ?').pluck().get(p.olderThan) ?? 0;
+        const bytes = this.#db.prepare('SELECT COALESCE(SUM(size), 0) FROM events WHERE time < ?').pluck<number>().get(p.olderThan) ?? 0;
         cut += this.#db.prepare('DELETE FROM events WHERE time < ?').run(p.olderThan).changes;
         this.#sql.addBytes.run(-bytes);
       }
@@ -174,7 +176,7 @@ class SqliteEventLogImpl implements SqliteEventLog {
           // Oldest first until enough is freed: reads only the rows that go.
           let freed = 0;
           let last = 0;
-          for (const row of this.#db.prepare<[], { seq: number; size: number }>('SELECT seq, size FROM events ORDER BY seq').iterate()) {
+          for (const row of this.#db.prepare<{ seq: number; size: number }>('SELECT seq, size FROM events ORDER BY seq').iterate()) {
             freed += row.size;
             last = row.seq;
             if (freed >= excess) break;
@@ -184,14 +186,14 @@ class SqliteEventLogImpl implements SqliteEventLog {
         }
       }
       return cut;
-    }).immediate());
+    }));
   }
 
   async count(q: EventQuery = {}): Promise<number> {
     const { sql, params } = where(q);
-    return this.#run(() => this.#db.prepare<unknown[], number>(
+    return this.#run(() => this.#db.prepare(
       `SELECT COUNT(*) FROM events${sql.length === 0 ? '' : ` WHERE ${sql.join(' AND ')}`}`,
-    ).pluck().get(...params) ?? 0);
+    ).pluck<number>().get(...params) ?? 0);
   }
 
   async size(): Promise<number> {

@@ -15,21 +15,23 @@
  */
 
 import { resolve } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { StoreClosedError } from './errors.js';
 import { replayCacheFull, replayLifetimeMs, replayTag, type ReplayCache, type ReplayCacheOptions, type ReplayTuple } from './replay-cache.js';
 import { openWalDatabase, unavailable } from './sqlite.js';
+import type { SqliteDatabase, SqliteDriverName } from './sqlite-driver.js';
 
-type Database = BetterSqlite3.Database;
+type Database = SqliteDatabase;
 
 export interface SqliteReplayCacheOptions extends ReplayCacheOptions {
   /** The SQLite file (created with its directory if missing, mode 0600); may be the principal database. */
   readonly path: string;
   /** How long a write waits for another process's write lock (default 5000 ms). */
   readonly busyTimeoutMs?: number;
+  /** Which SQLite driver (default: node:sqlite when this Node has it, else better-sqlite3). */
+  readonly driver?: SqliteDriverName;
 }
 
-/** What openSqliteReplayCache returns (no better-sqlite3 types in the published typings). */
+/** What openSqliteReplayCache returns (no driver types in the published typings). */
 export interface SqliteReplayCache extends ReplayCache {
   seen(tuple: ReplayTuple, now: number): boolean;
   /** Unexpired entries as last counted. */
@@ -50,7 +52,7 @@ const PURGE_INTERVAL_MS = 1000;
 
 export async function openSqliteReplayCache(options: SqliteReplayCacheOptions): Promise<SqliteReplayCache> {
   const path = resolve(options.path);
-  const db = await openWalDatabase<Database>(path, options.busyTimeoutMs ?? 5000, 'NORMAL');
+  const db = await openWalDatabase(path, options.busyTimeoutMs ?? 5000, 'NORMAL', options.driver);
   try {
     db.exec(SCHEMA);
     return new SqliteReplayCacheImpl(db, path, options);
@@ -78,10 +80,10 @@ class SqliteReplayCacheImpl implements SqliteReplayCache {
     this.#skewSeconds = options.clockSkewSeconds;
     this.#lifetimeMs = replayLifetimeMs(options.clockSkewSeconds);
     this.#sql = {
-      get: db.prepare<[Buffer], number>('SELECT expires FROM replay_tags WHERE tag = ?').pluck(),
+      get: db.prepare('SELECT expires FROM replay_tags WHERE tag = ?').pluck<number>(),
       put: db.prepare('INSERT INTO replay_tags (tag, expires) VALUES (?, ?) ON CONFLICT (tag) DO UPDATE SET expires = excluded.expires'),
       purge: db.prepare('DELETE FROM replay_tags WHERE expires <= ?'),
-      count: db.prepare<[], number>('SELECT COUNT(*) FROM replay_tags').pluck(),
+      count: db.prepare('SELECT COUNT(*) FROM replay_tags').pluck<number>(),
     };
   }
 
@@ -93,7 +95,7 @@ class SqliteReplayCacheImpl implements SqliteReplayCache {
     if (this.#closed) throw new StoreClosedError(`the replay cache ${this.path}`);
     const tag = replayTag(tuple);
     try {
-      return this.#db.transaction((): boolean => {
+      return this.#db.transaction('immediate', (): boolean => {
         if (now >= this.#nextPurge) this.#purge(now);
         const expires = this.#sql.get.get(tag);
         if (expires !== undefined && expires > now) return true;
@@ -104,7 +106,7 @@ class SqliteReplayCacheImpl implements SqliteReplayCache {
         this.#sql.put.run(tag, now + this.#lifetimeMs);
         if (expires === undefined) this.#count++;
         return false;
-      }).immediate();
+      });
     } catch (err) {
       throw unavailable(err, this.path);
     }

@@ -10,6 +10,10 @@ import { runStoreConformance } from './conformance.js';
 import { StoreDependencyMissingError, StoreUnavailableError } from './errors.js';
 import { PrincipalCache } from './cache.js';
 import { loadBetterSqlite3, openSqliteStore } from './sqlite.js';
+import { loadNodeSqlite, openSqliteDatabase, sqliteCodeName, sqliteDriverName, type SqliteDriverName } from './sqlite-driver.js';
+import { sqliteDriversUnderTest } from '../testing/sqlite-drivers.js';
+
+const drivers = await sqliteDriversUnderTest();
 
 let root = '';
 let n = 0;
@@ -17,16 +21,89 @@ before(() => { root = mkdtempSync(join(tmpdir(), 'kerbside-store-')); });
 after(() => { rmSync(root, { recursive: true, force: true }); });
 const freshPath = () => join(root, `db${++n}`, 'principals.sqlite');
 
-runStoreConformance('sqlite', async ({ clock, changeLogLimit }) => {
-  const path = freshPath();
-  const opts = changeLogLimit === undefined ? { path, clock } : { path, clock, changeLogLimit };
-  const store = await openSqliteStore(opts);
-  return {
-    store,
-    lockout: store.lockout,
-    reopen: () => openSqliteStore(opts),
-    close: () => store.close(),
-  };
+for (const driver of drivers) {
+  runStoreConformance(`sqlite (${driver})`, async ({ clock, changeLogLimit }) => {
+    const path = freshPath();
+    const opts = changeLogLimit === undefined ? { path, clock, driver } : { path, clock, changeLogLimit, driver };
+    const store = await openSqliteStore(opts);
+    assert.equal(store.driver, driver);
+    return {
+      store,
+      lockout: store.lockout,
+      reopen: () => openSqliteStore(opts),
+      close: () => store.close(),
+    };
+  });
+}
+
+test('sqlite: node:sqlite is the default driver where this Node has it (>= 22.13), better-sqlite3 otherwise; KERBSIDE_SQLITE_DRIVER forces one', () => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const hasNodeSqlite = major > 23 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13);
+  assert.equal(loadNodeSqlite() !== undefined, hasNodeSqlite, `node:sqlite availability in Node ${process.versions.node}`);
+  assert.equal(sqliteDriverName({}), hasNodeSqlite ? 'node' : 'better-sqlite3');
+  assert.equal(sqliteDriverName({ KERBSIDE_SQLITE_DRIVER: 'better-sqlite3' }), 'better-sqlite3');
+  assert.equal(sqliteDriverName({ KERBSIDE_SQLITE_DRIVER: 'node' }), 'node');
+  assert.throws(() => sqliteDriverName({ KERBSIDE_SQLITE_DRIVER: 'sqlite3' }), (err: unknown) => {
+    assert.ok(err instanceof StoreUnavailableError);
+    assert.match(err.message, /KERBSIDE_SQLITE_DRIVER=sqlite3/);
+    return true;
+  });
+});
+
+for (const driver of drivers) {
+  test(`sqlite (${driver}): a write lock held past busyTimeoutMs is StoreUnavailableError SQLITE_BUSY with its hint`, async () => {
+    const path = freshPath();
+    const store = await openSqliteStore({ path, driver, busyTimeoutMs: 50 });
+    const other = await openSqliteDatabase(path, { busyTimeoutMs: 50, driver });
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      await assert.rejects(store.create({ name: 'x@R' }), (err: unknown) => {
+        assert.ok(err instanceof StoreUnavailableError);
+        assert.equal(err.detail?.['code'], 'SQLITE_BUSY');
+        assert.match(err.hint ?? '', /busyTimeoutMs/);
+        return true;
+      });
+      other.exec('ROLLBACK');
+      await store.create({ name: 'x@R' });
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+}
+
+test('sqlite: node:sqlite result codes get better-sqlite3\'s names (sqlite.org/rescode.html)', () => {
+  assert.equal(sqliteCodeName(5), 'SQLITE_BUSY');
+  assert.equal(sqliteCodeName(517), 'SQLITE_BUSY_SNAPSHOT');
+  assert.equal(sqliteCodeName(26), 'SQLITE_NOTADB');
+  assert.equal(sqliteCodeName(1555), 'SQLITE_CONSTRAINT_PRIMARYKEY');
+  assert.equal(sqliteCodeName(13 | (9 << 8)), 'SQLITE_FULL', 'an extended code not in the table falls back to its primary name');
+});
+
+test('sqlite: a database written with one driver opens with the other (the same SQLite file format)', async (t) => {
+  if (drivers.length < 2) {
+    t.skip(`only ${drivers.join(', ')} loads in Node ${process.versions.node}: src/node-matrix.test.ts checks this across processes`);
+    return;
+  }
+  const pairs: [SqliteDriverName, SqliteDriverName][] = [[drivers[0]!, drivers[1]!], [drivers[1]!, drivers[0]!]];
+  for (const [first, second] of pairs) {
+    const path = freshPath();
+    const a = await openSqliteStore({ path, driver: first });
+    await a.create({ name: 'x@R', keys: [{ enctype: 18, keyvalue: new Uint8Array(32).fill(7), salt: { type: 3, value: Uint8Array.of(1, 2) } }] });
+    await a.setMeta('blob', Uint8Array.of(0, 255));
+    await a.close();
+    const b = await openSqliteStore({ path, driver: second });
+    try {
+      assert.equal(b.driver, second);
+      const r = await b.get('x@R');
+      assert.deepEqual(r?.keys[0]?.keyvalue, new Uint8Array(32).fill(7));
+      assert.deepEqual(r?.keys[0]?.salt, { type: 3, value: Uint8Array.of(1, 2) });
+      assert.deepEqual(await b.getMeta('blob'), Uint8Array.of(0, 255));
+      await b.create({ name: 'y@R' });
+    } finally {
+      await b.close();
+    }
+  }
 });
 
 test('sqlite: WAL with synchronous=FULL; new file and directory are private (0600/0700)', async () => {
@@ -47,8 +124,7 @@ test('sqlite: a database written by a newer schema is refused with StoreUnavaila
   const path = freshPath();
   const store = await openSqliteStore({ path });
   await store.close();
-  const Driver = await loadBetterSqlite3();
-  const db = new Driver(path);
+  const db = await openSqliteDatabase(path, { busyTimeoutMs: 1000 });
   db.pragma('user_version = 99');
   db.close();
   await assert.rejects(openSqliteStore({ path }), (err: unknown) => {
@@ -63,9 +139,7 @@ test('sqlite: a record written before a flag existed reads with that flag\'s def
   const store = await openSqliteStore({ path });
   await store.create({ name: 'old@EXAMPLE.TEST', keys: [{ enctype: 18, keyvalue: new Uint8Array(32) }], allowService: false });
   await store.close();
-  const Driver = await loadBetterSqlite3();
-  type Statement = { get(...args: unknown[]): unknown; run(...args: unknown[]): unknown };
-  const db = new Driver(path) as unknown as { prepare(sql: string): Statement; close(): void };
+  const db = await openSqliteDatabase(path, { busyTimeoutMs: 1000 });
   const row = db.prepare('SELECT attributes FROM principals WHERE name = ?').get('old@EXAMPLE.TEST') as { attributes: string };
   const attributes = JSON.parse(row.attributes) as Record<string, unknown>;
   delete attributes['allowService'];
@@ -99,7 +173,8 @@ test('sqlite: a missing better-sqlite3 gives the typed install hint', async () =
   await assert.rejects(loadBetterSqlite3(() => Promise.reject(missing)), (err: unknown) => {
     assert.ok(err instanceof StoreDependencyMissingError);
     assert.equal(err.code, 'ERR_STORE_DEPENDENCY_MISSING');
-    assert.equal(err.message, 'the embedded store needs the optional dependency better-sqlite3: npm install better-sqlite3');
+    assert.equal(err.message, 'the embedded store needs the optional dependency better-sqlite3 on this Node.js: npm install better-sqlite3');
+    assert.match(err.hint ?? '', /Node >= 22\.13 .* node:sqlite/);
     assert.equal(err.cause, missing);
     return true;
   });
@@ -176,7 +251,7 @@ test('sqlite: a PrincipalCache sees principals another process creates, after on
   }
 });
 
-test('sqlite: better-sqlite3 is loaded only when the embedded store is opened, and typings never import it', async () => {
+test('sqlite: better-sqlite3 is loaded only when the embedded store is opened with it, and typings never import it', async () => {
   const probe = `
 const { createRequire } = await import('node:module');
 const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('better-sqlite3'));
@@ -194,7 +269,9 @@ process.stdout.write(JSON.stringify([before, loaded()]));
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   await new Promise((resolve) => child.on('exit', resolve));
   children.delete(child);
-  assert.deepEqual(JSON.parse(out), [false, true]);
-  const typings = readFileSync(new URL('./sqlite.d.ts', import.meta.url), 'utf8');
-  assert.doesNotMatch(typings, /from ['"]better-sqlite3['"]|import\(['"]better-sqlite3['"]\)/);
+  assert.deepEqual(JSON.parse(out), [false, sqliteDriverName() === 'better-sqlite3']);
+  for (const file of ['./sqlite.d.ts', './sqlite-driver.d.ts']) {
+    const typings = readFileSync(new URL(file, import.meta.url), 'utf8');
+    assert.doesNotMatch(typings, /from ['"]better-sqlite3['"]|import\(['"]better-sqlite3['"]\)/, file);
+  }
 });

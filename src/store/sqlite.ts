@@ -1,6 +1,7 @@
 /**
- * The embedded principal store: one SQLite file through better-sqlite3 (an
- * optional peer dependency, loaded only when this store is opened).
+ * The embedded principal store: one SQLite file through the built-in
+ * node:sqlite (Node >= 22.13) or better-sqlite3 (an optional peer dependency,
+ * loaded only when this store is opened), see sqlite-driver.ts.
  *
  * Durability: WAL journal with synchronous=FULL, every write one IMMEDIATE
  * transaction, so a write is on disk before its promise resolves. Other
@@ -15,25 +16,26 @@
 
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { systemClock, type Clock } from '../core/clock.js';
 import { asBuffer } from '../core/bytes.js';
 import { KerbsideError } from '../core/errors.js';
 import {
-  PrincipalExistsError, PrincipalNotFoundError, StoreClosedError, StoreDependencyMissingError, StoreUnavailableError,
+  PrincipalExistsError, PrincipalNotFoundError, StoreClosedError, StoreUnavailableError,
 } from './errors.js';
 import { NO_LOCKOUT_STATE, afterFailure, afterSuccess, afterUnlock, sourceOfKey, withOptional } from './lockout.js';
 import {
   DEFAULT_CHANGE_LOG_LIMIT, NTLM_CREDENTIAL_ENCTYPE, applyPatch, buildRecord, checkChangeLogLimit, checkMetaKey, checkNtlmCredential,
   globToRegExp, initialAttributes, isNtlmCredential, keysForVersion, kvnosToPurge, listLimit, nextKvno, passwordChanged, realmOf,
 } from './records.js';
+import { loadBetterSqlite3, openSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from './sqlite-driver.js';
 import type {
   ChangeBatch, KeyMaterial, ListOptions, ListPage, LockoutState, LockoutStore, MetaValue, NewPrincipal,
   PrincipalAttributes, PrincipalPatch, PrincipalRecord, PrincipalStore, PurgeKeysOptions, SetKeysOptions, StoredKey,
 } from './types.js';
 
-type Database = BetterSqlite3.Database;
-type DatabaseConstructor = new (path: string, options?: BetterSqlite3.Options) => Database;
+type Database = SqliteDatabase;
+
+export { loadBetterSqlite3 };
 
 /**
  * What `openSqliteStore` returns. Declared as an interface so that the
@@ -47,10 +49,9 @@ export interface SqliteStore extends PrincipalStore {
   readonly path: string;
   /** The durability settings in force on this connection, read back from SQLite (synchronous 2 = FULL). */
   readonly durability: { readonly journalMode: string; readonly synchronous: number };
+  /** The SQLite driver of this connection: the built-in node:sqlite or better-sqlite3. */
+  readonly driver: SqliteDriverName;
 }
-
-/** The part of the better-sqlite3 constructor tests use (kept free of its types, see SqliteStore). */
-export type SqliteDriver = new (path: string) => { pragma(source: string): unknown; close(): void };
 
 export interface SqliteStoreOptions {
   /** The database file; created (with its directory) if missing. */
@@ -60,6 +61,8 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** How many change-log entries to keep (default 100 000); older readers get `reset`. */
   readonly changeLogLimit?: number;
+  /** Which SQLite driver (default: node:sqlite when this Node has it, else better-sqlite3; env KERBSIDE_SQLITE_DRIVER). */
+  readonly driver?: SqliteDriverName;
 }
 
 const SCHEMA_VERSION = 1;
@@ -103,31 +106,15 @@ CREATE TABLE IF NOT EXISTS lockout (
 );
 `;
 
-/** Loads better-sqlite3, turning its absence into StoreDependencyMissingError. */
-export async function loadBetterSqlite3(
-  importer: () => Promise<{ default: unknown }> = () => import('better-sqlite3'),
-): Promise<SqliteDriver> {
-  try {
-    return (await importer()).default as SqliteDriver;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new StoreDependencyMissingError(err);
-    throw new StoreUnavailableError('better-sqlite3 is installed but could not be loaded', {
-      hint: 'its native binding may have been built for another Node.js version: run npm rebuild better-sqlite3',
-      cause: err,
-    });
-  }
-}
-
 /** Opens (creating if needed) the SQLite principal store at `options.path`. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   const path = resolve(options.path);
   const changeLogLimit = checkChangeLogLimit(options.changeLogLimit ?? DEFAULT_CHANGE_LOG_LIMIT);
-  const db = await openWalDatabase<Database>(path, options.busyTimeoutMs ?? 5000, 'FULL');
+  const db = await openWalDatabase(path, options.busyTimeoutMs ?? 5000, 'FULL', options.driver);
   try {
     db.pragma('foreign_keys = ON');
     const conn = db;
-    conn.transaction(() => {
+    conn.transaction('immediate', () => {
       const version = conn.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
         throw new StoreUnavailableError(`the principal database ${path} has schema version ${version}, newer than this kerbside understands (${SCHEMA_VERSION})`, {
@@ -136,7 +123,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       }
       conn.exec(SCHEMA);
       if (version < SCHEMA_VERSION) conn.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }).immediate();
+    });
     return new SqliteStoreImpl(db, path, options.clock ?? systemClock(), changeLogLimit);
   } catch (err) {
     db.close();
@@ -149,8 +136,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
  * a missing directory is created 0700 and a missing file 0600 (SQLite gives
  * the -wal and -shm files the database file's mode). Failures are wrapped by `unavailable`.
  */
-export async function openWalDatabase<D extends { close(): void }>(path: string, busyTimeoutMs: number, synchronous: 'NORMAL' | 'FULL'): Promise<D> {
-  const Driver = await loadBetterSqlite3() as unknown as DatabaseConstructor;
+export async function openWalDatabase(
+  path: string, busyTimeoutMs: number, synchronous: 'NORMAL' | 'FULL', driver?: SqliteDriverName,
+): Promise<SqliteDatabase> {
   let db: Database | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -159,11 +147,10 @@ export async function openWalDatabase<D extends { close(): void }>(path: string,
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
     }
-    db = new Driver(path, { timeout: busyTimeoutMs });
+    db = await openSqliteDatabase(path, driver === undefined ? { busyTimeoutMs } : { busyTimeoutMs, driver });
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
-    // D is better-sqlite3's Database for the callers; named by them so these typings never import it.
-    return db as unknown as D;
+    return db;
   } catch (err) {
     db?.close();
     throw unavailable(err, path);
@@ -189,21 +176,22 @@ export function unavailable(err: unknown, path: string): unknown {
 }
 
 interface PrincipalRow { kvno: number; attributes: string; created_at: number; modified_at: number }
-interface KeyRow { kvno: number; enctype: number; keyvalue: Buffer; salt_type: number | null; salt: Buffer | null; s2kparams: Buffer | null }
+interface KeyRow { kvno: number; enctype: number; keyvalue: Uint8Array; salt_type: number | null; salt: Uint8Array | null; s2kparams: Uint8Array | null }
 interface LockoutRow {
   failures: number; first_failure: number | null; last_failure: number | null; locked_until: number | null; last_success: number | null;
 }
 
-const bytes = (b: Buffer): Uint8Array => new Uint8Array(b);
+// better-sqlite3 reads BLOBs as Buffer, node:sqlite as Uint8Array: a plain copy for both.
+const bytes = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 const blob = (b: Uint8Array): Buffer => asBuffer(b);
 
 /** Every statement the store runs, prepared once per connection. */
 function prepareStatements(db: Database) {
-  const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+  const p = <R = unknown>(sql: string) => db.prepare<R>(sql);
   return {
     principal: p<PrincipalRow>('SELECT kvno, attributes, created_at, modified_at FROM principals WHERE name = ?'),
     keys: p<KeyRow>('SELECT kvno, enctype, keyvalue, salt_type, salt, s2kparams FROM principal_keys WHERE principal = ? ORDER BY kvno DESC, position'),
-    kvnos: p<number>('SELECT DISTINCT kvno FROM principal_keys WHERE principal = ?').pluck(),
+    kvnos: p('SELECT DISTINCT kvno FROM principal_keys WHERE principal = ?').pluck<number>(),
     insertPrincipal: p('INSERT INTO principals (name, realm, kvno, attributes, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)'),
     updatePrincipal: p('UPDATE principals SET kvno = ?, attributes = ?, modified_at = ? WHERE name = ?'),
     deletePrincipal: p('DELETE FROM principals WHERE name = ?'),
@@ -212,14 +200,14 @@ function prepareStatements(db: Database) {
     deleteKeysOfKvno: p('DELETE FROM principal_keys WHERE principal = ? AND kvno = ?'),
     deleteKeysBelow: p('DELETE FROM principal_keys WHERE principal = ? AND kvno < ?'),
     deleteKeysOfEnctype: p('DELETE FROM principal_keys WHERE principal = ? AND enctype = ?'),
-    list: p<string>('SELECT name FROM principals WHERE name > ? AND kerbside_name_match(name, ?, ?) ORDER BY name LIMIT ?').pluck(),
-    getMeta: p<{ value: string | Buffer | null }>('SELECT value FROM realm_meta WHERE key = ?'),
+    list: p('SELECT name FROM principals WHERE name > ? AND kerbside_name_match(name, ?, ?) ORDER BY name LIMIT ?').pluck<string>(),
+    getMeta: p<{ value: string | Uint8Array | null }>('SELECT value FROM realm_meta WHERE key = ?'),
     setMeta: p('INSERT INTO realm_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     deleteMeta: p('DELETE FROM realm_meta WHERE key = ?'),
     insertChange: p('INSERT INTO changes (kind, name) VALUES (?, ?)'),
     pruneChanges: p('DELETE FROM changes WHERE seq <= ?'),
-    oldestSeq: p<number | null>('SELECT MIN(seq) FROM changes').pluck(),
-    lastSeq: p<number>("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").pluck(),
+    oldestSeq: p('SELECT MIN(seq) FROM changes').pluck<number | null>(),
+    lastSeq: p("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").pluck<number>(),
     changesAfter: p<{ kind: string; name: string }>('SELECT DISTINCT kind, name FROM changes WHERE seq > ?'),
     lockoutGet: p<LockoutRow>('SELECT failures, first_failure, last_failure, locked_until, last_success FROM lockout WHERE principal = ?'),
     lockoutPut: p(`INSERT INTO lockout (principal, failures, first_failure, last_failure, locked_until, last_success) VALUES (?, ?, ?, ?, ?, ?)
@@ -261,6 +249,10 @@ class SqliteStoreImpl implements SqliteStore {
     this.lockout = this.#lockoutStore();
   }
 
+  get driver(): SqliteDriverName {
+    return this.#db.driver;
+  }
+
   get durability(): { journalMode: string; synchronous: number } {
     return this.#run(() => ({
       journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
@@ -283,7 +275,7 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async get(name: string): Promise<PrincipalRecord | undefined> {
-    return this.#run(() => this.#db.transaction(() => this.#read(name)).deferred());
+    return this.#run(() => this.#db.transaction('deferred', () => this.#read(name)));
   }
 
   async list(options: ListOptions = {}): Promise<ListPage> {
@@ -382,7 +374,7 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async changesSince(seq: number): Promise<ChangeBatch> {
-    return this.#run(() => this.#db.transaction((): ChangeBatch => {
+    return this.#run(() => this.#db.transaction('deferred', (): ChangeBatch => {
       const current = this.#sql.lastSeq.get() ?? 0;
       const oldest = this.#sql.oldestSeq.get() ?? current + 1;
       if (seq < oldest - 1 || seq > current) return { seq: current, principals: [], meta: [], reset: true };
@@ -390,7 +382,7 @@ class SqliteStoreImpl implements SqliteStore {
       const meta: string[] = [];
       for (const c of this.#sql.changesAfter.all(seq)) (c.kind === 'meta' ? meta : principals).push(c.name);
       return { seq: current, principals, meta, reset: false };
-    }).deferred());
+    }));
   }
 
   async close(): Promise<void> {
@@ -399,7 +391,7 @@ class SqliteStoreImpl implements SqliteStore {
     this.#db.close();
   }
 
-  // ---- internals (synchronous: better-sqlite3 is) ----
+  // ---- internals (synchronous: both SQLite drivers are) ----
 
   /** Runs `fn` on the open database, mapping SQLite failures to StoreUnavailableError. */
   #run<T>(fn: () => T): T {
@@ -413,7 +405,7 @@ class SqliteStoreImpl implements SqliteStore {
 
   /** One IMMEDIATE transaction: takes the write lock up front, so read-then-write cannot deadlock. */
   #write<T>(fn: () => T): T {
-    return this.#run(() => this.#db.transaction(fn).immediate());
+    return this.#run(() => this.#db.transaction('immediate', fn));
   }
 
   #row(name: string): PrincipalRow {
