@@ -20,6 +20,11 @@ import {
 } from '../gss/ntlm/index.js';
 import { systemClock } from '../core/clock.js';
 import { runCli, runCliInProcess, spawnCli, type CliProcess } from '../testing/kerbside-cli.js';
+import { baseEnvironment, requireTool, runProgram } from '../testing/mit-tools.js';
+import { nullSink } from '../events/index.js';
+import { negotiateListener, negotiateServer } from '../http/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const REALM = 'EXAMPLE.TEST';
 const SERVICE = `HTTP/web.example.test@${REALM}`;
@@ -117,7 +122,7 @@ test('kerbside kdc --ntlm-listen validates a logon for the web node holding the 
   // The KDC host's event log has the three as 4776, found by user (the running KDC writes it in batches).
   let records: Record<string, unknown>[] = [];
   for (let i = 0; i < 50 && records.length < 3; i++) {
-    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (i > 0) await systemClock().sleep(100);
     const r = await cli('events', '--id', '4776', '--user', 'alice', '--json');
     records = r.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
   }
@@ -147,4 +152,26 @@ test('--ntlm-listen without ntlm = true in kdc.conf is refused with the fix', as
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /NTLM pass-through needs NTLM enabled/);
   assert.match(r.stderr, /ntlm = true/);
+});
+
+test('curl --ntlm to a web node whose negotiateServer validates through kerbside kdc --ntlm-listen: 200 as alice; a wrong password 401', async () => {
+  const curl = requireTool('curl', 'curl');
+  const server = negotiateServer({
+    keytab, principal: SERVICE, events: nullSink(),
+    ntlm: { validator: byPath(), service: SERVICE },
+  });
+  const http = createServer(negotiateListener(server, (req, res) => { res.end(`hello ${req.auth.principal} (${req.auth.package})\n`); }));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+    const env = { ...baseEnvironment(), KRB5CCNAME: `FILE:${join(work, 'no-ccache')}` };
+    const ok = await runProgram(curl, ['-sS', '--fail', '--ntlm', '-u', 'alice:alice-pw1', url], { env, timeoutMs: 20_000 });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, `hello alice@${REALM} (ntlm)\n`);
+    const bad = await runProgram(curl, ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--ntlm', '-u', 'alice:wrong-pw1', url], { env, timeoutMs: 20_000 });
+    assert.equal(bad.stdout, '401');
+  } finally {
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  }
 });
