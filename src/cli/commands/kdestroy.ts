@@ -7,11 +7,21 @@ import { destroyCcache, parseCcacheName } from '../../files/index.js';
 import { comErr, defaultCcacheName, loadClientConfig, readCcacheIfExists } from '../../client/index.js';
 import { parseCommandLine, positionals } from '../args.js';
 import { type CliIO, type Command } from '../io.js';
+import { formatUsage, usageTable } from '../usage.js';
+
+/** MIT kdestroy's usage (kdestroy.c usage()), with the flags kerbside implements. */
+export const HELP = usageTable({
+  synopsis: ['Usage: kdestroy [-q] [-c cache_name]'],
+  options: [['-q', 'quiet mode'], ['-c', 'specify name of credentials cache']],
+  extras: [['-h, --help', 'print this usage']],
+  usageExit: 2,
+});
 
 export const command: Command = {
   name: 'kdestroy',
   summary: 'destroy a Kerberos credential cache (MIT kdestroy)',
-  usage: 'kdestroy [-q] [-c cache_name]',
+  usage: formatUsage(HELP),
+  help: HELP,
   async run(io: CliIO): Promise<number> {
     const parsed = parseCommandLine(io.argv, { c: { type: 'string' }, q: { type: 'boolean' } });
     positionals(parsed.positionals, []);

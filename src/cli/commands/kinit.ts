@@ -15,14 +15,37 @@ import {
 import { DEFAULT_REFRESH_POLICY, refreshTime } from '../../lifecycle/index.js';
 import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
+import { formatUsage, usageTable } from '../usage.js';
 
-const USAGE = 'kinit [-V] [-l lifetime] [-r renewable_life] [-f | -F] [-p | -P] [-R] [-k [-t keytab]] [-c cache] [-S service] '
-  + '[-X X509_user_identity=FILE:cert,key|PKCS11:module_name=…] [-X X509_anchors=FILE:ca.pem] [principal]';
+/** MIT kinit's usage (kinit.c usage()), with the flags kerbside implements. */
+export const HELP = usageTable({
+  synopsis: [
+    'Usage: kinit [-V] [-l lifetime] [-r renewable_life]',
+    '\t[-f | -F] [-p | -P]',
+    '\t[-R] [-k [-t keytab_file]] [-c cachename]',
+    '\t[-S service_name]',
+    '\t[-X <attribute>[=<value>]] [principal]',
+  ],
+  heading: '    options:',
+  options: [
+    ['-V', 'verbose'], ['-l', 'lifetime'], ['-r', 'renewable lifetime'], ['-f', 'forwardable'], ['-F', 'not forwardable'],
+    ['-p', 'proxiable'], ['-P', 'not proxiable'], ['-R', 'renew'], ['-k', 'use keytab'], ['-t', 'filename of keytab to use'],
+    ['-c', 'Kerberos 5 cache name'], ['-S', 'service'], ['-X', '<attribute>[=<value>]'],
+  ],
+  extras: [
+    ['-X X509_user_identity=FILE:cert.pem,key.pem', 'certificate logon (PKINIT)'],
+    ['-X X509_user_identity=PKCS11:module_name=LIB.so[:slotid=N]', 'smart card logon (PKINIT)'],
+    ['-X X509_anchors=FILE:ca.pem', 'KDC certificate anchors (replace krb5.conf pkinit_anchors)'],
+    ['-h, --help', 'print this usage'],
+  ],
+  usageExit: 2,
+});
 
 export const command: Command = {
   name: 'kinit',
   summary: 'obtain and cache a Kerberos ticket-granting ticket (MIT kinit)',
-  usage: USAGE,
+  usage: formatUsage(HELP),
+  help: HELP,
   async run(io: CliIO): Promise<number> {
     const args = parse(io.argv);
     const { client, defaultCcache, defaultKeytab } = await clientFromEnvironment(io);

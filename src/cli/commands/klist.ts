@@ -16,13 +16,27 @@ import { comErr, defaultCcacheName, defaultKeytabName, loadClientConfig } from '
 import { toHex } from '../../core/bytes.js';
 import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
+import { formatUsage, usageTable } from '../usage.js';
 
-const USAGE = 'klist [-e] [[-c] [-f] [-s] [-C] [cache_name]] | [-k [-t] [-K] [keytab_name]]';
+/** MIT klist's usage (klist.c usage()), with the flags kerbside implements. */
+export const HELP = usageTable({
+  synopsis: ['Usage: klist [-e] [[-c] [-f] [-s]] [-k [-t] [-K]] [-C] [name]'],
+  options: [
+    ['-c', 'specifies credentials cache'], ['-k', 'specifies keytab'], ['   (Default is credentials cache)', ''],
+    ['-e', 'shows the encryption type'],
+    ['options for credential caches:', ''], ['\t-f', 'shows credentials flags'], ['\t-s', 'sets exit status based on valid tgt existence'],
+    ['options for keytabs:', ''], ['\t-t', 'shows keytab entry timestamps'], ['\t-K', 'shows keytab entry keys'],
+    ['\t-C', 'includes configuration data entries'],
+  ],
+  extras: [['-h, --help', 'print this usage']],
+  usageExit: 1,
+});
 
 export const command: Command = {
   name: 'klist',
   summary: 'list cached Kerberos tickets or keytab entries (MIT klist)',
-  usage: USAGE,
+  usage: formatUsage(HELP),
+  help: HELP,
   async run(io: CliIO): Promise<number> {
     const parsed = parseCommandLine(io.argv, {
       c: { type: 'boolean' }, k: { type: 'boolean' }, e: { type: 'boolean' }, f: { type: 'boolean' }, t: { type: 'boolean' },
