@@ -27,6 +27,7 @@ export const COMMANDS: Readonly<Record<string, string>> = Object.freeze(Object.a
   kinit: 'kinit',
   klist: 'klist',
   kdestroy: 'kdestroy',
+  kswitch: 'kswitch',
   kvno: 'kvno',
   ktutil: 'ktutil',
   task: 'task',

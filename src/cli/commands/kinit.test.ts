@@ -11,7 +11,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { systemClock } from '../../core/clock.js';
 import { systemRandom } from '../../core/random.js';
 import { readCcache, readKeytab, ticketsOf } from '../../files/index.js';
@@ -73,7 +73,7 @@ function cliSuite(startRealm: PeerRealmFactory): void {
     return { code, out, err };
   }
 
-  function mit(tool: 'klist' | 'kvno' | 'kinit' | 'ktutil' | 'kdestroy', args: readonly string[], o: { ccache?: string; input?: string } = {}) {
+  function mit(tool: 'klist' | 'kvno' | 'kinit' | 'ktutil' | 'kdestroy' | 'kswitch', args: readonly string[], o: { ccache?: string; input?: string } = {}) {
     return realm.run(mitTool(tool), args, {
       ...(o.input !== undefined ? { input: o.input } : {}),
       ...(o.ccache !== undefined ? { env: { KRB5CCNAME: o.ccache } } : {}),
@@ -232,6 +232,87 @@ function cliSuite(startRealm: PeerRealmFactory): void {
     assert.equal(klist.code, 0, 'MIT reads the merged keytab');
     const usage = await kerbside(['ktutil', 'add', '-k', merged, '-p', 'alice', '-V', '2', '--password']);
     assert.equal(usage.code, 2, 'missing -e is a usage error');
+  });
+
+  test('DIR: collections: MIT kinit/kswitch/kdestroy and kerbside klist -l/-A/kswitch agree on one collection', async () => {
+    const dir = join(realm.dir, 'mit-collection');
+    const ccache = `DIR:${dir}`;
+    const keytab = join(realm.dir, 'svc.keytab');
+    assert.equal((await mit('kinit', ['alice'], { ccache, input: `${ALICE_PW}\n` })).code, 0);
+    assert.equal((await mit('kinit', ['-k', '-t', keytab, 'svc'], { ccache })).code, 0, 'MIT puts svc in a new cache and switches to it');
+    for (const flags of [['-l'], ['-A'], []]) {
+      const ours = await kerbside(['klist', ...flags], { ccache });
+      const theirs = await mit('klist', flags, { ccache });
+      assert.equal(ours.code, theirs.code, `klist ${flags.join(' ')}: ${ours.err}`);
+      assert.equal(ours.out, theirs.stdout, `klist ${flags.join(' ')}`);
+    }
+    assert.equal((await kerbside(['kswitch', '-p', 'alice'], { ccache })).code, 0);
+    assert.equal(parseKlistCache((await mit('klist', [], { ccache })).stdout).defaultPrincipal, 'alice@EXAMPLE.TEST', 'MIT sees kerbside\'s switch');
+    assert.equal((await mit('kswitch', ['-p', 'svc'], { ccache })).code, 0);
+    assert.match((await kerbside(['klist'], { ccache })).out, /^Default principal: svc@EXAMPLE\.TEST$/m, 'kerbside sees MIT\'s switch');
+    const nobody = await kerbside(['kswitch', '-p', 'nobody'], { ccache });
+    const mitNobody = await mit('kswitch', ['-p', 'nobody'], { ccache });
+    assert.equal(nobody.code, mitNobody.code);
+    assert.equal(nobody.err.trim(), mitNobody.stderr.trim());
+    // kdestroy of the primary leaves the other cache and says so, as MIT's does; -A removes the rest.
+    const one = await kerbside(['kdestroy'], { ccache });
+    assert.equal(one.code, 0);
+    assert.equal(one.err.trim(), 'Other credential caches present, use -A to destroy all');
+    assert.deepEqual(parseKlistCache((await mit('klist', ['-A'], { ccache })).stdout).defaultPrincipal, 'alice@EXAMPLE.TEST');
+    assert.equal((await kerbside(['kdestroy', '-A'], { ccache })).code, 0);
+    const empty = await mit('klist', ['-l'], { ccache });
+    assert.equal(empty.code, 1, 'MIT finds no cache left');
+    assert.deepEqual(await readdir(dir), ['primary']);
+  });
+
+  test('DIR: collections written by kerbside kinit: the layout MIT writes, and MIT klist/kvno/kdestroy use them', async () => {
+    const keytab = join(realm.dir, 'svc.keytab');
+    const layouts: string[][] = [];
+    const listings: string[] = [];
+    for (const who of ['mit', 'kerbside'] as const) {
+      const dir = join(realm.dir, `${who}-layout`);
+      const ccache = `DIR:${dir}`;
+      if (who === 'mit') {
+        assert.equal((await mit('kinit', ['alice'], { ccache, input: `${ALICE_PW}\n` })).code, 0);
+        assert.equal((await mit('kinit', ['-k', '-t', keytab, 'svc'], { ccache })).code, 0);
+        assert.equal((await mit('kinit', ['alice'], { ccache, input: `${ALICE_PW}\n` })).code, 0, 'back to alice\'s own cache');
+      } else {
+        assert.equal((await kerbside(['kinit', 'alice'], { ccache, secret: ALICE_PW })).code, 0);
+        const v = await kerbside(['kinit', '-V', '-k', '-t', keytab, 'svc'], { ccache });
+        assert.equal(v.code, 0, v.err);
+        assert.match(v.out, new RegExp(`^Using new cache: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tkt[A-Za-z0-9]{6}$`, 'm'));
+        const again = await kerbside(['kinit', '-V', 'alice'], { ccache, secret: ALICE_PW });
+        assert.match(again.out, /^Using existing cache: .*\/tkt$/m);
+      }
+      layouts.push((await readdir(dir)).map((f) => f.replace(/^tkt[A-Za-z0-9]{6}$/, 'tktXXXXXX')).sort());
+      const primary = await readFile(join(dir, 'primary'), 'utf8');
+      assert.equal(primary, 'tkt\n', `${who}: primary names alice's cache`);
+      const l = await mit('klist', ['-l'], { ccache });
+      assert.equal(l.code, 0);
+      listings.push(l.stdout.replace(/DIR::\S+\/(tkt\w*)/g, '$1').replace(/tkt[A-Za-z0-9]{6}/, 'tktXXXXXX'));
+      assert.equal((await mit('kvno', ['HTTP/localhost'], { ccache })).code, 0, `MIT kvno uses ${who}'s primary`);
+    }
+    assert.deepEqual(layouts[1], layouts[0], 'same files as MIT');
+    assert.equal(listings[1], listings[0], 'MIT klist -l lists both collections alike');
+  });
+
+  test('MEMORY: caches live in the process; KEYRING: names the cache types that work', async () => {
+    const ccache = 'MEMORY:cli-test';
+    assert.equal((await kerbside(['kinit', 'alice'], { ccache, secret: ALICE_PW })).code, 0);
+    const listed = await kerbside(['klist'], { ccache });
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /^Ticket cache: MEMORY:cli-test\nDefault principal: alice@EXAMPLE\.TEST\n/);
+    assert.equal((await kerbside(['kvno', 'HTTP/localhost'], { ccache })).code, 0);
+    assert.equal((await kerbside(['kdestroy'], { ccache })).code, 0);
+    assert.equal((await kerbside(['klist', '-s'], { ccache })).code, 1);
+    const keyring = await kerbside(['klist'], { ccache: 'KEYRING:persistent:1000' });
+    assert.equal(keyring.code, 1);
+    assert.match(keyring.err, /KEYRING .*kernel keyring.*the cache types that work are FILE, DIR, MEMORY/);
+    assert.match(keyring.err, /RHEL\/Fedora default .*default_ccache_name = DIR:\/run\/user\/%\{uid\}\/krb5cc.*KRB5CCNAME=DIR:\/run\/user\/1000\/krb5cc/);
+    const session = await kerbside(['kinit', 'alice'], { ccache: 'KEYRING:session:x', secret: ALICE_PW });
+    assert.equal(session.code, 1);
+    assert.match(session.err, /the cache types that work are FILE, DIR, MEMORY/);
+    await mkdir(join(realm.dir, 'unused'), { recursive: true });
   });
 
   test('the real binary: node dist/src/cli/main.js kinit reads the password from stdin; MIT klist reads the result', async () => {

@@ -7,7 +7,10 @@
  */
 
 import { hostname } from 'node:os';
-import { parseDuration, principalToString, ticketsOf, writeCcache, principalEquals, type Principal } from '../../files/index.js';
+import {
+  ccacheSupportsSwitch, destroyCcache, findCcacheFor, newUniqueCcache, parseDuration, principalToString, switchCcache, ticketsOf, writeCcache,
+  principalEquals, type Principal,
+} from '../../files/index.js';
 import {
   buildCache, cachedPaType, clientFromEnvironment, comErr, loadAnchors, NoCredentialsError, offsetFromHeader, openX509Identity,
   parseX509Identity, pkinitAnchorsFor, readCcacheIfExists, requireAnchors, tgsPrincipal, type OpenedIdentity, type X509Identity,
@@ -49,10 +52,10 @@ export const command: Command = {
   async run(io: CliIO): Promise<number> {
     const args = parse(io.argv);
     const { client, defaultCcache, defaultKeytab } = await clientFromEnvironment(io);
-    const ccache = args.cache ?? defaultCcache;
-    if (args.verbose) io.out(`Using ${args.cache === undefined ? 'default' : 'specified'} cache: ${ccache.replace(/^FILE:/, '')}`);
+    let ccache = args.cache ?? defaultCcache;
 
     if (args.renew) {
+      if (args.verbose) io.out(`Using ${args.cache === undefined ? 'default' : 'specified'} cache: ${ccache.replace(/^FILE:/, '')}`);
       try {
         const cache = await readCcacheIfExists(ccache);
         if (cache === undefined) {
@@ -85,6 +88,29 @@ export const command: Command = {
     } catch (err) {
       io.err(comErr('kinit', err, 'parsing principal name'));
       return 1;
+    }
+    // A collection (DIR) as the default: as MIT kinit, a named principal gets its own cache in it (the one it has,
+    // else a new one when the primary holds someone else's tickets), which becomes the primary.
+    let collection: 'existing' | 'new' | undefined;
+    try {
+      if (args.cache === undefined && args.principal !== undefined && ccacheSupportsSwitch(ccache)) {
+        const existing = await findCcacheFor(ccache, principal);
+        if (existing !== undefined) {
+          ccache = existing;
+          collection = 'existing';
+        } else if (await readCcacheIfExists(ccache).catch(() => undefined) !== undefined) {
+          ccache = await newUniqueCcache(ccache, io.random);
+          collection = 'new';
+        }
+      }
+    } catch (err) {
+      io.err(comErr('kinit', err, 'resolving ccache'));
+      return 1;
+    }
+    if (args.verbose) {
+      io.out(collection !== undefined
+        ? `Using ${collection} cache: ${ccache.replace(/^DIR::/, '')}`
+        : `Using ${args.cache === undefined ? 'default' : 'specified'} cache: ${ccache.replace(/^FILE:/, '')}`);
     }
     if (args.verbose) io.out(`Using principal: ${principalToString(principal)}`);
     const keytab = args.keytab === undefined ? undefined : args.keytab === true ? defaultKeytab : args.keytab;
@@ -122,8 +148,11 @@ export const command: Command = {
       await writeCcache(ccache, buildCache({
         principal, offset, credentials: [c], paType: result.paType, ...(refresh !== undefined ? { refreshTime: refresh } : {}),
       }));
+      if (collection !== undefined) await switchCcache(ccache);
     } catch (err) {
       io.err(comErr('kinit', err, 'getting initial credentials'));
+      // The reserved, still empty cache of a failed kinit is not left behind in the collection.
+      if (collection === 'new') await destroyCcache(ccache).catch(() => undefined);
       return 1;
     } finally {
       await identity?.close().catch(() => undefined);
