@@ -24,7 +24,7 @@ import {
   IntegrityError, KeyUsage, decrypt, encrypt, isSupportedEnctype, stringToKey, defaultSalt, type Key,
 } from '../crypto/index.js';
 import {
-  AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, PaEncTsEnc, PaType,
+  AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, NameType, PaEncTsEnc, PaType,
   decodeMessage, type EtypeInfo2Entry, type KdcReqBody, type KrbError, type PaData,
 } from '../messages/index.js';
 import type { Credential, Principal } from '../files/index.js';
@@ -59,6 +59,13 @@ export interface AsRequestOptions {
   readonly forwardable?: boolean;
   readonly proxiable?: boolean;
   readonly allowWeak?: boolean;
+  /**
+   * RFC 6806 §3 CANONICALIZE (kinit -C; implied by an NT-ENTERPRISE client name,
+   * kinit -E): the KDC may answer with the client's canonical name, which is then accepted.
+   */
+  readonly canonicalize?: boolean;
+  /** A postdated ticket starting at this KDC time, ms (RFC 4120 §2.4 POSTDATED, kinit -s). */
+  readonly startTime?: number;
 }
 
 export interface AsEnvironment {
@@ -235,17 +242,26 @@ export class AsExchange {
     if (o.forwardable === true) options |= KdcOptions.forwardable;
     if (o.proxiable === true) options |= KdcOptions.proxiable;
     if (renewable) options |= KdcOptions.renewable;
+    if (this.#canonicalize()) options |= KdcOptions.canonicalize;
+    // A postdated ticket's lifetime counts from its start time (RFC 4120 §3.1.3), as MIT kinit -s asks.
+    const start = o.startTime !== undefined && o.startTime > now ? o.startTime : undefined;
+    if (start !== undefined) options |= KdcOptions.postdated | KdcOptions.allowPostdate;
     const body: KdcReqBody = {
       kdcOptions: options >>> 0,
       cname: toPrincipalName(o.client),
       realm: o.client.realm,
       sname: toPrincipalName(this.#server),
-      till: new Date(now + o.lifetime),
+      ...(start !== undefined ? { from: new Date(start) } : {}),
+      till: new Date((start ?? now) + o.lifetime),
       ...(renewable ? { rtime: new Date(now + o.renewLifetime!) } : {}),
       nonce: this.#nonce,
       etype: [...this.#etypes],
     };
     return body;
+  }
+
+  #canonicalize(): boolean {
+    return this.#o.canonicalize === true || this.#o.client.nameType === NameType.NT_ENTERPRISE;
   }
 
   async #buildWithPreauth(): Promise<Uint8Array> {
@@ -315,7 +331,8 @@ export class AsExchange {
   async #onReply(rep: AsRep): Promise<InitialCredential> {
     const o = this.#o;
     const client = fromPrincipalName(rep.cname, rep.crealm);
-    if (!samePrincipal(client, o.client)) {
+    // RFC 6806 §6: with CANONICALIZE the KDC may answer with another (the canonical) client name.
+    if (!samePrincipal(client, o.client) && !this.#canonicalize()) {
       throw new BadKdcReplyError(`the KDC answered a request for ${this.#ctx.client} with a ticket for ${showPrincipal(client)}`, { detail: { ...this.#ctx } });
     }
     const etype = rep.encPart.etype;

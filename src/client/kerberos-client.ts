@@ -48,6 +48,10 @@ export interface InitialCredentialOptions {
   readonly proxiable?: boolean;
   /** Ask for this service instead of krbtgt/REALM (kinit -S). */
   readonly service?: Principal | string;
+  /** RFC 6806 CANONICALIZE (kinit -C): accept the client's canonical name from the KDC. */
+  readonly canonicalize?: boolean;
+  /** A postdated ticket (kinit -s) starting at this local time, ms. */
+  readonly startTime?: number;
 }
 
 /** At most this many round trips per exchange (pre-authentication, skew retry). */
@@ -101,6 +105,8 @@ export class KerberosClient {
       forwardable,
       proxiable,
       allowWeak: this.config.allowWeakCrypto,
+      ...(options.canonicalize === true ? { canonicalize: true } : {}),
+      ...(options.startTime !== undefined ? { startTime: options.startTime + this.#offset } : {}),
     }, { now: () => this.clock.now(), random: this.random, offset: this.#offset });
     let request = exchange.request();
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -134,8 +140,13 @@ export class KerberosClient {
     return this.#tgs(ticket, ticket.server, true);
   }
 
-  async #tgs(tgt: Credential, server: Principal, renew: boolean): Promise<Credential> {
-    const exchange = new TgsExchange({ tgt, server, etypes: this.config.tgsEnctypes, renew },
+  /** Validates a postdated ticket whose start time has come (KDC option VALIDATE, kinit -v). */
+  validate(ticket: Credential): Promise<Credential> {
+    return this.#tgs(ticket, ticket.server, false, true);
+  }
+
+  async #tgs(tgt: Credential, server: Principal, renew: boolean, validate = false): Promise<Credential> {
+    const exchange = new TgsExchange({ tgt, server, etypes: this.config.tgsEnctypes, renew, ...(validate ? { validate } : {}) },
       { now: () => this.clock.now(), random: this.random, offset: this.#offset });
     const realm = tgt.server.realm;
     let request = exchange.request();

@@ -315,6 +315,78 @@ function cliSuite(startRealm: PeerRealmFactory): void {
     await mkdir(join(realm.dir, 'unused'), { recursive: true });
   });
 
+  /** Runs the same kinit with kerbside and MIT into two caches; returns both results and both caches' klist -f. */
+  async function bothKinit(args: readonly string[], tag: string, o: { secret?: string; setup?: (ccache: string, who: 'mit' | 'kerbside') => Promise<void> } = {}) {
+    const ours = cacheIn(`${tag}-ours.cc`);
+    const theirs = cacheIn(`${tag}-mit.cc`);
+    await o.setup?.(ours, 'kerbside');
+    await o.setup?.(theirs, 'mit');
+    const k = await kerbside(['kinit', ...args], { ccache: ours, ...(o.secret !== undefined ? { secret: o.secret } : {}) });
+    const m = await mit('kinit', args, { ccache: theirs, ...(o.secret !== undefined ? { input: `${o.secret}\n` } : {}) });
+    const list = async (cc: string) => parseKlistCache((await mit('klist', ['-f'], { ccache: cc })).stdout);
+    return { k, m, ourCache: await list(ours), mitCache: await list(theirs) };
+  }
+
+  test('kinit -C and -E (RFC 6806): the KDC\'s canonical name goes in the cache, as with MIT kinit', async () => {
+    let passed = 0;
+    for (const args of [['-C', 'alice'], ['-E', 'alice@EXAMPLE.TEST'], ['-E', '-C', 'alice@EXAMPLE.TEST']]) {
+      const r = await bothKinit(args, `canon${args.length}${args[0]}`, { secret: ALICE_PW });
+      assert.equal(r.k.code, r.m.code, `kinit ${args.join(' ')}: ${r.k.err} / ${r.m.stderr}`);
+      if (r.m.code !== 0) {
+        // MIT krb5kdc 1.20 with its DB2 database has no enterprise-name lookup; kerbside then fails as MIT does.
+        assert.equal(r.k.err.split('\n')[0], r.m.stderr.split('\n')[0]!.replace(/^\/\S*\//, ''), `kinit ${args.join(' ')}`);
+        continue;
+      }
+      assert.equal(r.ourCache.defaultPrincipal, r.mitCache.defaultPrincipal, `kinit ${args.join(' ')}`);
+      assert.equal(r.ourCache.defaultPrincipal, 'alice@EXAMPLE.TEST');
+      assert.deepEqual(r.ourCache.credentials.map((c) => c.service), r.mitCache.credentials.map((c) => c.service));
+      passed++;
+    }
+    assert.ok(passed >= 1, 'at least kinit -C succeeds');
+    const unknown = await bothKinit(['-E', 'nobody@EXAMPLE.TEST'], 'canon-unknown', { secret: 'x' });
+    assert.equal(unknown.k.code, 1);
+    assert.equal(unknown.m.code, 1);
+  });
+
+  test('kinit -s (postdated) and -v (validate): the same outcome and message as MIT kinit against this KDC', async () => {
+    const r = await bothKinit(['-s', '1h', '-l', '3h', 'alice'], 'postdate', { secret: ALICE_PW });
+    assert.equal(r.k.code, r.m.code, `${r.k.err} / ${r.m.stderr}`);
+    if (r.m.code === 0) {
+      // The KDC postdates: an invalid, postdated TGT starting in an hour (klist flags d and i).
+      assert.match(r.ourCache.credentials[0]?.flags ?? '', /d/);
+      assert.match(r.ourCache.credentials[0]?.flags ?? '', /i/);
+      assert.equal(r.ourCache.credentials[0]?.flags, r.mitCache.credentials[0]?.flags);
+      assert.equal(r.ourCache.credentials[0]?.start.slice(0, 14), r.mitCache.credentials[0]?.start.slice(0, 14));
+      // Too early to validate: the KDC's refusal, worded as MIT's kinit -v words it.
+      const early = await kerbside(['kinit', '-v'], { ccache: cacheIn('postdate-ours.cc') });
+      const mitEarly = await mit('kinit', ['-v'], { ccache: cacheIn('postdate-mit.cc') });
+      assert.equal(early.code, mitEarly.code);
+      assert.equal(early.err.split('\n')[0], mitEarly.stderr.split('\n')[0]!.replace(/^\/\S*\//, ''));
+      // Once the start time has come, kinit -v makes it valid; MIT klist then shows no "i" flag.
+      const soon = cacheIn('postdate-soon.cc');
+      assert.equal((await kerbside(['kinit', '-s', '2s', 'alice'], { ccache: soon, secret: ALICE_PW })).code, 0);
+      await systemClock().sleep(2600);
+      const validated = await kerbside(['kinit', '-v'], { ccache: soon });
+      assert.equal(validated.code, 0, validated.err);
+      const flags = parseKlistCache((await mit('klist', ['-f'], { ccache: soon })).stdout).credentials[0]?.flags ?? '';
+      assert.doesNotMatch(flags, /i/);
+      assert.equal((await mit('kvno', ['HTTP/localhost'], { ccache: soon })).code, 0, 'MIT uses the validated TGT');
+    } else {
+      assert.equal(r.k.err.split('\n')[0], r.m.stderr.split('\n')[0]!.replace(/^\/\S*\//, ''));
+      assert.match(r.k.err, /postdat/i);
+    }
+    // -v on a ticket that is not postdated (or not yet valid): as MIT, per KDC.
+    const plain = cacheIn('validate.cc');
+    assert.equal((await kerbside(['kinit', 'alice'], { ccache: plain, secret: ALICE_PW })).code, 0);
+    const ours = await kerbside(['kinit', '-v'], { ccache: plain });
+    const theirs = await mit('kinit', ['-v'], { ccache: plain });
+    assert.equal(ours.code, theirs.code, `${ours.err} / ${theirs.stderr}`);
+    if (theirs.code !== 0) assert.equal(ours.err.split('\n')[0], theirs.stderr.split('\n')[0]!.replace(/^\/\S*\//, ''));
+    const none = await kerbside(['kinit', '-v'], { ccache: cacheIn('absent-v.cc') });
+    assert.equal(none.code, 1);
+    assert.match(none.err, /^kinit: No credentials cache found \(filename: .*absent-v\.cc\) while validating credentials/);
+  });
+
   test('the real binary: node dist/src/cli/main.js kinit reads the password from stdin; MIT klist reads the result', async () => {
     const here = dirname(fileURLToPath(import.meta.url));
     const bin = resolve(here, '..', 'main.js');
