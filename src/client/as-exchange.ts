@@ -24,11 +24,11 @@ import {
   IntegrityError, KeyUsage, decrypt, encrypt, isSupportedEnctype, stringToKey, defaultSalt, type Key,
 } from '../crypto/index.js';
 import {
-  AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, NameType, PaEncTsEnc, PaType,
+  AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, NameType, PaEncTsEnc, PaType, errorCodeName,
   decodeMessage, type EtypeInfo2Entry, type KdcReqBody, type KrbError, type PaData,
 } from '../messages/index.js';
 import type { Credential, Principal } from '../files/index.js';
-import { BadKdcReplyError, KdcError, KeytabKeyMissingError, NoCommonEnctypeError } from './errors.js';
+import { AnonymousUnsupportedError, BadKdcReplyError, KdcError, KeytabKeyMissingError, NoCommonEnctypeError } from './errors.js';
 import { errorFromKrbError, measuredOffset, passwordIncorrect, type KrbErrorContext } from './kdc-errors.js';
 import { credentialFromReply, fromPrincipalName, samePrincipal, showPrincipal, tgsPrincipal, toPrincipalName } from './names.js';
 import { PkinitClientExchange, type CertificateKeySource } from './pkinit.js';
@@ -87,6 +87,59 @@ export interface InitialCredential {
 export type AsStep = { readonly kind: 'send'; readonly request: Uint8Array } | { readonly kind: 'done'; readonly result: InitialCredential };
 
 const PA_NONE = 0;
+
+/** WELLKNOWN/ANONYMOUS@realm (RFC 8062 §3). */
+export function anonymousPrincipal(realm: string): Principal {
+  return { realm, nameType: NameType.NT_WELLKNOWN, components: ['WELLKNOWN', 'ANONYMOUS'] };
+}
+
+/**
+ * RFC 8062 §4.1 anonymous PKINIT, first step: an AS-REQ for WELLKNOWN/ANONYMOUS
+ * with the request-anonymous option and no pre-authentication. A KDC that
+ * supports it answers PREAUTH_REQUIRED offering PA-PK-AS-REQ.
+ */
+export function anonymousProbe(realm: string, env: AsEnvironment, lifetime: number, etypes: readonly number[]): Uint8Array {
+  const client = anonymousPrincipal(realm);
+  const now = env.now() + (env.offset ?? 0);
+  return AsReq.encode({
+    pvno: 5, msgType: 10,
+    reqBody: {
+      kdcOptions: (KdcOptions.renewableOk | KdcOptions.anonymous) >>> 0,
+      cname: toPrincipalName(client), realm, sname: toPrincipalName(tgsPrincipal(realm)),
+      till: new Date(now + lifetime), nonce: env.random.int(0x7fffffff), etype: etypes.filter((x) => isSupportedEnctype(x)),
+    },
+  });
+}
+
+/**
+ * The KDC's answer to `anonymousProbe`, as an error that says what it means:
+ * either the KDC does not support anonymous PKINIT, or it does and kerbside's
+ * client cannot complete it (its PKINIT signs with a certificate; RFC 8062's
+ * unsigned request is not implemented).
+ */
+export function anonymousProbeError(reply: Uint8Array, realm: string): AnonymousUnsupportedError {
+  let e: KrbError | undefined;
+  try {
+    const msg = decodeMessage(reply);
+    if (msg.type === 'KRB-ERROR') e = msg.value;
+  } catch {
+    // Described below as an unusable answer.
+  }
+  const offered = e?.errorCode === ErrorCode.KDC_ERR_PREAUTH_REQUIRED && e.eData !== undefined
+    && (() => { try { return MethodData.decode(e.eData!).some((m) => m.padataType === PaType.PA_PK_AS_REQ); } catch { return false; } })();
+  if (offered) {
+    return new AnonymousUnsupportedError(`the KDC of ${realm} offers anonymous PKINIT, but kerbside's kinit cannot do anonymous PKINIT (RFC 8062) yet`, {
+      detail: { realm }, hint: 'use MIT kinit -n for an anonymous ticket, or log on with a password, keytab or certificate',
+    });
+  }
+  const said = e === undefined ? 'an answer that is not a KRB-ERROR'
+    : `${errorCodeName(e.errorCode)}${e.eText !== undefined && e.eText !== '' ? ` (${e.eText})` : ''}`;
+  return new AnonymousUnsupportedError(`the KDC of ${realm} does not support anonymous PKINIT (it answered a request for WELLKNOWN/ANONYMOUS with ${said})`, {
+    detail: { realm, answer: said },
+    hint: 'on an MIT KDC: create WELLKNOWN/ANONYMOUS (kadmin addprinc -randkey) and configure pkinit_identity and pkinit_anchors in kdc.conf; '
+      + 'the kerbside KDC does not issue anonymous tickets',
+  });
+}
 
 export class AsExchange {
   readonly #o: AsRequestOptions;

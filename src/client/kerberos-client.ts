@@ -11,7 +11,7 @@ import { systemRandom, type RandomSource } from '../core/random.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { ErrorCode, KrbError } from '../messages/index.js';
 import { principalEquals, readKeytab, type Credential, type Principal } from '../files/index.js';
-import { AsExchange, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
+import { AsExchange, anonymousProbe, anonymousProbeError, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
 import type { CertificateKeySource } from './pkinit.js';
 import { TgsExchange } from './tgs-exchange.js';
 import type { ClientConfig } from './config.js';
@@ -117,6 +117,18 @@ export class KerberosClient {
       request = step.request;
     }
     throw new KdcError(`the AS exchange for ${showPrincipal(client)} did not finish in ${MAX_ROUNDS} round trips`, { detail: { client: showPrincipal(client) } });
+  }
+
+  /**
+   * kinit -n: anonymous PKINIT (RFC 8062). Asks the KDC of `realm` and always
+   * fails with AnonymousUnsupportedError saying whether the KDC offers it
+   * (kerbside's client does not implement the unsigned PKINIT request yet).
+   */
+  async getAnonymousCredentials(realm: string): Promise<never> {
+    const request = anonymousProbe(realm, { now: () => this.clock.now(), random: this.random, offset: this.#offset },
+      this.config.ticketLifetime, this.config.tktEnctypes);
+    const { reply } = await this.send(realm, request);
+    throw anonymousProbeError(reply, realm);
   }
 
   /** TGS exchange: a ticket for `service` using `tgt`. */

@@ -387,6 +387,19 @@ function cliSuite(startRealm: PeerRealmFactory): void {
     assert.match(none.err, /^kinit: No credentials cache found \(filename: .*absent-v\.cc\) while validating credentials/);
   });
 
+  test('kinit -n against a KDC without anonymous PKINIT: fails as MIT kinit -n does, saying the KDC does not support it', async () => {
+    const ours = await kerbside(['kinit', '-n'], { ccache: cacheIn('anon-ours.cc') });
+    const theirs = await mit('kinit', ['-n'], { ccache: cacheIn('anon-mit.cc') });
+    assert.equal(theirs.code, 1, `MIT kinit -n: ${theirs.stdout}${theirs.stderr}`);
+    assert.equal(ours.code, 1);
+    assert.match(ours.err, /^kinit: the KDC of EXAMPLE\.TEST does not support anonymous PKINIT \(it answered a request for WELLKNOWN\/ANONYMOUS with KDC_ERR_\w+/);
+    assert.match(ours.err, /hint: on an MIT KDC: create WELLKNOWN\/ANONYMOUS/);
+    const named = await kerbside(['kinit', '-n', '@EXAMPLE.TEST'], { ccache: cacheIn('anon-ours.cc') });
+    assert.equal(named.code, 1);
+    assert.match(named.err, /does not support anonymous PKINIT/);
+    assert.equal((await kerbside(['kinit', '-n', '-k'], { ccache: cacheIn('anon-ours.cc') })).code, 2);
+  });
+
   test('the real binary: node dist/src/cli/main.js kinit reads the password from stdin; MIT klist reads the result', async () => {
     const here = dirname(fileURLToPath(import.meta.url));
     const bin = resolve(here, '..', 'main.js');

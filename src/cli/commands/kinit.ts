@@ -85,6 +85,19 @@ export const command: Command = {
       return 0;
     }
 
+    if (args.anonymous) {
+      // kinit -n [@REALM]: the realm from the argument, else the default realm.
+      const realm = args.principal?.replace(/^.*@/, '') || client.config.defaultRealm;
+      try {
+        if (realm === undefined) throw new UsageError('kinit -n needs a realm (-n @REALM, or default_realm in krb5.conf)');
+        await client.getAnonymousCredentials(realm);
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        io.err(comErr('kinit', err, 'getting initial credentials'));
+      }
+      return 1;
+    }
+
     let principal: Principal;
     try {
       const text = args.principal ?? await defaultPrincipalName(io, ccache, args.keytab !== undefined);
@@ -184,6 +197,7 @@ interface KinitArgs {
   readonly verbose: boolean;
   readonly canonicalize: boolean;
   readonly enterprise: boolean;
+  readonly anonymous: boolean;
   /** -s: the start time (local ms) given the time now. */
   readonly startTime?: (now: number) => number;
   readonly service?: string;
@@ -206,6 +220,7 @@ function parse(argv: readonly string[]): KinitArgs {
   if (v.p === true && v.P === true) throw new UsageError('only one of -p and -P may be given');
   if (v.t !== undefined && v.k !== true) throw new UsageError('-t needs -k');
   if ([v.R, v.v].filter((x) => x === true).length > 1) throw new UsageError('Only one of -v and -R may be specified');
+  if (v.n === true && (v.k === true || v.X !== undefined || v.R === true || v.v === true)) throw new UsageError('-n cannot be combined with -k, -X, -R or -v');
   let startTime: ((now: number) => number) | undefined;
   if (v.s !== undefined) {
     const text = v.s;
@@ -262,6 +277,7 @@ function parse(argv: readonly string[]): KinitArgs {
     verbose: v.V === true,
     canonicalize: v.C === true,
     enterprise: v.E === true,
+    anonymous: v.n === true,
     ...(startTime !== undefined ? { startTime } : {}),
   };
 }
