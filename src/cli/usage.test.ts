@@ -77,7 +77,7 @@ test('kerbside --version and kerbside version print package.json\'s version (the
 test('usage tables are frozen; --help after -- is an argument', () => {
   const t = usageTable({ synopsis: ['Usage: x'], options: [['-a', 'all']], usageExit: 1 });
   assert.ok(Object.isFrozen(t) && Object.isFrozen(t.options) && Object.isFrozen(t.options[0]));
-  assert.equal(formatUsage(t), 'Usage: x\n\t-a all');
+  assert.equal(formatUsage(t), 'Usage: x\n\t-a all\n\n    kerbside options:\n\t-h, --help print this usage');
   assert.equal(wantsHelp(['-c', 'x', '--help']), true);
   assert.equal(wantsHelp(['--', '--help']), false);
 });

@@ -20,6 +20,9 @@ export interface UsageTable {
   readonly heading?: string;
 }
 
+/** Every command's own row. */
+const HELP_ROW = Object.freeze(['-h, --help', 'print this usage'] as const);
+
 /** Deep-freezes a usage table (tables are constants shared by every call). */
 export function usageTable(t: UsageTable): UsageTable {
   for (const list of [t.options, t.extras ?? []]) {
@@ -35,10 +38,8 @@ export function formatUsage(t: UsageTable): string {
   const lines = [...t.synopsis];
   if (t.heading !== undefined) lines.push('', t.heading);
   for (const [flag, text] of t.options) lines.push(text === '' ? `\t${flag}` : `\t${flag} ${text}`);
-  if (t.extras !== undefined && t.extras.length > 0) {
-    lines.push('', '    kerbside options:');
-    for (const [flag, text] of t.extras) lines.push(`\t${flag} ${text}`);
-  }
+  lines.push('', '    kerbside options:');
+  for (const [flag, text] of [...t.extras ?? [], HELP_ROW]) lines.push(`\t${flag} ${text}`);
   return lines.join('\n');
 }
 

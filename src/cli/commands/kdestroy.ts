@@ -18,7 +18,6 @@ export const HELP = usageTable({
     ['-A', 'destroy all credential caches in collection'], ['-q', 'quiet mode'], ['-c', 'specify name of credentials cache'],
     ['-p', 'specify principal name within collection'],
   ],
-  extras: [['-h, --help', 'print this usage']],
   usageExit: 2,
 });
 

@@ -41,7 +41,6 @@ export const HELP = usageTable({
     ['-X X509_user_identity=FILE:cert.pem,key.pem', 'certificate logon (PKINIT)'],
     ['-X X509_user_identity=PKCS11:module_name=LIB.so[:slotid=N]', 'smart card logon (PKINIT)'],
     ['-X X509_anchors=FILE:ca.pem', 'KDC certificate anchors (replace krb5.conf pkinit_anchors)'],
-    ['-h, --help', 'print this usage'],
   ],
   usageExit: 2,
 });

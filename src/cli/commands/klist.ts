@@ -29,7 +29,6 @@ export const HELP = usageTable({
     ['options for keytabs:', ''], ['\t-t', 'shows keytab entry timestamps'], ['\t-K', 'shows keytab entry keys'],
     ['\t-C', 'includes configuration data entries'],
   ],
-  extras: [['-h, --help', 'print this usage']],
   usageExit: 1,
 });
 
@@ -109,45 +108,44 @@ function isCurrent(cache: CredentialCache, now: number): boolean {
 }
 
 /** klist -l: "Principal name  Cache name" for each cache of the collection (MIT klist.c list_ccaches). */
-async function listCollection(io: CliIO, name: string): Promise<number> {
+/** The caches of the collection `name` is in, with their contents (unreadable ones skipped, as MIT does); undefined after an error. */
+async function collection(io: CliIO, name: string): Promise<{ member: string; cache: CredentialCache }[] | undefined> {
   let members: string[];
   try {
     members = await listCcacheCollection(name);
   } catch (err) {
     io.err(comErr('klist', err, 'listing ccache collection'));
-    return 1;
+    return undefined;
   }
-  const lines = [`${'Principal name'.padEnd(30)} Cache name`, `${'--------------'.padEnd(30)} ----------`];
-  let listed = 0;
+  const out: { member: string; cache: CredentialCache }[] = [];
   for (const member of members) {
     const cache = await readCcache(member).catch(() => undefined);
-    if (cache === undefined) continue; // MIT skips caches it cannot read (no principal yet)
+    if (cache !== undefined) out.push({ member, cache }); // a reserved cache has no principal yet
+  }
+  return out;
+}
+
+async function listCollection(io: CliIO, name: string): Promise<number> {
+  const caches = await collection(io, name);
+  if (caches === undefined) return 1;
+  const lines = [`${'Principal name'.padEnd(30)} Cache name`, `${'--------------'.padEnd(30)} ----------`];
+  for (const { member, cache } of caches) {
     const expired = isCurrent(cache, io.clock.now()) ? '' : ' (Expired)';
     lines.push(`${principalToString(cache.defaultPrincipal).slice(0, 30).padEnd(30)} ${member}${expired}`);
-    listed++;
   }
   io.out(lines.join('\n'));
-  return listed > 0 ? 0 : 1;
+  return caches.length > 0 ? 0 : 1;
 }
 
 /** klist -A: every cache of the collection, a blank line between them. */
 async function showCollection(io: CliIO, name: string, o: CacheListingOptions): Promise<number> {
-  let members: string[];
-  try {
-    members = await listCcacheCollection(name);
-  } catch (err) {
-    io.err(comErr('klist', err, 'listing ccache collection'));
-    return 1;
-  }
-  let shown = 0;
-  for (const member of members) {
-    const cache = await readCcache(member).catch(() => undefined);
-    if (cache === undefined) continue;
-    if (shown > 0) io.out('');
+  const caches = await collection(io, name);
+  if (caches === undefined) return 1;
+  caches.forEach(({ member, cache }, i) => {
+    if (i > 0) io.out('');
     io.out(cacheLines(member, cache, o).join('\n'));
-    shown++;
-  }
-  return shown > 0 ? 0 : 1;
+  });
+  return caches.length > 0 ? 0 : 1;
 }
 
 function displayName(name: string): string {

@@ -14,7 +14,6 @@ import { formatUsage, usageTable } from '../usage.js';
 export const HELP = usageTable({
   synopsis: ['Usage: kswitch {-c cache_name | -p principal}'],
   options: [['-c', 'specify name of credentials cache'], ['-p', 'specify name of principal']],
-  extras: [['-h, --help', 'print this usage']],
   usageExit: 2,
 });
 

@@ -22,7 +22,6 @@ import { formatUsage, usageTable } from '../usage.js';
 export const HELP = usageTable({
   synopsis: ['usage: kvno [-c ccache] [-e etype] [-q] [-S sname] service1 service2 ...'],
   options: [],
-  extras: [['-h, --help', 'print this usage']],
   usageExit: 1,
 });
 
