@@ -5,7 +5,7 @@
  * never half of one. Secret-bearing files are created with mode 0600.
  */
 
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, opendir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileAccessError } from './errors.js';
 
@@ -97,7 +97,10 @@ async function syncDirectory(dir: string): Promise<void> {
 /** The names in directory `path` in the order the file system gives them (as readdir(3)); undefined when it does not exist. */
 export async function listDirectory(path: string, what: string): Promise<string[] | undefined> {
   try {
-    return await readdir(path);
+    // opendir, not readdir: Node's readdir sorts the names, and MIT lists a collection in the file system's order.
+    const names: string[] = [];
+    for await (const entry of await opendir(path)) names.push(entry.name);
+    return names;
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return undefined;
     throw accessError(what, 'read', path, err);

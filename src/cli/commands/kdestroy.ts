@@ -47,7 +47,7 @@ export const command: Command = {
       try {
         const found = await findCcacheFor(name, parsePrincipal(who, config?.defaultRealm === undefined ? {} : { defaultRealm: config.defaultRealm }));
         if (found === undefined) {
-          io.err(`kdestroy: Can't find collection ccache for ${who} while destroying cache`);
+          io.err(`kdestroy: Matching credential not found while finding cache for ${who}`);
           return 1;
         }
         target = found;

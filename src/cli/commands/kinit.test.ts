@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { systemClock } from '../../core/clock.js';
 import { systemRandom } from '../../core/random.js';
-import { readCcache, readKeytab, ticketsOf } from '../../files/index.js';
+import { newCcache, parsePrincipal, readCcache, readKeytab, ticketsOf, writeCcache } from '../../files/index.js';
 import { cachedPaType } from '../../client/index.js';
 import { PEER_REALMS, type PeerRealm, type PeerRealmFactory } from '../../testing/peer-realm.js';
 import { mitTool, parseKlistCache, runProgram } from '../../testing/mit-tools.js';
@@ -246,6 +246,21 @@ function cliSuite(startRealm: PeerRealmFactory): void {
       assert.equal(ours.code, theirs.code, `klist ${flags.join(' ')}: ${ours.err}`);
       assert.equal(ours.out, theirs.stdout, `klist ${flags.join(' ')}`);
     }
+    // A cache without a current TGT is listed "(Expired)" by both.
+    await writeCcache(`DIR::${dir}/tktOld000`, newCcache(parsePrincipal('old@EXAMPLE.TEST')));
+    const ours = await kerbside(['klist', '-l'], { ccache });
+    assert.equal(ours.out, (await mit('klist', ['-l'], { ccache })).stdout);
+    assert.match(ours.out, /^old@EXAMPLE\.TEST +DIR::.*\/tktOld000 \(Expired\)$/m);
+    assert.equal((await kerbside(['kdestroy', '-p', 'old'], { ccache })).code, 0);
+    assert.doesNotMatch((await mit('klist', ['-l'], { ccache })).stdout, /old@/);
+    const noOne = await kerbside(['kdestroy', '-p', 'old'], { ccache });
+    const mitNoOne = await mit('kdestroy', ['-p', 'old'], { ccache });
+    assert.equal(noOne.code, mitNoOne.code);
+    assert.equal(noOne.err.trim(), mitNoOne.stderr.trim());
+    const kvno = await kerbside(['kvno', 'HTTP/localhost'], { ccache });
+    assert.equal(kvno.code, 0, kvno.err);
+    assert.deepEqual(parseKlistCache((await mit('klist', [], { ccache })).stdout).credentials.map((c) => c.service),
+      ['krbtgt/EXAMPLE.TEST@EXAMPLE.TEST', 'HTTP/localhost@EXAMPLE.TEST'], 'kerbside kvno stored its ticket in the primary cache');
     assert.equal((await kerbside(['kswitch', '-p', 'alice'], { ccache })).code, 0);
     assert.equal(parseKlistCache((await mit('klist', [], { ccache })).stdout).defaultPrincipal, 'alice@EXAMPLE.TEST', 'MIT sees kerbside\'s switch');
     assert.equal((await mit('kswitch', ['-p', 'svc'], { ccache })).code, 0);
