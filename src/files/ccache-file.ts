@@ -86,6 +86,11 @@ export async function writeCcache(name: string, cache: CredentialCache): Promise
   }
   if (at.directory !== undefined) await ensureDirectory(at.directory, 'DIR credential cache collection');
   await writeFileAtomic(at.path, encodeCcache(cache), WHAT);
+  // As MIT 1.20: the first cache written through DIR:dir is recorded as the primary (a `primary` file naming tkt).
+  if (at.directory !== undefined && parseCcacheName(name).type === 'DIR' && !name.startsWith('DIR::')
+    && (await readFileIfExists(join(at.directory, PRIMARY), 'DIR collection primary file')) === undefined) {
+    await switchCcache(at.fullName);
+  }
 }
 
 /** Deletes the cache `name` (kdestroy). A cache that does not exist is not an error. */

@@ -226,7 +226,8 @@ describe('ccache files', () => {
     assert.deepEqual(await listCcacheCollection(name), [], 'a missing directory is an empty collection');
     await writeCcache(name, newCcache(ALICE));
     assert.equal((await stat(col)).mode & 0o777, 0o700, 'the directory is created private');
-    assert.deepEqual(await readdir(col), ['tkt'], 'without a primary file the primary is tkt');
+    assert.deepEqual((await readdir(col)).sort(), ['primary', 'tkt'], 'the first cache written becomes the primary, as MIT records it');
+    assert.equal(await readFile(join(col, 'primary'), 'utf8'), 'tkt\n');
     const bob = parsePrincipal('bob@EXAMPLE.TEST');
     const other = await newUniqueCcache(name, seededRandom(7));
     assert.match(other, new RegExp(`^DIR::${col}/tkt[A-Za-z0-9]{6}$`));

@@ -283,16 +283,19 @@ function cliSuite(startRealm: PeerRealmFactory): void {
   test('DIR: collections written by kerbside kinit: the layout MIT writes, and MIT klist/kvno/kdestroy use them', async () => {
     const keytab = join(realm.dir, 'svc.keytab');
     const layouts: string[][] = [];
+    const firstLayouts: string[][] = [];
     const listings: string[] = [];
     for (const who of ['mit', 'kerbside'] as const) {
       const dir = join(realm.dir, `${who}-layout`);
       const ccache = `DIR:${dir}`;
       if (who === 'mit') {
         assert.equal((await mit('kinit', ['alice'], { ccache, input: `${ALICE_PW}\n` })).code, 0);
+        firstLayouts.push((await readdir(dir)).sort());
         assert.equal((await mit('kinit', ['-k', '-t', keytab, 'svc'], { ccache })).code, 0);
         assert.equal((await mit('kinit', ['alice'], { ccache, input: `${ALICE_PW}\n` })).code, 0, 'back to alice\'s own cache');
       } else {
         assert.equal((await kerbside(['kinit', 'alice'], { ccache, secret: ALICE_PW })).code, 0);
+        firstLayouts.push((await readdir(dir)).sort());
         const v = await kerbside(['kinit', '-V', '-k', '-t', keytab, 'svc'], { ccache });
         assert.equal(v.code, 0, v.err);
         assert.match(v.out, new RegExp(`^Using new cache: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tkt[A-Za-z0-9]{6}$`, 'm'));
@@ -307,6 +310,7 @@ function cliSuite(startRealm: PeerRealmFactory): void {
       listings.push(l.stdout.replace(/DIR::\S+\/(tkt\w*)/g, '$1').replace(/tkt[A-Za-z0-9]{6}/, 'tktXXXXXX'));
       assert.equal((await mit('kvno', ['HTTP/localhost'], { ccache })).code, 0, `MIT kvno uses ${who}'s primary`);
     }
+    assert.deepEqual(firstLayouts[1], firstLayouts[0], 'same files as MIT after the first kinit');
     assert.deepEqual(layouts[1], layouts[0], 'same files as MIT');
     assert.equal(listings[1], listings[0], 'MIT klist -l lists both collections alike');
   });
