@@ -40,6 +40,17 @@ test('kinit --help prints MIT kinit\'s usage layout, then kerbside\'s own flags'
   for (const line of lines.slice(lines.indexOf('    options:') + 1, ownStart - 1)) assert.ok(mitLines.has(line), `MIT prints "${line}"`);
 });
 
+test('klist, kdestroy and kswitch --help: every option line is one MIT\'s tool prints', async () => {
+  for (const tool of ['klist', 'kdestroy', 'kswitch'] as const) {
+    const lines = (await runCliInProcess([tool, '--help'], { env: NO_CONFIG })).stdout.split('\n');
+    const mit = await runProgram(mitTool(tool), ['-Z'], { env: { ...baseEnvironment(), ...NO_CONFIG } });
+    const mitLines = new Set(mit.stderr.split('\n'));
+    const options = lines.slice(1, lines.indexOf(''));
+    assert.ok(options.length >= 2, tool);
+    for (const line of options) assert.ok(mitLines.has(line), `MIT ${tool} prints "${line}"`);
+  }
+});
+
 test('an unknown flag: the getopt message, the usage on stderr and MIT\'s exit status, for each MIT tool', async () => {
   for (const tool of ['kinit', 'klist', 'kdestroy', 'kvno', 'kswitch'] as const) {
     for (const bad of ['--bogus', '-Z']) {
