@@ -21,8 +21,26 @@ export function parseCommandLine<const O extends Options>(
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(getoptMessage(err as Error & { code?: string }));
   }
+}
+
+/**
+ * parseArgs' errors in the words of getopt_long(3), which MIT's tools print
+ * ("unrecognized option '--x'", "invalid option -- 'x'", "option requires an
+ * argument -- 'c'"), instead of Node's advice about positionals.
+ */
+function getoptMessage(err: Error & { code?: string }): string {
+  const quoted = /'(-[^' ]*)/.exec(err.message)?.[1];
+  if (quoted === undefined) return err.message;
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return quoted.startsWith('--') ? `unrecognized option '${quoted}'` : `invalid option -- '${quoted.slice(1)}'`;
+  }
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && / argument missing$/.test(err.message)) {
+    const name = quoted.replace(/^--?/, '');
+    return name.length === 1 ? `option requires an argument -- '${name}'` : `option '--${name}' requires an argument`;
+  }
+  return err.message;
 }
 
 /** A duration option in seconds ("10h", "7d", "1d 2h", "36000"). */

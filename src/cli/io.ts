@@ -6,6 +6,7 @@
 
 import type { Clock } from '../core/clock.js';
 import type { RandomSource } from '../core/random.js';
+import type { UsageTable } from './usage.js';
 
 export interface CliIO {
   readonly argv: readonly string[];
@@ -26,6 +27,8 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
+  /** MIT-style usage table (commands that follow an MIT tool): --help prints it, a usage error exits with its status. */
+  readonly help?: UsageTable;
   run(io: CliIO): Promise<number>;
 }
 

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { KerbsideError } from '../core/errors.js';
 import { systemClock } from '../core/clock.js';
 import { systemRandom } from '../core/random.js';
+import { readFileIfExists } from '../files/index.js';
 import { UsageError, type CliIO, type Command } from './io.js';
+import { formatUsage, wantsHelp } from './usage.js';
 
 /** name → module file under ./commands (frozen; add a row per command). */
 export const COMMANDS: Readonly<Record<string, string>> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, {
@@ -25,6 +27,7 @@ export const COMMANDS: Readonly<Record<string, string>> = Object.freeze(Object.a
   kinit: 'kinit',
   klist: 'klist',
   kdestroy: 'kdestroy',
+  kswitch: 'kswitch',
   kvno: 'kvno',
   ktutil: 'ktutil',
   task: 'task',
@@ -113,11 +116,25 @@ export function processIO(argv: readonly string[]): CliIO {
 }
 
 async function help(io: CliIO): Promise<void> {
-  io.out('usage: kerbside <command> [options]\n\ncommands:');
+  io.out('usage: kerbside <command> [options]    (kerbside <command> --help for one command; kerbside --version)\n\ncommands:');
   for (const name of Object.keys(COMMANDS)) {
     const cmd = await loadCommand(name);
     if (cmd !== undefined) io.out(`  ${name.padEnd(10)} ${cmd.summary}`);
   }
+}
+
+/** The version in kerbside's package.json (the nearest one above this module named "kerbside"). */
+export async function packageVersion(): Promise<string> {
+  let dir = new URL('.', import.meta.url);
+  for (let i = 0; i < 6; i++) {
+    const bytes = await readFileIfExists(fileURLToPath(new URL('package.json', dir)), 'package.json');
+    if (bytes !== undefined) {
+      const pkg = JSON.parse(new TextDecoder().decode(bytes)) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'kerbside' && typeof pkg.version === 'string') return pkg.version;
+    }
+    dir = new URL('..', dir);
+  }
+  return 'unknown';
 }
 
 export async function main(argv: readonly string[], io: CliIO = processIO(argv.slice(1))): Promise<number> {
@@ -126,16 +143,29 @@ export async function main(argv: readonly string[], io: CliIO = processIO(argv.s
     await help(io);
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === 'version') {
+    io.out(`kerbside ${await packageVersion()}`);
+    return 0;
+  }
   const cmd = await loadCommand(name);
   if (cmd === undefined) {
     io.err(`kerbside: unknown command "${name}" (see kerbside --help)`);
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    io.out(cmd.help !== undefined ? formatUsage(cmd.help) : `${cmd.summary}\nusage: kerbside ${cmd.usage.replace(/^kerbside /, '')}`);
+    return 0;
   }
   const cmdIO: CliIO = { ...io, argv: rest };
   try {
     return await cmd.run(cmdIO);
   } catch (err) {
     if (err instanceof UsageError) {
+      if (cmd.help !== undefined) {
+        // MIT's tools: "kinit: <getopt message>", then the usage, on stderr.
+        io.err(`${name}: ${err.message}\n${formatUsage(cmd.help)}`);
+        return cmd.help.usageExit;
+      }
       io.err(`kerbside ${name}: ${err.message}\nusage: ${cmd.usage}`);
       return 2;
     }

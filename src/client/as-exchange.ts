@@ -24,11 +24,11 @@ import {
   IntegrityError, KeyUsage, decrypt, encrypt, isSupportedEnctype, stringToKey, defaultSalt, type Key,
 } from '../crypto/index.js';
 import {
-  AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, PaEncTsEnc, PaType,
+  AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, NameType, PaEncTsEnc, PaType, errorCodeName,
   decodeMessage, type EtypeInfo2Entry, type KdcReqBody, type KrbError, type PaData,
 } from '../messages/index.js';
 import type { Credential, Principal } from '../files/index.js';
-import { BadKdcReplyError, KdcError, KeytabKeyMissingError, NoCommonEnctypeError } from './errors.js';
+import { AnonymousUnsupportedError, BadKdcReplyError, KdcError, KeytabKeyMissingError, NoCommonEnctypeError } from './errors.js';
 import { errorFromKrbError, measuredOffset, passwordIncorrect, type KrbErrorContext } from './kdc-errors.js';
 import { credentialFromReply, fromPrincipalName, samePrincipal, showPrincipal, tgsPrincipal, toPrincipalName } from './names.js';
 import { PkinitClientExchange, type CertificateKeySource } from './pkinit.js';
@@ -59,6 +59,13 @@ export interface AsRequestOptions {
   readonly forwardable?: boolean;
   readonly proxiable?: boolean;
   readonly allowWeak?: boolean;
+  /**
+   * RFC 6806 §3 CANONICALIZE (kinit -C; implied by an NT-ENTERPRISE client name,
+   * kinit -E): the KDC may answer with the client's canonical name, which is then accepted.
+   */
+  readonly canonicalize?: boolean;
+  /** A postdated ticket starting at this KDC time, ms (RFC 4120 §2.4 POSTDATED, kinit -s). */
+  readonly startTime?: number;
 }
 
 export interface AsEnvironment {
@@ -80,6 +87,59 @@ export interface InitialCredential {
 export type AsStep = { readonly kind: 'send'; readonly request: Uint8Array } | { readonly kind: 'done'; readonly result: InitialCredential };
 
 const PA_NONE = 0;
+
+/** WELLKNOWN/ANONYMOUS@realm (RFC 8062 §3). */
+export function anonymousPrincipal(realm: string): Principal {
+  return { realm, nameType: NameType.NT_WELLKNOWN, components: ['WELLKNOWN', 'ANONYMOUS'] };
+}
+
+/**
+ * RFC 8062 §4.1 anonymous PKINIT, first step: an AS-REQ for WELLKNOWN/ANONYMOUS
+ * with the request-anonymous option and no pre-authentication. A KDC that
+ * supports it answers PREAUTH_REQUIRED offering PA-PK-AS-REQ.
+ */
+export function anonymousProbe(realm: string, env: AsEnvironment, lifetime: number, etypes: readonly number[]): Uint8Array {
+  const client = anonymousPrincipal(realm);
+  const now = env.now() + (env.offset ?? 0);
+  return AsReq.encode({
+    pvno: 5, msgType: 10,
+    reqBody: {
+      kdcOptions: (KdcOptions.renewableOk | KdcOptions.anonymous) >>> 0,
+      cname: toPrincipalName(client), realm, sname: toPrincipalName(tgsPrincipal(realm)),
+      till: new Date(now + lifetime), nonce: env.random.int(0x7fffffff), etype: etypes.filter((x) => isSupportedEnctype(x)),
+    },
+  });
+}
+
+/**
+ * The KDC's answer to `anonymousProbe`, as an error that says what it means:
+ * either the KDC does not support anonymous PKINIT, or it does and kerbside's
+ * client cannot complete it (its PKINIT signs with a certificate; RFC 8062's
+ * unsigned request is not implemented).
+ */
+export function anonymousProbeError(reply: Uint8Array, realm: string): AnonymousUnsupportedError {
+  let e: KrbError | undefined;
+  try {
+    const msg = decodeMessage(reply);
+    if (msg.type === 'KRB-ERROR') e = msg.value;
+  } catch {
+    // Described below as an unusable answer.
+  }
+  const offered = e?.errorCode === ErrorCode.KDC_ERR_PREAUTH_REQUIRED && e.eData !== undefined
+    && (() => { try { return MethodData.decode(e.eData!).some((m) => m.padataType === PaType.PA_PK_AS_REQ); } catch { return false; } })();
+  if (offered) {
+    return new AnonymousUnsupportedError(`the KDC of ${realm} offers anonymous PKINIT, but kerbside's kinit cannot do anonymous PKINIT (RFC 8062) yet`, {
+      detail: { realm }, hint: 'use MIT kinit -n for an anonymous ticket, or log on with a password, keytab or certificate',
+    });
+  }
+  const said = e === undefined ? 'an answer that is not a KRB-ERROR'
+    : `${errorCodeName(e.errorCode)}${e.eText !== undefined && e.eText !== '' ? ` (${e.eText})` : ''}`;
+  return new AnonymousUnsupportedError(`the KDC of ${realm} does not support anonymous PKINIT (it answered a request for WELLKNOWN/ANONYMOUS with ${said})`, {
+    detail: { realm, answer: said },
+    hint: 'on an MIT KDC: create WELLKNOWN/ANONYMOUS (kadmin addprinc -randkey) and configure pkinit_identity and pkinit_anchors in kdc.conf; '
+      + 'the kerbside KDC does not issue anonymous tickets',
+  });
+}
 
 export class AsExchange {
   readonly #o: AsRequestOptions;
@@ -235,17 +295,26 @@ export class AsExchange {
     if (o.forwardable === true) options |= KdcOptions.forwardable;
     if (o.proxiable === true) options |= KdcOptions.proxiable;
     if (renewable) options |= KdcOptions.renewable;
+    if (this.#canonicalize()) options |= KdcOptions.canonicalize;
+    // A postdated ticket's lifetime counts from its start time (RFC 4120 §3.1.3), as MIT kinit -s asks.
+    const start = o.startTime !== undefined && o.startTime > now ? o.startTime : undefined;
+    if (start !== undefined) options |= KdcOptions.postdated | KdcOptions.allowPostdate;
     const body: KdcReqBody = {
       kdcOptions: options >>> 0,
       cname: toPrincipalName(o.client),
       realm: o.client.realm,
       sname: toPrincipalName(this.#server),
-      till: new Date(now + o.lifetime),
+      ...(start !== undefined ? { from: new Date(start) } : {}),
+      till: new Date((start ?? now) + o.lifetime),
       ...(renewable ? { rtime: new Date(now + o.renewLifetime!) } : {}),
       nonce: this.#nonce,
       etype: [...this.#etypes],
     };
     return body;
+  }
+
+  #canonicalize(): boolean {
+    return this.#o.canonicalize === true || this.#o.client.nameType === NameType.NT_ENTERPRISE;
   }
 
   async #buildWithPreauth(): Promise<Uint8Array> {
@@ -315,7 +384,8 @@ export class AsExchange {
   async #onReply(rep: AsRep): Promise<InitialCredential> {
     const o = this.#o;
     const client = fromPrincipalName(rep.cname, rep.crealm);
-    if (!samePrincipal(client, o.client)) {
+    // RFC 6806 §6: with CANONICALIZE the KDC may answer with another (the canonical) client name.
+    if (!samePrincipal(client, o.client) && !this.#canonicalize()) {
       throw new BadKdcReplyError(`the KDC answered a request for ${this.#ctx.client} with a ticket for ${showPrincipal(client)}`, { detail: { ...this.#ctx } });
     }
     const etype = rep.encPart.etype;

@@ -64,6 +64,11 @@ export class BadKdcReplyError extends KerbsideError {
   static override readonly code = 'ERR_BAD_KDC_REPLY';
 }
 
+/** Anonymous PKINIT (RFC 8062, kinit -n) is not available: the KDC does not offer it, or this client cannot do it. */
+export class AnonymousUnsupportedError extends KerbsideError {
+  static override readonly code = 'ERR_ANONYMOUS_UNSUPPORTED';
+}
+
 /** No credentials in the cache (or no cache): kinit first. */
 export class NoCredentialsError extends KerbsideError {
   static override readonly code = 'ERR_NO_CREDENTIALS';

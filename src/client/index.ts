@@ -19,7 +19,7 @@ export { toPrincipalName, fromPrincipalName, tgsPrincipal, isTgsPrincipal } from
 export {
   KdcUnreachableError, NoKdcConfiguredError, ClockSkewError, PasswordIncorrectError, PrincipalUnknownError,
   NoCommonEnctypeError, TicketExpiredError, RenewLimitReachedError, KeytabKeyMissingError, KdcError, BadKdcReplyError,
-  NoCredentialsError, CacheInUseError,
+  NoCredentialsError, AnonymousUnsupportedError, CacheInUseError,
 } from './errors.js';
 export { LogonSession, type LogonSessionOptions, type LogonSessionStatus, type SessionSource } from './session.js';
 export {

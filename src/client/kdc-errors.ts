@@ -31,6 +31,7 @@ const MIT_TEXT: Readonly<Record<number, string>> = Object.freeze(Object.assign(O
   [ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN]: 'Client not found in Kerberos database',
   [ErrorCode.KDC_ERR_S_PRINCIPAL_UNKNOWN]: 'Server not found in Kerberos database',
   [ErrorCode.KDC_ERR_POLICY]: 'KDC policy rejects request',
+  [ErrorCode.KDC_ERR_CANNOT_POSTDATE]: 'Ticket is ineligible for postdating',
   [ErrorCode.KDC_ERR_BADOPTION]: "KDC can't fulfill requested option",
   [ErrorCode.KDC_ERR_ETYPE_NOSUPP]: 'KDC has no support for encryption type',
   [ErrorCode.KDC_ERR_CLIENT_REVOKED]: "Client's credentials have been revoked",

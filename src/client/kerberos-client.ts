@@ -11,7 +11,7 @@ import { systemRandom, type RandomSource } from '../core/random.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { ErrorCode, KrbError } from '../messages/index.js';
 import { principalEquals, readKeytab, type Credential, type Principal } from '../files/index.js';
-import { AsExchange, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
+import { AsExchange, anonymousProbe, anonymousProbeError, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
 import type { CertificateKeySource } from './pkinit.js';
 import { TgsExchange } from './tgs-exchange.js';
 import type { ClientConfig } from './config.js';
@@ -48,6 +48,10 @@ export interface InitialCredentialOptions {
   readonly proxiable?: boolean;
   /** Ask for this service instead of krbtgt/REALM (kinit -S). */
   readonly service?: Principal | string;
+  /** RFC 6806 CANONICALIZE (kinit -C): accept the client's canonical name from the KDC. */
+  readonly canonicalize?: boolean;
+  /** A postdated ticket (kinit -s) starting at this local time, ms. */
+  readonly startTime?: number;
 }
 
 /** At most this many round trips per exchange (pre-authentication, skew retry). */
@@ -101,6 +105,8 @@ export class KerberosClient {
       forwardable,
       proxiable,
       allowWeak: this.config.allowWeakCrypto,
+      ...(options.canonicalize === true ? { canonicalize: true } : {}),
+      ...(options.startTime !== undefined ? { startTime: options.startTime + this.#offset } : {}),
     }, { now: () => this.clock.now(), random: this.random, offset: this.#offset });
     let request = exchange.request();
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -111,6 +117,18 @@ export class KerberosClient {
       request = step.request;
     }
     throw new KdcError(`the AS exchange for ${showPrincipal(client)} did not finish in ${MAX_ROUNDS} round trips`, { detail: { client: showPrincipal(client) } });
+  }
+
+  /**
+   * kinit -n: anonymous PKINIT (RFC 8062). Asks the KDC of `realm` and always
+   * fails with AnonymousUnsupportedError saying whether the KDC offers it
+   * (kerbside's client does not implement the unsigned PKINIT request yet).
+   */
+  async getAnonymousCredentials(realm: string): Promise<never> {
+    const request = anonymousProbe(realm, { now: () => this.clock.now(), random: this.random, offset: this.#offset },
+      this.config.ticketLifetime, this.config.tktEnctypes);
+    const { reply } = await this.send(realm, request);
+    throw anonymousProbeError(reply, realm);
   }
 
   /** TGS exchange: a ticket for `service` using `tgt`. */
@@ -134,8 +152,13 @@ export class KerberosClient {
     return this.#tgs(ticket, ticket.server, true);
   }
 
-  async #tgs(tgt: Credential, server: Principal, renew: boolean): Promise<Credential> {
-    const exchange = new TgsExchange({ tgt, server, etypes: this.config.tgsEnctypes, renew },
+  /** Validates a postdated ticket whose start time has come (KDC option VALIDATE, kinit -v). */
+  validate(ticket: Credential): Promise<Credential> {
+    return this.#tgs(ticket, ticket.server, false, true);
+  }
+
+  async #tgs(tgt: Credential, server: Principal, renew: boolean, validate = false): Promise<Credential> {
+    const exchange = new TgsExchange({ tgt, server, etypes: this.config.tgsEnctypes, renew, ...(validate ? { validate } : {}) },
       { now: () => this.clock.now(), random: this.random, offset: this.#offset });
     const realm = tgt.server.realm;
     let request = exchange.request();

@@ -360,7 +360,7 @@ function adoptOffset(client: KerberosClient, cache: CredentialCache): void {
 }
 
 function samePath(a: string, b: string): boolean {
-  return parseCcacheName(a).path === parseCcacheName(b).path;
+  return JSON.stringify(parseCcacheName(a)) === JSON.stringify(parseCcacheName(b));
 }
 
 function cacheOfOther(name: string, principal: Principal, holder: Principal): CacheInUseError {

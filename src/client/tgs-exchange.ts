@@ -27,6 +27,8 @@ export interface TgsRequestOptions {
   /** Session key enctypes to ask for, in preference order. */
   readonly etypes: readonly number[];
   readonly renew?: boolean;
+  /** KDC option VALIDATE (RFC 4120 §3.3.3, kinit -v): a postdated (INVALID) ticket made valid once its start time has come. */
+  readonly validate?: boolean;
 }
 
 export interface TgsEnvironment {
@@ -121,6 +123,7 @@ export class TgsExchange {
     this.#nonce = this.#env.random.int(0x7fffffff);
     let options = (t.ticketFlags & INHERITED) >>> 0;
     if (this.#o.renew === true) options = (options | KdcOptions.renew) >>> 0;
+    if (this.#o.validate === true) options = (options | KdcOptions.validate) >>> 0;
     const renewable = (options & KdcOptions.renewable) !== 0 && t.renewTill !== undefined;
     const body: KdcReqBody = {
       kdcOptions: options,

@@ -8,7 +8,11 @@ import {
   decodeCcache, encodeCcache, getConfig, getConfigString, isConfigEntry, listConfig, newCcache, setConfig,
   storeCredential, ticketsOf, type Credential, type CredentialCache,
 } from './ccache.js';
-import { destroyCcache, readCcache, writeCcache } from './ccache-file.js';
+import {
+  destroyCcache, findCcacheFor, listCcacheCollection, newUniqueCcache, readCcache, switchCcache, writeCcache,
+} from './ccache-file.js';
+import { seededRandom } from '../core/random.js';
+import { readFile } from 'node:fs/promises';
 import { CcacheFormatError, FileAccessError, UnsupportedStorageTypeError } from './errors.js';
 import { expandPathTokens, parseCcacheName, parseKeytabName, resolveCcacheName, resolveKeytabName } from './names.js';
 import { parsePrincipal, principalToString } from './principal.js';
@@ -168,8 +172,15 @@ describe('ccache and keytab names', () => {
     assert.deepEqual(parseCcacheName('/tmp/krb5cc_0'), { type: 'FILE', path: '/tmp/krb5cc_0' });
     assert.deepEqual(parseCcacheName('C:\\cache'), { type: 'FILE', path: 'C:\\cache' });
     assert.deepEqual(parseKeytabName('WRFILE:/etc/krb5.keytab'), { type: 'FILE', path: '/etc/krb5.keytab' });
-    for (const name of ['KEYRING:persistent:0', 'DIR:/run/user/0/krb5cc', 'MEMORY:x', 'KCM:0', 'API:x']) {
-      assert.throws(() => parseCcacheName(name), (e: unknown) => e instanceof UnsupportedStorageTypeError && /not supported by kerbside/.test(e.message) && /FILE/.test(e.hint ?? ''));
+    assert.deepEqual(parseCcacheName('DIR:/run/user/0/krb5cc'), { type: 'DIR', directory: '/run/user/0/krb5cc' });
+    assert.deepEqual(parseCcacheName('DIR::/run/user/0/krb5cc/tktAb12Cd'), { type: 'DIR', directory: '/run/user/0/krb5cc', path: '/run/user/0/krb5cc/tktAb12Cd' });
+    assert.throws(() => parseCcacheName('DIR::/run/user/0/krb5cc/other'), /a file named tkt/);
+    assert.deepEqual(parseCcacheName('MEMORY:x'), { type: 'MEMORY', residual: 'x' });
+    for (const name of ['KCM:0', 'API:x']) {
+      assert.throws(() => parseCcacheName(name), (e: unknown) => e instanceof UnsupportedStorageTypeError && /not supported by kerbside; the cache types that work are FILE, DIR, MEMORY/.test(e.message) && /FILE/.test(e.hint ?? ''));
+    }
+    for (const name of ['KEYRING:persistent:0', 'KEYRING:session:x']) {
+      assert.throws(() => parseCcacheName(name), (e: unknown) => e instanceof UnsupportedStorageTypeError && /kernel keyring.*FILE, DIR, MEMORY/.test(e.message) && /DIR:/.test(e.hint ?? ''));
     }
     assert.throws(() => parseCcacheName('BOGUS:x'), (e: unknown) => e instanceof UnsupportedStorageTypeError && /unknown credential cache type/.test(e.message));
     assert.throws(() => parseKeytabName('MEMORY:x'), UnsupportedStorageTypeError);
@@ -207,5 +218,38 @@ describe('ccache files', () => {
     await writeFile(join(dir, 'bad'), Uint8Array.from([5, 4, 0, 0, 0]));
     await assert.rejects(readCcache(join(dir, 'bad')), (e: unknown) => e instanceof CcacheFormatError && e.file === join(dir, 'bad'));
     await assert.rejects(readCcache('KEYRING:persistent:0'), UnsupportedStorageTypeError);
+  });
+
+  test('DIR collections (MIT cc_dir.c layout): primary file, tkt* caches, new unique names, switch, match', async () => {
+    const col = join(await mkdtemp(join(tmpdir(), 'kerbside-dir-')), 'collection');
+    const name = `DIR:${col}`;
+    assert.deepEqual(await listCcacheCollection(name), [], 'a missing directory is an empty collection');
+    await writeCcache(name, newCcache(ALICE));
+    assert.equal((await stat(col)).mode & 0o777, 0o700, 'the directory is created private');
+    assert.deepEqual((await readdir(col)).sort(), ['primary', 'tkt'], 'the first cache written becomes the primary, as MIT records it');
+    assert.equal(await readFile(join(col, 'primary'), 'utf8'), 'tkt\n');
+    const bob = parsePrincipal('bob@EXAMPLE.TEST');
+    const other = await newUniqueCcache(name, seededRandom(7));
+    assert.match(other, new RegExp(`^DIR::${col}/tkt[A-Za-z0-9]{6}$`));
+    assert.notEqual(await newUniqueCcache(name, seededRandom(8)), other);
+    await writeCcache(other, newCcache(bob));
+    assert.equal(await findCcacheFor(name, bob), other);
+    assert.equal(await findCcacheFor(name, parsePrincipal('carol@EXAMPLE.TEST')), undefined);
+    await switchCcache(other);
+    assert.equal(await readFile(join(col, 'primary'), 'utf8'), `${other.slice(other.lastIndexOf('/') + 1)}\n`);
+    assert.equal(principalToString((await readCcache(name)).defaultPrincipal), 'bob@EXAMPLE.TEST', 'DIR:dir reads the primary');
+    assert.equal((await listCcacheCollection(name))[0], other, 'the primary is listed first');
+    assert.deepEqual(await listCcacheCollection(`DIR::${col}/tkt`), [`DIR::${col}/tkt`], 'a DIR:: name is a collection of one');
+    await destroyCcache(name);
+    await assert.rejects(readCcache(other), (e: unknown) => e instanceof FileAccessError && e.errno === 'ENOENT');
+  });
+
+  test('MEMORY caches are per process and per name', async () => {
+    await writeCcache('MEMORY:a', newCcache(ALICE));
+    assert.equal(principalToString((await readCcache('MEMORY:a')).defaultPrincipal), principalToString(ALICE));
+    await assert.rejects(readCcache('MEMORY:b'), (e: unknown) => e instanceof FileAccessError && e.errno === 'ENOENT');
+    assert.ok((await listCcacheCollection('MEMORY:b')).includes('MEMORY:a'));
+    await destroyCcache('MEMORY:a');
+    await assert.rejects(readCcache('MEMORY:a'), FileAccessError);
   });
 });

@@ -5,7 +5,7 @@
  * never half of one. Secret-bearing files are created with mode 0600.
  */
 
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, opendir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileAccessError } from './errors.js';
 
@@ -91,5 +91,50 @@ async function syncDirectory(dir: string): Promise<void> {
     }
   } catch {
     // best effort
+  }
+}
+
+/** The names in directory `path` in the order the file system gives them (as readdir(3)); undefined when it does not exist. */
+export async function listDirectory(path: string, what: string): Promise<string[] | undefined> {
+  try {
+    // opendir, not readdir: Node's readdir sorts the names, and MIT lists a collection in the file system's order.
+    const names: string[] = [];
+    for await (const entry of await opendir(path)) names.push(entry.name);
+    return names;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    throw accessError(what, 'read', path, err);
+  }
+}
+
+/** Creates directory `path` (and its parents) with `mode` when it does not exist. */
+export async function ensureDirectory(path: string, what: string, mode = 0o700): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true, mode });
+  } catch (err) {
+    throw accessError(what, 'write', path, err);
+  }
+}
+
+/** Creates the empty file `path` exclusively (mode 0600); false when it already exists. */
+export async function createExclusive(path: string, what: string): Promise<boolean> {
+  try {
+    const handle = await open(path, 'wx', 0o600);
+    await handle.close();
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'EEXIST') return false;
+    throw accessError(what, 'write', path, err);
+  }
+}
+
+/** Deletes `path`; false when it did not exist. */
+export async function removeFile(path: string, what: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return false;
+    throw new FileAccessError(`${what} ${path} could not be removed`, { path, ...(errnoOf(err) === undefined ? {} : { errno: errnoOf(err)! }), cause: err });
   }
 }

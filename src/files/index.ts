@@ -24,11 +24,13 @@ export {
   getConfig, getConfigString, setConfig, listConfig, CcacheConfigKey,
   CCACHE_VERSION_3, CCACHE_VERSION_4, CONFIG_REALM, CONFIG_PREFIX,
 } from './ccache.js';
-export { readCcache, writeCcache, destroyCcache } from './ccache-file.js';
-
-export type { FileName, NameEnvironment } from './names.js';
 export {
-  parseCcacheName, parseKeytabName, resolveCcacheName, resolveKeytabName, expandPathTokens,
+  readCcache, writeCcache, destroyCcache, ccacheFullName, listCcacheCollection, ccacheSupportsSwitch, switchCcache, newUniqueCcache, findCcacheFor,
+} from './ccache-file.js';
+
+export type { FileName, CcacheName, NameEnvironment } from './names.js';
+export {
+  parseCcacheName, parseKeytabName, SUPPORTED_CCACHE_TYPES, resolveCcacheName, resolveKeytabName, expandPathTokens,
   DEFAULT_CCACHE_NAME, DEFAULT_KEYTAB_NAME,
 } from './names.js';
 

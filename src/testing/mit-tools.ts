@@ -36,6 +36,7 @@ export const MIT_TOOLS = Object.freeze({
   klist: 'krb5-user',
   kvno: 'krb5-user',
   kdestroy: 'krb5-user',
+  kswitch: 'krb5-user',
   ktutil: 'krb5-user',
   'kadmin.local': 'krb5-admin-server',
   kdb5_util: 'krb5-kdc',

@@ -7,29 +7,57 @@
  */
 
 import { hostname } from 'node:os';
-import { parseDuration, principalToString, ticketsOf, writeCcache, principalEquals, type Principal } from '../../files/index.js';
+import {
+  ccacheSupportsSwitch, destroyCcache, findCcacheFor, newUniqueCcache, parseDuration, principalToString, switchCcache, ticketsOf, writeCcache,
+  principalEquals, type Principal,
+} from '../../files/index.js';
 import {
   buildCache, cachedPaType, clientFromEnvironment, comErr, loadAnchors, NoCredentialsError, offsetFromHeader, openX509Identity,
   parseX509Identity, pkinitAnchorsFor, readCcacheIfExists, requireAnchors, tgsPrincipal, type OpenedIdentity, type X509Identity,
 } from '../../client/index.js';
 import { DEFAULT_REFRESH_POLICY, refreshTime } from '../../lifecycle/index.js';
+import { principalNameFromString } from '../../messages/index.js';
 import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
+import { formatUsage, usageTable } from '../usage.js';
 
-const USAGE = 'kinit [-V] [-l lifetime] [-r renewable_life] [-f | -F] [-p | -P] [-R] [-k [-t keytab]] [-c cache] [-S service] '
-  + '[-X X509_user_identity=FILE:cert,key|PKCS11:module_name=…] [-X X509_anchors=FILE:ca.pem] [principal]';
+/** MIT kinit's usage (kinit.c usage()), with the flags kerbside implements. */
+export const HELP = usageTable({
+  synopsis: [
+    'Usage: kinit [-V] [-l lifetime] [-s start_time] [-r renewable_life]',
+    '\t[-f | -F] [-p | -P] [-n] [-C] [-E]',
+    '\t[-v] [-R] [-k [-t keytab_file]] [-c cachename]',
+    '\t[-S service_name]',
+    '\t[-X <attribute>[=<value>]] [principal]',
+  ],
+  heading: '    options:',
+  options: [
+    ['-V', 'verbose'], ['-l', 'lifetime'], ['-s', 'start time'], ['-r', 'renewable lifetime'], ['-f', 'forwardable'], ['-F', 'not forwardable'],
+    ['-p', 'proxiable'], ['-P', 'not proxiable'], ['-n', 'anonymous'], ['-v', 'validate'], ['-R', 'renew'], ['-C', 'canonicalize'],
+    ['-E', 'client is enterprise principal name'], ['-k', 'use keytab'], ['-t', 'filename of keytab to use'],
+    ['-c', 'Kerberos 5 cache name'], ['-S', 'service'], ['-X', '<attribute>[=<value>]'],
+  ],
+  extras: [
+    ['-X X509_user_identity=FILE:cert.pem,key.pem', 'certificate logon (PKINIT)'],
+    ['-X X509_user_identity=PKCS11:module_name=LIB.so[:slotid=N]', 'smart card logon (PKINIT)'],
+    ['-X X509_anchors=FILE:ca.pem', 'KDC certificate anchors (replace krb5.conf pkinit_anchors)'],
+  ],
+  usageExit: 2,
+});
 
 export const command: Command = {
   name: 'kinit',
   summary: 'obtain and cache a Kerberos ticket-granting ticket (MIT kinit)',
-  usage: USAGE,
+  usage: formatUsage(HELP),
+  help: HELP,
   async run(io: CliIO): Promise<number> {
     const args = parse(io.argv);
     const { client, defaultCcache, defaultKeytab } = await clientFromEnvironment(io);
-    const ccache = args.cache ?? defaultCcache;
-    if (args.verbose) io.out(`Using ${args.cache === undefined ? 'default' : 'specified'} cache: ${ccache.replace(/^FILE:/, '')}`);
+    let ccache = args.cache ?? defaultCcache;
 
-    if (args.renew) {
+    if (args.renew || args.validate) {
+      const action = args.renew ? 'renewing' : 'validating';
+      if (args.verbose) io.out(`Using ${args.cache === undefined ? 'default' : 'specified'} cache: ${ccache.replace(/^FILE:/, '')}`);
       try {
         const cache = await readCcacheIfExists(ccache);
         if (cache === undefined) {
@@ -43,25 +71,62 @@ export const command: Command = {
           throw new NoCredentialsError(`No TGT for ${principalToString(principal)} in ${ccache}`, { hint: 'run kinit first' });
         }
         client.timeOffset = offsetFromHeader(cache);
-        const renewed = await client.renew(tgt);
+        const renewed = args.renew ? await client.renew(tgt) : await client.validate(tgt);
         const paType = cachedPaType(cache);
         await writeCcache(ccache, buildCache({
           principal, offset: client.timeOffset, credentials: [renewed], ...(paType !== undefined ? { paType } : {}),
         }));
       } catch (err) {
-        io.err(comErr('kinit', err, 'renewing credentials'));
+        io.err(comErr('kinit', err, `${action} credentials`));
         return 1;
       }
       if (args.verbose) io.out('Authenticated to Kerberos v5');
       return 0;
     }
 
+    if (args.anonymous) {
+      // kinit -n [@REALM]: the realm from the argument, else the default realm.
+      const realm = args.principal?.replace(/^.*@/, '') || client.config.defaultRealm;
+      try {
+        if (realm === undefined) throw new UsageError('kinit -n needs a realm (-n @REALM, or default_realm in krb5.conf)');
+        await client.getAnonymousCredentials(realm);
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        io.err(comErr('kinit', err, 'getting initial credentials'));
+      }
+      return 1;
+    }
+
     let principal: Principal;
     try {
-      principal = client.principal(args.principal ?? await defaultPrincipalName(io, ccache, args.keytab !== undefined));
+      const text = args.principal ?? await defaultPrincipalName(io, ccache, args.keytab !== undefined);
+      principal = args.enterprise ? enterprisePrincipal(text, client.config.defaultRealm) : client.principal(text);
     } catch (err) {
       io.err(comErr('kinit', err, 'parsing principal name'));
       return 1;
+    }
+    // A collection (DIR) as the default: as MIT kinit, a named principal gets its own cache in it (the one it has,
+    // else a new one when the primary holds someone else's tickets), which becomes the primary.
+    let collection: 'existing' | 'new' | undefined;
+    try {
+      if (args.cache === undefined && args.principal !== undefined && ccacheSupportsSwitch(ccache)) {
+        const existing = await findCcacheFor(ccache, principal);
+        if (existing !== undefined) {
+          ccache = existing;
+          collection = 'existing';
+        } else if (await readCcacheIfExists(ccache).catch(() => undefined) !== undefined) {
+          ccache = await newUniqueCcache(ccache, io.random);
+          collection = 'new';
+        }
+      }
+    } catch (err) {
+      io.err(comErr('kinit', err, 'resolving ccache'));
+      return 1;
+    }
+    if (args.verbose) {
+      io.out(collection !== undefined
+        ? `Using ${collection} cache: ${ccache.replace(/^DIR::/, '')}`
+        : `Using ${args.cache === undefined ? 'default' : 'specified'} cache: ${ccache.replace(/^FILE:/, '')}`);
     }
     if (args.verbose) io.out(`Using principal: ${principalToString(principal)}`);
     const keytab = args.keytab === undefined ? undefined : args.keytab === true ? defaultKeytab : args.keytab;
@@ -89,8 +154,12 @@ export const command: Command = {
         ...(args.forwardable !== undefined ? { forwardable: args.forwardable } : {}),
         ...(args.proxiable !== undefined ? { proxiable: args.proxiable } : {}),
         ...(args.service !== undefined ? { service: args.service } : {}),
+        ...(args.canonicalize ? { canonicalize: true } : {}),
+        ...(args.startTime !== undefined ? { startTime: args.startTime(io.clock.now()) } : {}),
       });
       const c = result.credential;
+      // With -C or -E the cache is the canonical client's, as the KDC named it (RFC 6806).
+      principal = c.client;
       const offset = client.timeOffset;
       // A keytab-backed TGT can be refreshed without a person: record when (MIT's gss acquire does the same).
       const refresh = keytab === undefined ? undefined : refreshTime({
@@ -99,8 +168,11 @@ export const command: Command = {
       await writeCcache(ccache, buildCache({
         principal, offset, credentials: [c], paType: result.paType, ...(refresh !== undefined ? { refreshTime: refresh } : {}),
       }));
+      if (collection !== undefined) await switchCcache(ccache);
     } catch (err) {
       io.err(comErr('kinit', err, 'getting initial credentials'));
+      // The reserved, still empty cache of a failed kinit is not left behind in the collection.
+      if (collection === 'new') await destroyCcache(ccache).catch(() => undefined);
       return 1;
     } finally {
       await identity?.close().catch(() => undefined);
@@ -120,7 +192,13 @@ interface KinitArgs {
   readonly forwardable?: boolean;
   readonly proxiable?: boolean;
   readonly renew: boolean;
+  readonly validate: boolean;
   readonly verbose: boolean;
+  readonly canonicalize: boolean;
+  readonly enterprise: boolean;
+  readonly anonymous: boolean;
+  /** -s: the start time (local ms) given the time now. */
+  readonly startTime?: (now: number) => number;
   readonly service?: string;
   /** -X X509_user_identity. */
   readonly identity?: X509Identity;
@@ -133,12 +211,28 @@ function parse(argv: readonly string[]): KinitArgs {
     V: { type: 'boolean' }, l: { type: 'string' }, r: { type: 'string' }, f: { type: 'boolean' }, F: { type: 'boolean' },
     p: { type: 'boolean' }, P: { type: 'boolean' }, R: { type: 'boolean' }, k: { type: 'boolean' }, t: { type: 'string' },
     c: { type: 'string' }, S: { type: 'string' }, X: { type: 'string', multiple: true },
+    C: { type: 'boolean' }, E: { type: 'boolean' }, s: { type: 'string' }, v: { type: 'boolean' }, n: { type: 'boolean' },
   });
   const v = parsed.values;
   if (parsed.positionals.length > 1) throw new UsageError(`extra arguments: ${parsed.positionals.slice(1).join(' ')}`);
   if (v.f === true && v.F === true) throw new UsageError('only one of -f and -F may be given');
   if (v.p === true && v.P === true) throw new UsageError('only one of -p and -P may be given');
   if (v.t !== undefined && v.k !== true) throw new UsageError('-t needs -k');
+  if ([v.R, v.v].filter((x) => x === true).length > 1) throw new UsageError('Only one of -v and -R may be specified');
+  if (v.n === true && (v.k === true || v.X !== undefined || v.R === true || v.v === true)) throw new UsageError('-n cannot be combined with -k, -X, -R or -v');
+  let startTime: ((now: number) => number) | undefined;
+  if (v.s !== undefined) {
+    const text = v.s;
+    // As MIT: a duration from now ("1h", "30m") or an absolute time.
+    try {
+      const delta = parseDuration(text) * 1000;
+      startTime = (now) => now + delta;
+    } catch {
+      const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+      if (Number.isNaN(at)) throw new UsageError(`Bad start time value ${text}`);
+      startTime = () => at;
+    }
+  }
   const duration = (flag: string, text: string | undefined): number | undefined => {
     if (text === undefined) return undefined;
     try {
@@ -178,8 +272,27 @@ function parse(argv: readonly string[]): KinitArgs {
     ...(identity !== undefined ? { identity } : {}),
     anchors,
     renew: v.R === true,
+    validate: v.v === true,
     verbose: v.V === true,
+    canonicalize: v.C === true,
+    enterprise: v.E === true,
+    anonymous: v.n === true,
+    ...(startTime !== undefined ? { startTime } : {}),
   };
+}
+
+/**
+ * kinit -E: the name is an enterprise name (RFC 6806 §5), one component; as
+ * MIT parses it, its first '@' belongs to the name and a second one starts the
+ * realm (else the default realm).
+ */
+function enterprisePrincipal(text: string, defaultRealm: string | undefined): Principal {
+  const ats = text.match(/(?<!\\)@/g)?.length ?? 0;
+  const full = ats >= 2 || defaultRealm === undefined ? text : `${text}@${defaultRealm}`;
+  const parsed = principalNameFromString(full, { enterprise: true });
+  const realm = parsed.realm ?? defaultRealm;
+  if (realm === undefined) throw new UsageError(`no realm for enterprise name ${text} (set default_realm in krb5.conf)`);
+  return { realm, nameType: parsed.name.nameType, components: [...parsed.name.nameString] };
 }
 
 /** MIT's defaults: host/<hostname> with -k; else the cache's principal; else the login name. */

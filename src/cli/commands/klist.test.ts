@@ -39,18 +39,18 @@ test('keytab listing columns (MIT klist -k [-t] [-e] [-K])', () => {
   ]);
 });
 
-test('usage errors exit 2 with the usage line', async () => {
+test('usage errors print the usage and exit with MIT\'s status (klist, kvno 1; kinit 2; see src/cli/usage.ts)', async () => {
   let err = '';
   const io: CliIO = {
     argv: [], env: { KRB5_CONFIG: '/nonexistent/krb5.conf' }, cwd: '/', clock: new ManualClock(), random: systemRandom(),
     out: () => {}, err: (t) => { err += t; }, readSecret: async () => '', stopSignal: new AbortController().signal,
   };
-  assert.equal(await main(['klist', '-c', '-k'], io), 2);
-  assert.match(err, /usage: klist/);
+  assert.equal(await main(['klist', '-c', '-k'], io), 1);
+  assert.match(err, /Usage: klist/);
   err = '';
   assert.equal(await main(['kinit', '-f', '-F', 'alice'], io), 2);
   assert.match(err, /only one of -f and -F/);
   assert.equal(await main(['kinit', '-l', '10x', 'alice'], io), 2);
-  assert.equal(await main(['kvno'], io), 2);
+  assert.equal(await main(['kvno'], io), 1);
   assert.equal(await main(['ktutil', 'frobnicate'], io), 2);
 });

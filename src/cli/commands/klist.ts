@@ -8,29 +8,44 @@
 
 import { enctypeName } from '../../crypto/index.js';
 import {
-  isConfigEntry, parseCcacheName, parseKeytabName, principalEquals, principalToString, readCcache, readKeytab,
-  type Credential, type KeytabEntry,
+  ccacheFullName, isConfigEntry, listCcacheCollection, parseKeytabName, principalEquals, principalToString, readCcache, readKeytab,
+  type Credential, type CredentialCache, type KeytabEntry,
 } from '../../files/index.js';
 import { Ticket, TicketFlags } from '../../messages/index.js';
 import { comErr, defaultCcacheName, defaultKeytabName, loadClientConfig } from '../../client/index.js';
 import { toHex } from '../../core/bytes.js';
 import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
+import { formatUsage, usageTable } from '../usage.js';
 
-const USAGE = 'klist [-e] [[-c] [-f] [-s] [-C] [cache_name]] | [-k [-t] [-K] [keytab_name]]';
+/** MIT klist's usage (klist.c usage()), with the flags kerbside implements. */
+export const HELP = usageTable({
+  synopsis: ['Usage: klist [-e] [[-c] [-l] [-A] [-f] [-s]] [-k [-t] [-K]] [-C] [name]'],
+  options: [
+    ['-c', 'specifies credentials cache'], ['-k', 'specifies keytab'], ['   (Default is credentials cache)', ''],
+    ['-l', 'lists credential caches in collection'], ['-A', 'shows content of all credential caches'],
+    ['-e', 'shows the encryption type'],
+    ['options for credential caches:', ''], ['\t-f', 'shows credentials flags'], ['\t-s', 'sets exit status based on valid tgt existence'],
+    ['options for keytabs:', ''], ['\t-t', 'shows keytab entry timestamps'], ['\t-K', 'shows keytab entry keys'],
+    ['\t-C', 'includes configuration data entries'],
+  ],
+  usageExit: 1,
+});
 
 export const command: Command = {
   name: 'klist',
   summary: 'list cached Kerberos tickets or keytab entries (MIT klist)',
-  usage: USAGE,
+  usage: formatUsage(HELP),
+  help: HELP,
   async run(io: CliIO): Promise<number> {
     const parsed = parseCommandLine(io.argv, {
       c: { type: 'boolean' }, k: { type: 'boolean' }, e: { type: 'boolean' }, f: { type: 'boolean' }, t: { type: 'boolean' },
-      K: { type: 'boolean' }, s: { type: 'boolean' }, C: { type: 'boolean' },
+      K: { type: 'boolean' }, s: { type: 'boolean' }, C: { type: 'boolean' }, l: { type: 'boolean' }, A: { type: 'boolean' },
     });
     const v = parsed.values;
     if (parsed.positionals.length > 1) throw new UsageError(`extra arguments: ${parsed.positionals.slice(1).join(' ')}`);
     if (v.k === true && v.c === true) throw new UsageError('-c and -k are mutually exclusive');
+    if ((v.l === true || v.A === true) && (v.k === true || v.s === true)) throw new UsageError('-l and -A cannot be combined with -k or -s');
     const config = await loadClientConfig(undefined, { env: io.env }).catch(() => undefined);
     const fmt = timeFormatter(io.env['TZ']);
     if (v.k === true) {
@@ -38,7 +53,10 @@ export const command: Command = {
       return listKeytab(io, name, { timestamps: v.t === true, enctypes: v.e === true, keys: v.K === true, fmt });
     }
     const name = parsed.positionals[0] ?? defaultCcacheName(config, io.env);
-    return listCache(io, name, { enctypes: v.e === true, flags: v.f === true, silent: v.s === true, config: v.C === true, fmt });
+    const o = { enctypes: v.e === true, flags: v.f === true, silent: v.s === true, config: v.C === true, fmt };
+    if (v.l === true) return listCollection(io, name);
+    if (v.A === true) return showCollection(io, name, o);
+    return listCache(io, name, o);
   },
 };
 
@@ -75,15 +93,70 @@ export function flagLetters(flags: number): string {
   return FLAG_LETTERS.filter(([mask]) => (flags & mask) !== 0).map(([, l]) => l).join('');
 }
 
-function displayName(name: string, kind: 'cache' | 'keytab'): string {
-  return `FILE:${kind === 'cache' ? parseCcacheName(name).path : parseKeytabName(name).path}`;
+type CacheListingOptions = { enctypes: boolean; flags: boolean; silent: boolean; config: boolean; fmt: TimeFormatter };
+
+/**
+ * MIT klist's check_ccache: a cache is current when its TGT for the client's
+ * realm is unexpired, or, having no such TGT, when any ticket is.
+ */
+function isCurrent(cache: CredentialCache, now: number): boolean {
+  const realm = cache.defaultPrincipal.realm;
+  const tickets = cache.credentials.filter((c) => !isConfigEntry(c));
+  const tgts = tickets.filter((c) => c.server.components.length === 2 && c.server.components[0] === 'krbtgt'
+    && c.server.components[1] === realm && c.server.realm === realm);
+  return (tgts.length > 0 ? tgts : tickets).some((c) => c.endtime.getTime() > now);
 }
 
-async function listCache(
-  io: CliIO, name: string, o: { enctypes: boolean; flags: boolean; silent: boolean; config: boolean; fmt: TimeFormatter },
-): Promise<number> {
-  let cache;
+/** klist -l: "Principal name  Cache name" for each cache of the collection (MIT klist.c list_ccaches). */
+/** The caches of the collection `name` is in, with their contents (unreadable ones skipped, as MIT does); undefined after an error. */
+async function collection(io: CliIO, name: string): Promise<{ member: string; cache: CredentialCache }[] | undefined> {
+  let members: string[];
   try {
+    members = await listCcacheCollection(name);
+  } catch (err) {
+    io.err(comErr('klist', err, 'listing ccache collection'));
+    return undefined;
+  }
+  const out: { member: string; cache: CredentialCache }[] = [];
+  for (const member of members) {
+    const cache = await readCcache(member).catch(() => undefined);
+    if (cache !== undefined) out.push({ member, cache }); // a reserved cache has no principal yet
+  }
+  return out;
+}
+
+async function listCollection(io: CliIO, name: string): Promise<number> {
+  const caches = await collection(io, name);
+  if (caches === undefined) return 1;
+  const lines = [`${'Principal name'.padEnd(30)} Cache name`, `${'--------------'.padEnd(30)} ----------`];
+  for (const { member, cache } of caches) {
+    const expired = isCurrent(cache, io.clock.now()) ? '' : ' (Expired)';
+    lines.push(`${principalToString(cache.defaultPrincipal).slice(0, 30).padEnd(30)} ${member}${expired}`);
+  }
+  io.out(lines.join('\n'));
+  return caches.length > 0 ? 0 : 1;
+}
+
+/** klist -A: every cache of the collection, a blank line between them. */
+async function showCollection(io: CliIO, name: string, o: CacheListingOptions): Promise<number> {
+  const caches = await collection(io, name);
+  if (caches === undefined) return 1;
+  caches.forEach(({ member, cache }, i) => {
+    if (i > 0) io.out('');
+    io.out(cacheLines(member, cache, o).join('\n'));
+  });
+  return caches.length > 0 ? 0 : 1;
+}
+
+function displayName(name: string): string {
+  return `FILE:${parseKeytabName(name).path}`;
+}
+
+async function listCache(io: CliIO, name: string, o: CacheListingOptions): Promise<number> {
+  let cache;
+  let fullName;
+  try {
+    fullName = await ccacheFullName(name);
     cache = await readCcache(name);
   } catch (err) {
     if (!o.silent) io.err(comErr('klist', err));
@@ -93,8 +166,14 @@ async function listCache(
     const now = io.clock.now();
     return cache.credentials.some((c) => !isConfigEntry(c) && c.endtime.getTime() > now) ? 0 : 1;
   }
+  io.out(cacheLines(fullName, cache, o).join('\n'));
+  return 0;
+}
+
+/** One cache as MIT's show_ccache prints it. */
+function cacheLines(fullName: string, cache: CredentialCache, o: CacheListingOptions): string[] {
   const lines: string[] = [
-    `Ticket cache: ${displayName(name, 'cache')}`,
+    `Ticket cache: ${fullName}`,
     `Default principal: ${principalToString(cache.defaultPrincipal)}`,
     '',
     'Valid starting     Expires            Service principal',
@@ -104,8 +183,7 @@ async function listCache(
     if (!isConfigEntry(c)) lines.push(...credentialLines(c, cache.defaultPrincipal, o));
     else if (o.config) lines.push(configLine(c));
   }
-  io.out(lines.join('\n'));
-  return 0;
+  return lines;
 }
 
 /** One ticket as MIT's show_credential prints it. */
@@ -181,7 +259,7 @@ export function keytabListing(entries: readonly KeytabEntry[], o: KeytabListingO
 }
 
 async function listKeytab(io: CliIO, name: string, o: KeytabListingOptions): Promise<number> {
-  io.out(`Keytab name: ${displayName(name, 'keytab')}`);
+  io.out(`Keytab name: ${displayName(name)}`);
   let entries;
   try {
     entries = await readKeytab(name);

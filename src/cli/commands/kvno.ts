@@ -16,11 +16,20 @@ import {
 } from '../../client/index.js';
 import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
+import { formatUsage, usageTable } from '../usage.js';
+
+/** MIT kvno's usage (kvno.c xusage()), with the flags kerbside implements. */
+export const HELP = usageTable({
+  synopsis: ['usage: kvno [-c ccache] [-e etype] [-q] [-S sname] service1 service2 ...'],
+  options: [],
+  usageExit: 1,
+});
 
 export const command: Command = {
   name: 'kvno',
   summary: 'get service tickets and print their key version numbers (MIT kvno)',
-  usage: 'kvno [-c ccache] [-e etype] [-q] [-S sname] service1 service2 ...',
+  usage: formatUsage(HELP),
+  help: HELP,
   async run(io: CliIO): Promise<number> {
     const parsed = parseCommandLine(io.argv, {
       c: { type: 'string' }, e: { type: 'string' }, q: { type: 'boolean' }, S: { type: 'string' },
