@@ -23,7 +23,7 @@ let curl: string;
 const children: ChildProcess[] = [];
 
 /** The ```ts blocks of the README, in order. */
-export function readmeSnippets(markdown: string): string[] {
+function readmeSnippets(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
 }
 
