@@ -24,7 +24,6 @@
 
 import { systemClock, type Clock } from '../core/clock.js';
 import { constantTimeEqual } from '../core/bytes.js';
-import { InvalidArgumentError } from '../core/errors.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
 import {
   decrypt, encrypt, Enctype, generateKey, IntegrityError, KeyUsage, verifyChecksum, type Key,
@@ -43,7 +42,7 @@ import {
 } from './channel-bindings.js';
 import {
   AuthenticatorReplayError, ReplayCacheFullGssError, BadBindingsError, ClockSkewError, CredentialsExpiredError, DefectiveTokenError, GssError,
-  GssFailureError, GssUnavailableError, NoContextError, TicketIntegrityError, withOutput, type AcceptorKeyError,
+  GssFailureError, GssUnavailableError, NoContextError, TicketIntegrityError, withOutput, AcceptorKeyError,
 } from './errors.js';
 import { decodeKrb5Token, encodeKrb5Token, Krb5TokenId, krb5TokenName } from './framing.js';
 import { Krb5Context } from './krb5-context.js';
@@ -75,9 +74,13 @@ export interface Krb5AcceptorOptions extends AcceptorPolicyOptions {
   readonly keys: AcceptorKeySource;
   /**
    * Service principal(s) this acceptor answers for ('HTTP/web.example.test@EXAMPLE.TEST').
-   * Default: any principal the keys hold (MIT's GSS_C_NO_NAME acceptor).
+   * Default: any principal the keys hold (MIT's GSS_C_NO_NAME acceptor). A name without a realm
+   * ('HTTP/web.example.test') gets `defaultRealm`, as MIT's krb5_parse_name appends the default realm;
+   * with no default realm, the one realm the keys hold that name in (refused when none or several).
    */
   readonly principal?: string | Principal | readonly (string | Principal)[];
+  /** The realm for `principal` names given without one, asked once on the first ticket (e.g. krb5.conf's default_realm). */
+  readonly defaultRealm?: string | (() => Promise<string | undefined>);
   /** Accept rc4-hmac tickets (default false). */
   readonly allowWeakEnctypes?: boolean;
 }
@@ -92,6 +95,11 @@ const PASSED_FLAGS = GssFlags.INTEG | GssFlags.CONF | GssFlags.MUTUAL | GssFlags
   | GssFlags.IDENTIFY | GssFlags.EXTENDED_ERROR;
 const KRB_ERR_GENERIC = 60;
 
+/** Same name components, any realm (name types differ between keytabs and tickets, as principalEquals allows). */
+function sameName(a: Principal, b: Principal): boolean {
+  return a.components.length === b.components.length && a.components.every((c, i) => c === b.components[i]);
+}
+
 /** The acceptor's credential and policy: long-lived, shared by all contexts. */
 export class Krb5Acceptor {
   readonly #o: Krb5AcceptorOptions;
@@ -101,6 +109,9 @@ export class Krb5Acceptor {
   readonly #replay: AcceptorReplayCache;
   readonly #skewMs: number;
   readonly #principals: readonly Principal[];
+  /** Names given without a realm (realm ''), resolved into #resolved on the first ticket. */
+  readonly #realmless: readonly Principal[];
+  #resolved: readonly Principal[] | undefined;
 
   constructor(options: Krb5AcceptorOptions) {
     this.#o = options;
@@ -110,11 +121,48 @@ export class Krb5Acceptor {
     this.#skewMs = options.clockSkewMs ?? DEFAULT_SKEW_MS;
     this.#replay = options.replayCache ?? new MemoryReplayCache({ clockSkewSeconds: this.#skewMs / 1000, maxEntries: 100_000 });
     const list = options.principal === undefined ? [] : Array.isArray(options.principal) ? options.principal : [options.principal];
-    this.#principals = (list as readonly (string | Principal)[]).map((p) => {
+    const parsed = (list as readonly (string | Principal)[]).map((p) => {
       if (typeof p !== 'string') return p;
-      if (!p.includes('@')) throw new InvalidArgumentError(`acceptor principal "${p}" needs a realm (HTTP/host@REALM)`);
+      if (!p.includes('@')) return { ...parsePrincipal(p, { defaultRealm: 'X' }), realm: '' };
       return parsePrincipal(p);
     });
+    this.#principals = parsed.filter((p) => p.realm !== '');
+    this.#realmless = parsed.filter((p) => p.realm === '');
+    if (this.#realmless.length === 0) this.#resolved = this.#principals;
+  }
+
+  /**
+   * The principals served, with realmless names completed (MIT krb5_parse_name: the default realm;
+   * without one, the keys' only realm for that name). Empty: any principal in the keys.
+   */
+  async servedPrincipals(): Promise<readonly Principal[]> {
+    if (this.#resolved !== undefined) return this.#resolved;
+    const d = this.#o.defaultRealm;
+    const realm = typeof d === 'function' ? await d() : d;
+    const out = [...this.#principals];
+    let entries: readonly KeytabEntry[] | undefined;
+    for (const p of this.#realmless) {
+      if (realm !== undefined && realm !== '') {
+        out.push({ ...p, realm });
+        continue;
+      }
+      entries ??= await this.#o.keys.keys();
+      const realms = [...new Set(entries.filter((e) => sameName(e.principal, p)).map((e) => e.principal.realm))].sort();
+      const name = principalToString({ ...p, realm: '' }).replace(/@$/, '');
+      if (realms.length !== 1) {
+        throw new AcceptorKeyError(
+          `acceptor principal "${name}" has no realm, no default realm is configured, and ${this.#o.keys.description} holds it in ${realms.length === 0 ? 'no realm' : `several realms (${realms.join(', ')})`}`,
+          {
+            // The server's configuration is at fault, not the ticket: reported like an unusable keytab.
+            krbCode: ErrorCode.KRB_AP_ERR_NOT_US, problem: 'keytab-unavailable',
+            hint: `name the realm (${name}@REALM), or set default_realm in krb5.conf's [libdefaults] (KRB5_CONFIG, else /etc/krb5.conf)`,
+            detail: { principal: name, keytabRealms: realms },
+          },
+        );
+      }
+      out.push({ ...p, realm: realms[0]! });
+    }
+    return this.#resolved = out;
   }
 
   /** A context for one connection / handshake. */
@@ -305,7 +353,7 @@ export class Krb5Acceptor {
   async #decryptTicket(apReq: ApReq, server: Principal): Promise<EncTicketPart> {
     const enc = apReq.ticket.encPart;
     const query = { server, enctype: enc.etype, ...(enc.kvno === undefined ? {} : { kvno: enc.kvno }) };
-    const lookup = { principals: this.#principals, allowWeak: this.#o.allowWeakEnctypes ?? false, description: this.#o.keys.description };
+    const lookup = { principals: await this.servedPrincipals(), allowWeak: this.#o.allowWeakEnctypes ?? false, description: this.#o.keys.description };
     let found = findTicketKeys(await this.#o.keys.keys(), query, lookup);
     let refreshed = false;
     if (!found.ok && found.error.problem !== 'weak-enctype') {

@@ -32,6 +32,7 @@ import {
   type NtlmAcceptorContext, type SpnegoAcceptorContext,
 } from '../gss/index.js';
 import { NtlmDowngradeError } from './errors.js';
+import { serviceDefaultRealm } from './service-realm.js';
 
 /** Who authenticated, as the HTTP layer hands it to the application (`req.auth`). */
 export interface NegotiateIdentity {
@@ -88,8 +89,15 @@ export interface NegotiateAcceptor {
 export interface KerberosAcceptorOptions {
   /** The service keys: a watched keytab (gss keytabKeys) — never a copy of its keys. */
   readonly keys: AcceptorKeySource;
-  /** Service principal(s) served; default: any principal the keytab holds. */
+  /**
+   * Service principal(s) served; default: any principal the keytab holds. A name without a realm
+   * ('HTTP/web.example.test') takes krb5.conf's default_realm, else the keytab's only realm for it.
+   */
   readonly principal?: string | readonly string[];
+  /** The realm for `principal` names without one; default krb5.conf's default_realm (see `krb5Config`). */
+  readonly defaultRealm?: string;
+  /** krb5.conf path(s) for the default realm; default KRB5_CONFIG, else /etc/krb5.conf. */
+  readonly krb5Config?: string | readonly string[];
   readonly clock?: Clock;
   readonly random?: RandomSource;
   readonly events?: EventSink;
@@ -134,7 +142,13 @@ export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcc
     : undefined;
   const krb5 = new Krb5Acceptor({
     keys: options.keys,
-    ...(options.principal === undefined ? {} : { principal: options.principal }),
+    ...(options.principal === undefined ? {} : {
+      principal: options.principal,
+      defaultRealm: serviceDefaultRealm({
+        ...(options.defaultRealm === undefined ? {} : { defaultRealm: options.defaultRealm }),
+        ...(options.krb5Config === undefined ? {} : { krb5Config: options.krb5Config }),
+      }),
+    }),
     clock, random,
     ...(options.events === undefined ? {} : { events: options.events }),
     replayCache: options.replayCache ?? builtInReplay!,

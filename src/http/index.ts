@@ -1,4 +1,5 @@
 /** kerbside/http: HTTP Negotiate (RFC 4559) single sign-on — server handler with framework adapters, and negotiateFetch. */
+import './framework-types.js'; // types `req.auth` for Express and Fastify handlers
 export {
   negotiateServer, type NegotiateServer, type NegotiateServerOptions, type NegotiateRequest, type NegotiateOutcome,
   type NegotiateAuth, type RefusalCause, type HeaderValue, type NtlmServerOptions,
