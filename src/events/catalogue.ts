@@ -49,6 +49,7 @@ const ROWS = [
   { type: 'acceptor.keytab_reloaded', severity: 'info', description: 'An acceptor\'s keytab changed on disk and was re-read; the new key versions are in use.' },
   { type: 'acceptor.keytab_reload_failed', severity: 'warning', description: 'An acceptor\'s keytab could not be read or parsed (for example caught half-written during a rotation); the previous copy stays in use.' },
   { type: 'http.auth_refused', severity: 'warning', description: 'An HTTP request was refused authentication (no header, bad token, replay, replay cache full — answered 503, skew, kvno miss, wrong service principal, NTLM not enabled); the cause field says which.' },
+  { type: 'http.keytab_unavailable', severity: 'warning', description: 'At start-up the Negotiate server could not read its keytab; until it can, Negotiate requests are answered 503.' },
   { type: 'http.auth_succeeded', severity: 'info', description: 'An HTTP request was authenticated with Negotiate or a session cookie.' },
   { type: 'http.session_cookie_rejected', severity: 'warning', description: 'A kerbside session cookie was tampered with, malformed or expired and was ignored.' },
   { type: 'acceptor.skew', severity: 'warning', description: 'An authenticator\'s time differs from the acceptor\'s clock by more than the allowed skew.' },

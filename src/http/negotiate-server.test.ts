@@ -202,6 +202,63 @@ describe('negotiateServer (core handler)', () => {
   });
 });
 
+/** Runs `f` with process.stderr.write captured; returns what was written. */
+async function captureStderr(f: () => Promise<void>): Promise<string> {
+  const original = process.stderr.write;
+  let written = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => { written += String(chunk); return true; }) as typeof process.stderr.write;
+  try {
+    await f();
+  } finally {
+    process.stderr.write = original;
+  }
+  return written;
+}
+
+describe('negotiateServer start-up and default event sink (issue 13)', () => {
+  test('a missing keytab is reported at start-up (http.keytab_unavailable, warning, naming the file), then 503', async () => {
+    const events = memorySink();
+    const missing = join(dir, 'no-such.keytab');
+    const core = server(events, { keytab: missing });
+    await core.ready();
+    const e = events.ofType('http.keytab_unavailable');
+    assert.equal(e.length, 1, 'reported before any request');
+    assert.equal(e[0]!.severity, 'warning');
+    assert.match(e[0]!.message, /no-such\.keytab/);
+    assert.match(String(e[0]!.fields['hint']), /readable/);
+    const { header } = negotiateHeader(await client.getServiceTicket(tgt, `HTTP/localhost@${realm.realm}`));
+    const out = await core.authenticate(request(header));
+    assert.ok(!out.authenticated && out.status === 503 && out.cause === 'keytab-unavailable');
+  });
+
+  test('a readable keytab: no start-up warning', async () => {
+    const events = memorySink();
+    await server(events).ready();
+    assert.equal(events.ofType('http.keytab_unavailable').length, 0);
+  });
+
+  test('default sink: warnings and errors on stderr, one JSON line each; debug refusals are not written', async () => {
+    const written = await captureStderr(async () => {
+      const core = negotiateServer({ keytab: join(dir, 'no-such.keytab'), principal: `HTTP/localhost@${realm.realm}` });
+      await core.ready();
+      await core.authenticate(request(undefined)); // no-header: debug, not written
+    });
+    const lines = written.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; severity: string; message: string });
+    assert.ok(lines.some((l) => l.type === 'http.keytab_unavailable' && /no-such\.keytab/.test(l.message)), written);
+    assert.ok(lines.every((l) => l.severity === 'warning' || l.severity === 'error'), written);
+    assert.ok(!lines.some((l) => l.type === 'http.auth_refused'), 'the debug no-header refusal is not written');
+  });
+
+  test('an explicit events option replaces the stderr default', async () => {
+    const events = memorySink();
+    const written = await captureStderr(async () => {
+      await server(events, { keytab: join(dir, 'no-such.keytab') }).ready();
+    });
+    assert.equal(written, '');
+    assert.equal(events.ofType('http.keytab_unavailable').length, 1);
+  });
+});
+
 describe('negotiateFetch against kerbside over node:http', () => {
   let httpServer: Server;
   let port: number;
