@@ -8,7 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,9 +56,11 @@ before(async () => {
       { name: 'alice', password: 'alice-password' },
       { name: 'HTTP/localhost', randomKey: true },
       { name: 'HTTP/elsewhere', randomKey: true },
+      { name: 'HTTP/127.0.0.1', randomKey: true },
     ],
   });
   await realm.exportKeytab('HTTP/localhost', join(dir, 'http.keytab'));
+  await realm.exportKeytab('HTTP/127.0.0.1', join(dir, 'http-ip.keytab'));
   client = new KerberosClient({ config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } } }) });
   tgt = (await client.getInitialCredentials({ client: 'alice', password: 'alice-password' })).credential;
 });
@@ -296,6 +299,104 @@ describe('negotiateFetch against kerbside over node:http', () => {
       await assert.rejects(negotiateFetch(`http://localhost:${port}/x`, { negotiate: { session: session() } }), NegotiateMutualAuthError);
     } finally {
       tamper = false;
+    }
+  });
+});
+
+/** A node:http server on 127.0.0.1:0 running `listener` behind negotiateListener; closed by the returned function. */
+async function listen(core: NegotiateServer, listener: Parameters<typeof negotiateListener>[1]): Promise<{ port: number; close: () => Promise<void> }> {
+  const s = createServer(negotiateListener(core, listener));
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (s.address() as AddressInfo).port,
+    close: async () => { s.closeAllConnections(); await new Promise((resolve) => s.close(resolve)); },
+  };
+}
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+describe('negotiateFetch as a drop-in for fetch (issue 13)', () => {
+  function session() {
+    return { serviceTicket: (spn: string) => client.getServiceTicket(tgt, spn) } as unknown as import('../client/index.js').LogonSession;
+  }
+
+  test('a 503 without a final token (server without its keytab) is returned as it is, not a mutual-auth failure', async () => {
+    const core = server(memorySink(), { keytab: join(dir, 'no-such.keytab') });
+    const web = await listen(core, (_req, res) => { res.end('unreachable'); });
+    try {
+      const res = await negotiateFetch(`http://localhost:${web.port}/x`, { negotiate: { session: session() } });
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), /cannot use its Kerberos keys/);
+    } finally {
+      await web.close();
+    }
+  });
+
+  test('signal: AbortSignal.timeout aborts a request to a server that never answers, with the signal\'s reason', { timeout: 10_000 }, async () => {
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((s) => { sockets.push(s); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      await assert.rejects(
+        negotiateFetch(`http://localhost:${port}/`, { signal: AbortSignal.timeout(200), negotiate: { session: session() } }),
+        (err: Error) => err.name === 'TimeoutError',
+      );
+      const aborted = new AbortController();
+      aborted.abort();
+      await assert.rejects(negotiateFetch(`http://localhost:${port}/`, { signal: aborted.signal }), (err: Error) => err.name === 'AbortError');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  test('a Request object and a Headers object are taken as fetch takes them (method, headers, body)', async () => {
+    const web = await listen(server(memorySink()), async (req, res) => {
+      res.end(`${req.method} ${String(req.headers['x-kerbside-test'])} ${await bodyOf(req)} ${req.auth.principal}`);
+    });
+    try {
+      const viaRequest = await negotiateFetch(new Request(`http://localhost:${web.port}/r`, { method: 'POST', body: 'ping', headers: { 'X-Kerbside-Test': 'req' } }),
+        { negotiate: { session: session() } });
+      assert.equal(await viaRequest.text(), `POST req ping alice@${realm.realm}`);
+      const viaHeaders = await negotiateFetch(`http://localhost:${web.port}/h`, {
+        method: 'PUT', body: new TextEncoder().encode('pong'), headers: new Headers({ 'X-Kerbside-Test': 'hdr' }), negotiate: { session: session() },
+      });
+      assert.equal(await viaHeaders.text(), `PUT hdr pong alice@${realm.realm}`);
+      assert.equal(viaHeaders.url, `http://localhost:${web.port}/h`);
+      assert.equal(viaHeaders.redirected, false);
+    } finally {
+      await web.close();
+    }
+  });
+
+  test('redirects are followed like fetch (303 POST becomes GET), authenticating again to the new host', async () => {
+    const ip = await listen(negotiateServer({ keytab: join(dir, 'http-ip.keytab'), principal: `HTTP/127.0.0.1@${realm.realm}`, events: memorySink() }), async (req, res) => {
+      res.end(`${req.method} ${req.url} ${req.auth.principal} ${req.auth.service} ${await bodyOf(req)}`);
+    });
+    const web = await listen(server(memorySink()), (req, res) => {
+      res.statusCode = req.url === '/see-other' ? 303 : 302;
+      res.setHeader('Location', `http://127.0.0.1:${ip.port}/there`);
+      res.end();
+    });
+    try {
+      const res = await negotiateFetch(`http://localhost:${web.port}/moved`, { negotiate: { session: session() } });
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), `GET /there alice@${realm.realm} HTTP/127.0.0.1@${realm.realm} `);
+      assert.equal(res.redirected, true);
+      assert.equal(res.url, `http://127.0.0.1:${ip.port}/there`);
+      const posted = await negotiateFetch(`http://localhost:${web.port}/see-other`, { method: 'POST', body: 'form', negotiate: { session: session() } });
+      assert.equal(await posted.text(), `GET /there alice@${realm.realm} HTTP/127.0.0.1@${realm.realm} `, '303: GET without the body');
+      const manual = await negotiateFetch(`http://localhost:${web.port}/moved`, { redirect: 'manual', negotiate: { session: session() } });
+      assert.equal(manual.status, 302);
+      await assert.rejects(negotiateFetch(`http://localhost:${web.port}/moved`, { redirect: 'error', negotiate: { session: session() } }), TypeError);
+    } finally {
+      await web.close();
+      await ip.close();
     }
   });
 });
