@@ -271,6 +271,13 @@ function causes(err: unknown): unknown[] {
   return out;
 }
 
+/** The hint of the innermost error of the chain that has one: the most precise cause's. */
+function causeHint(err: unknown): string | undefined {
+  let hint: string | undefined;
+  for (const e of causes(err)) if (e instanceof KerbsideError && e.hint !== undefined) hint = e.hint;
+  return hint;
+}
+
 /** The Kerberos error code of a failure: the first krbCode in its chain, else the code its class stands for. */
 function kerberosCode(err: unknown): number | undefined {
   const chain = causes(err);
@@ -358,8 +365,9 @@ async function ntlmFallback(
 ): Promise<RawResponse> {
   const code = attempt.error === undefined ? undefined : kerberosCode(attempt.error);
   if (o.ntlm === undefined) {
-    throw new NegotiateCredentialsError(`no Kerberos ticket for ${attempt.spn}: ${attempt.reason}`, {
-      hint: 'the request was not sent without authentication; get a TGT (kinit) or pass a logon session, and check the service name',
+    // The hint is the precise cause's (a KDC that cannot be reached is not fixed by kinit).
+    throw new NegotiateCredentialsError(`no Kerberos ticket for ${attempt.spn}: ${attempt.reason} (the request was not sent without authentication)`, {
+      hint: causeHint(attempt.error) ?? 'get a TGT (kinit) or pass a logon session, and check the service name',
       detail: { spn: attempt.spn },
       ...(code === undefined ? {} : { krbCode: code }),
       cause: attempt.error,

@@ -20,7 +20,7 @@ import { memorySink, type MemorySink } from '../events/index.js';
 import type { Credential } from '../files/index.js';
 import { MechOid, SpnegoInitiator, encodeMechTypes, encodeNegTokenInit } from '../gss/index.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
-import { negotiateFetch, negotiateListener, negotiateServer, NegotiateMutualAuthError, type NegotiateServer } from './index.js';
+import { negotiateFetch, negotiateListener, negotiateServer, NegotiateCredentialsError, NegotiateMutualAuthError, type NegotiateServer } from './index.js';
 
 let dir: string;
 let realm: TestRealm;
@@ -369,6 +369,29 @@ describe('negotiateFetch as a drop-in for fetch (issue 13)', () => {
       assert.equal(await viaHeaders.text(), `PUT hdr pong alice@${realm.realm}`);
       assert.equal(viaHeaders.url, `http://localhost:${web.port}/h`);
       assert.equal(viaHeaders.redirected, false);
+    } finally {
+      await web.close();
+    }
+  });
+
+  test('KDC unreachable: the error\'s hint is the unreachable KDC\'s (check the KDC), not "get a TGT (kinit)"', async () => {
+    const closed = createTcpServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const offline = new KerberosClient({
+      config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [`127.0.0.1:${deadPort}`] } }, kdcTimeout: 300 }),
+    });
+    const web = await listen(server(memorySink()), (_req, res) => { res.end('unreachable'); });
+    try {
+      const unreachable = { serviceTicket: (spn: string) => offline.getServiceTicket(tgt, spn) } as unknown as import('../client/index.js').LogonSession;
+      await assert.rejects(negotiateFetch(`http://localhost:${web.port}/`, { negotiate: { session: unreachable } }), (err: NegotiateCredentialsError) => {
+        assert.ok(err instanceof NegotiateCredentialsError);
+        assert.match(err.message, /cannot reach any KDC/);
+        assert.doesNotMatch(err.hint ?? '', /kinit/);
+        assert.match(err.hint ?? '', /KDC for .* is running and reachable/);
+        return true;
+      });
     } finally {
       await web.close();
     }
