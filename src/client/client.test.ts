@@ -7,7 +7,7 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, systemClock } from '../core/clock.js';
@@ -19,7 +19,7 @@ import { inProcessTransport } from '../testing/in-process-kdc.js';
 import { freeLoopbackPort } from '../testing/mit-realm.js';
 import {
   KerberosClient, clientConfig, socketTransport, buildCache, offsetFromHeader, errorFromKrbError, loadClientConfig,
-  ClockSkewError, KdcUnreachableError, NoCommonEnctypeError, PasswordIncorrectError, PrincipalUnknownError,
+  ClockSkewError, KdcUnreachableError, NoCommonEnctypeError, NoKdcConfiguredError, PasswordIncorrectError, PrincipalUnknownError, clientFromEnvironment,
   RenewLimitReachedError, TicketExpiredError, type ClientConfigOptions, type KdcTransport, type KdcProtocol,
 } from './index.js';
 
@@ -201,4 +201,28 @@ test('configuration from a krb5.conf file: realms, KDC list, enctypes, lifetimes
   }
   const object = await loadClientConfig({ defaultRealm: 'R', realms: { R: { kdc: ['127.0.0.1:88'] } } });
   assert.deepEqual(object.tktEnctypes, [18, 17, 20, 19]);
+});
+
+test('KRB5_CONFIG naming a missing krb5.conf: the resulting errors name that file (issue 13)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kerbside-krb5conf-'));
+  try {
+    const missing = join(dir, 'no-such-krb5.conf');
+    const program = await clientFromEnvironment({ env: { KRB5_CONFIG: missing }, clock: systemClock(), random: systemRandom() });
+    assert.deepEqual(program.config.missingConfigFiles, [missing]);
+    await assert.rejects(program.client.getInitialCredentials({ client: 'alice', password: 'x' }), (err: Error) => {
+      assert.ok(err.message.includes(missing), err.message);
+      return true;
+    });
+    await assert.rejects(program.client.getInitialCredentials({ client: 'alice@EXAMPLE.TEST', password: 'x' }), (err: Error) => {
+      assert.ok(err instanceof NoKdcConfiguredError);
+      assert.ok(err.message.includes(missing), err.message);
+      return true;
+    });
+    // An existing file: nothing is reported missing.
+    const conf = join(dir, 'krb5.conf');
+    await writeFile(conf, '[libdefaults]\n  default_realm = EXAMPLE.TEST\n');
+    assert.equal((await clientFromEnvironment({ env: { KRB5_CONFIG: conf }, clock: systemClock(), random: systemRandom() })).config.missingConfigFiles, undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -14,8 +14,8 @@ import { principalEquals, readKeytab, type Credential, type Principal } from '..
 import { AsExchange, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
 import type { CertificateKeySource } from './pkinit.js';
 import { TgsExchange } from './tgs-exchange.js';
-import type { ClientConfig } from './config.js';
-import { KeytabKeyMissingError, KdcError } from './errors.js';
+import { missingConfigNote, type ClientConfig } from './config.js';
+import { KeytabKeyMissingError, KdcError, NoKdcConfiguredError } from './errors.js';
 import { isTgsPrincipal, principal as parseName, showPrincipal } from './names.js';
 import { sendToKdc, type KdcReply, type KdcTransport, type ReplyClass } from './send-to-kdc.js';
 import { socketTransport } from './socket-transport.js';
@@ -80,6 +80,13 @@ export class KerberosClient {
   /** `name[@REALM]` with the configured default realm. */
   principal(text: string | Principal): Principal {
     if (typeof text !== 'string') return text;
+    const note = missingConfigNote(this.config);
+    if (note !== '' && this.config.defaultRealm === undefined && !text.includes('@')) {
+      throw new InvalidArgumentError(`principal name "${text}" has no realm and there is no default realm${note}`, {
+        hint: 'point KRB5_CONFIG at an existing krb5.conf (or unset it to use /etc/krb5.conf), or name the realm (name@REALM)',
+        detail: { missingConfigFiles: [...this.config.missingConfigFiles!] },
+      });
+    }
     return parseName(text, this.config.defaultRealm);
   }
 
@@ -150,7 +157,15 @@ export class KerberosClient {
   }
 
   /** Sends one request to the realm's KDCs (failover, UDP/TCP as configured). */
-  send(realm: string, request: Uint8Array): Promise<KdcReply> {
+  async send(realm: string, request: Uint8Array): Promise<KdcReply> {
+    const kdcs = this.config.realms[realm]?.kdcs ?? [];
+    const note = missingConfigNote(this.config);
+    if (kdcs.length === 0 && note !== '') {
+      throw new NoKdcConfiguredError(`no KDC is configured for realm ${realm}${note}`, {
+        hint: 'point KRB5_CONFIG at an existing krb5.conf (or unset it to use /etc/krb5.conf)',
+        detail: { realm, missingConfigFiles: [...this.config.missingConfigFiles!] },
+      });
+    }
     return sendToKdc(request, {
       realm,
       kdcs: this.config.realms[realm]?.kdcs ?? [],

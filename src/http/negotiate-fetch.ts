@@ -32,7 +32,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
 import {
-  ClockSkewError as KdcClockSkewError, clientFromEnvironment, LogonSession, NoKdcConfiguredError, PasswordIncorrectError, PrincipalUnknownError,
+  ClockSkewError as KdcClockSkewError, clientFromEnvironment, LogonSession, missingConfigNote, NoKdcConfiguredError, PasswordIncorrectError, PrincipalUnknownError,
   TicketExpiredError, type ClientConfig,
 } from '../client/index.js';
 import { KerbsideError } from '../core/errors.js';
@@ -326,9 +326,10 @@ async function kerberosTicket(o: NegotiateOptions, host: string): Promise<Kerber
 function realmCheck(o: NegotiateOptions, config: ClientConfig, host: string, spn: string): KerberosAttempt | undefined {
   const at = spn.lastIndexOf('@');
   const realm = at >= 0 ? spn.slice(at + 1) : realmOfHost(o.domainRealm, host) ?? config.defaultRealm;
-  if (realm === undefined) return { ok: false, applicable: false, reason: `no Kerberos realm for ${host} (no domain_realm match and no default realm)`, error: undefined, spn };
+  const note = missingConfigNote(config);
+  if (realm === undefined) return { ok: false, applicable: false, reason: `no Kerberos realm for ${host} (no domain_realm match and no default realm)${note}`, error: undefined, spn };
   if ((config.realms[realm]?.kdcs.length ?? 0) === 0) {
-    return { ok: false, applicable: false, reason: `no KDC address for realm ${realm} (the realm of ${host})`, error: undefined, spn };
+    return { ok: false, applicable: false, reason: `no KDC address for realm ${realm} (the realm of ${host})${note}`, error: undefined, spn };
   }
   return undefined;
 }
