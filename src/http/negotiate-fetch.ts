@@ -37,7 +37,7 @@ import {
 } from '../client/index.js';
 import { KerbsideError } from '../core/errors.js';
 import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
-import { createEmitter, nullSink, type EventSink } from '../events/index.js';
+import { createEmitter, diagnosticsChannelSink, nullSink, type EventSink } from '../events/index.js';
 import type { Credential } from '../files/index.js';
 import { decodeSpnegoToken, GssError, MechOid, NtlmInitiator, SpnegoInitiator, type ChannelBindings, type NtlmCredential } from '../gss/index.js';
 import { negStateName } from '../gss/index.js';
@@ -81,7 +81,11 @@ export interface NegotiateOptions {
    * match the client's default realm. A host that maps to no realm, or to a realm without a KDC, is not a Kerberos target.
    */
   readonly domainRealm?: Readonly<Record<string, string>>;
-  /** Where `spnego.downgrade_refused` / `spnego.downgrade_allowed` go (default nowhere). */
+  /**
+   * Where `http.fetch_authenticated`, `spnego.downgrade_refused` / `spnego.downgrade_allowed` go, and the
+   * Kerberos client's events when negotiateFetch makes the client (no `session`). Default: node:diagnostics_channel
+   * ('kerbside:<type>' and 'kerbside:events'), nothing past a check while nobody subscribes.
+   */
   readonly events?: EventSink;
 }
 
@@ -127,10 +131,11 @@ interface RawResponse {
  */
 export async function negotiateFetch(input: string | URL | Request, init: NegotiateFetchInit = {}): Promise<Response> {
   const { negotiate, headers: initHeaders, ...rest } = init;
+  const events = negotiate?.events ?? DEFAULT_EVENTS;
   const request = new Request(input, { ...rest, ...(initHeaders === undefined ? {} : { headers: initHeaders as HeadersInit }) } as RequestInit);
   const signal = rest.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
   signal?.throwIfAborted();
-  let o = negotiate ?? {};
+  let o: NegotiateOptions = { ...negotiate, events };
   let url = new URL(request.url);
   let method = request.method;
   let headers: [string, string][] = [...request.headers].filter(([n]) => n !== 'authorization');
@@ -157,6 +162,9 @@ export async function negotiateFetch(input: string | URL | Request, init: Negoti
     url = next;
   }
 }
+
+/** One diagnostics_channel sink for every call without an `events` option. */
+const DEFAULT_EVENTS: EventSink = diagnosticsChannelSink();
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** The request-body-header names of WHATWG Fetch, dropped when a redirect turns the request into a GET. */
@@ -230,6 +238,7 @@ async function negotiateOnce(
       // not a mutual-authentication failure: it claims no success to verify. A token, when sent, must verify.
       if ((serverToken === undefined || serverToken.length === 0) && (reply.status < 200 || reply.status > 299)) return reply;
       verifyMutualAuth(initiator, serverToken, o.requireMutualAuth ?? true, url.origin, spn);
+      fetchAuthenticated(o, url, spn, 'kerberos', reply.status, serverToken !== undefined && serverToken.length > 0);
     } catch (err) {
       // A Kerberos failure with an NTLM credential at hand: the fallback is refused, and said so (the downgrade rule).
       if (o.ntlm !== undefined) downgradeRefused(o, url, spn, kerberosCode(err), err instanceof Error ? err.message : String(err));
@@ -299,7 +308,9 @@ async function kerberosTicket(o: NegotiateOptions, host: string): Promise<Kerber
   try {
     if (session === undefined) {
       const env = o.env ?? process.env;
-      const program = await clientFromEnvironment({ env, clock: o.clock ?? systemClock(), random: o.random ?? systemRandom() });
+      const program = await clientFromEnvironment({
+        env, clock: o.clock ?? systemClock(), random: o.random ?? systemRandom(), ...(o.events === undefined ? {} : { events: o.events }),
+      });
       config = program.config;
       const notApplicable = realmCheck(o, config, host, spn);
       if (notApplicable !== undefined) return notApplicable;
@@ -339,6 +350,13 @@ function qualified(o: NegotiateOptions, config: ClientConfig, host: string, spn:
   if (spn.includes('@')) return spn;
   const realm = realmOfHost(o.domainRealm, host);
   return realm === undefined || realm === config.defaultRealm ? spn : `${spn}@${realm}`;
+}
+
+/** `http.fetch_authenticated`: our token was taken and the server answered (mutual authentication verified, when `mutual`). */
+function fetchAuthenticated(o: NegotiateOptions, url: URL, spn: string, mechanism: 'kerberos' | 'ntlm', status: number, mutual: boolean): void {
+  createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('http.fetch_authenticated',
+    `authenticated to ${url.origin} as ${spn} with ${mechanism === 'kerberos' ? 'Kerberos' : 'NTLM'} (${status})`,
+    { side: 'initiator', peer: url.origin, spn, mechanism, status, mutualAuthentication: mutual }, 'info');
 }
 
 function downgradeFields(url: URL, spn: string, code: number | undefined, reason: string) {
@@ -446,6 +464,7 @@ async function ntlmFallback(
       });
     }
   }
+  fetchAuthenticated(o, url, attempt.spn, 'ntlm', reply.status, final !== undefined && final.length > 0);
   return reply;
 }
 

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { ManualClock, systemClock } from '../core/clock.js';
 import { seededRandom } from '../core/random.js';
 import { clientConfig, KerberosClient } from '../client/index.js';
-import { memorySink, type MemorySink } from '../events/index.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { eventChannelName, memorySink, type MemorySink } from '../events/index.js';
 import type { Credential } from '../files/index.js';
 import { MechOid, SpnegoInitiator, encodeMechTypes, encodeNegTokenInit } from '../gss/index.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
@@ -291,6 +292,26 @@ describe('negotiateFetch against kerbside over node:http', () => {
     assert.equal(res.status, 200);
     assert.equal(await res.text(), `hello alice@${realm.realm}`);
     assert.equal(core.stats().pendingContexts, 0);
+  });
+
+  test('events: http.fetch_authenticated on diagnostics_channel by default; an events sink replaces that (issue 13)', async () => {
+    const seen: { type: string; fields: Record<string, unknown> }[] = [];
+    const onEvent = (m: unknown): void => { seen.push(m as { type: string; fields: Record<string, unknown> }); };
+    subscribe(eventChannelName('http.fetch_authenticated'), onEvent);
+    try {
+      await (await negotiateFetch(`http://localhost:${port}/x`, { negotiate: { session: session() } })).text();
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]!.fields['spn'], 'HTTP/localhost');
+      assert.equal(seen[0]!.fields['mechanism'], 'kerberos');
+      assert.equal(seen[0]!.fields['mutualAuthentication'], true);
+      assert.equal(seen[0]!.fields['status'], 200);
+      const events = memorySink();
+      await (await negotiateFetch(`http://localhost:${port}/x`, { negotiate: { session: session(), events } })).text();
+      assert.equal(events.ofType('http.fetch_authenticated').length, 1);
+      assert.equal(seen.length, 1, 'not published when a sink is given');
+    } finally {
+      unsubscribe(eventChannelName('http.fetch_authenticated'), onEvent);
+    }
   });
 
   test('a final token that does not verify: NegotiateMutualAuthError, the response is discarded', async () => {
