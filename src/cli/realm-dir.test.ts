@@ -12,6 +12,7 @@ import { resolveRealmPolicy } from '../kdc/index.js';
 import { REALM_FILES, formatKdcConf, parseListenAddress, readRealmSettings, realmPolicy } from './kdc-conf.js';
 import { createRealmDirectory, openRealm } from './realm-dir.js';
 import { runCliInProcess } from '../testing/kerbside-cli.js';
+import { freeLoopbackPort } from '../testing/mit-realm.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -244,4 +245,24 @@ test('PKINIT in kdc.conf: MIT names, FILE: paths relative to the realm directory
     await conf(extra);
     await assert.rejects(readRealmSettings(dir), (err: unknown) => err instanceof RealmDirectoryError && message.test(err.message));
   }
+});
+
+test('realm init --listen sets both kdc.conf (kdc_listen) and krb5.conf (kdc = …); kerbside kdc warns when krb5.conf names another address (issue 13)', async () => {
+  const dir = join(await tempDir(), 'realm');
+  const port = await freeLoopbackPort();
+  const init = await runCliInProcess(['realm', 'init', '--realm', 'EXAMPLE.TEST', '--dir', dir, '--listen', `127.0.0.1:${port}`, '--admin-password', 'Admin-pass-1']);
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(await readFile(join(dir, REALM_FILES.config), 'utf8'), new RegExp(`kdc_listen = 127\\.0\\.0\\.1:${port}`));
+  assert.match(await readFile(join(dir, REALM_FILES.krb5Conf), 'utf8'), new RegExp(`kdc = 127\\.0\\.0\\.1:${port}`));
+  const kdc = async (listen: readonly string[]): Promise<string> => {
+    const stop = new AbortController();
+    const r = await runCliInProcess(['kdc', '--dir', dir, ...listen], {
+      signal: stop.signal, onOut: (line) => { if (line.includes('ready on')) stop.abort(); },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    return r.stderr;
+  };
+  assert.doesNotMatch(await kdc([]), /will not reach it/, 'kdc.conf\'s address: krb5.conf matches');
+  const other = await kdc(['--listen', '127.0.0.1:0']);
+  assert.match(other, new RegExp(`warning: .*krb5\\.conf names kdc = 127\\.0\\.0\\.1:${port}, but this KDC listens on 127\\.0\\.0\\.1:\\d+: clients using that krb5\\.conf will not reach it`));
 });

@@ -7,19 +7,21 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, systemClock } from '../core/clock.js';
 import { seededRandom, systemRandom } from '../core/random.js';
 import { ErrorCode, KrbError, Ticket } from '../messages/index.js';
 import { decodeCcache, encodeCcache } from '../files/index.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { ALL_EVENTS_CHANNEL, memorySink } from '../events/index.js';
 import { startTestRealm, type TestRealm, type TestRealmOptions } from '../kdc/index.js';
 import { inProcessTransport } from '../testing/in-process-kdc.js';
 import { freeLoopbackPort } from '../testing/mit-realm.js';
 import {
   KerberosClient, clientConfig, socketTransport, buildCache, offsetFromHeader, errorFromKrbError, loadClientConfig,
-  ClockSkewError, KdcUnreachableError, NoCommonEnctypeError, PasswordIncorrectError, PrincipalUnknownError,
+  ClockSkewError, KdcUnreachableError, NoCommonEnctypeError, NoKdcConfiguredError, PasswordIncorrectError, PrincipalUnknownError, clientFromEnvironment,
   RenewLimitReachedError, TicketExpiredError, type ClientConfigOptions, type KdcTransport, type KdcProtocol,
 } from './index.js';
 
@@ -201,4 +203,62 @@ test('configuration from a krb5.conf file: realms, KDC list, enctypes, lifetimes
   }
   const object = await loadClientConfig({ defaultRealm: 'R', realms: { R: { kdc: ['127.0.0.1:88'] } } });
   assert.deepEqual(object.tktEnctypes, [18, 17, 20, 19]);
+});
+
+test('KRB5_CONFIG naming a missing krb5.conf: the resulting errors name that file (issue 13)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kerbside-krb5conf-'));
+  try {
+    const missing = join(dir, 'no-such-krb5.conf');
+    const program = await clientFromEnvironment({ env: { KRB5_CONFIG: missing }, clock: systemClock(), random: systemRandom() });
+    assert.deepEqual(program.config.missingConfigFiles, [missing]);
+    await assert.rejects(program.client.getInitialCredentials({ client: 'alice', password: 'x' }), (err: Error) => {
+      assert.ok(err.message.includes(missing), err.message);
+      return true;
+    });
+    await assert.rejects(program.client.getInitialCredentials({ client: 'alice@EXAMPLE.TEST', password: 'x' }), (err: Error) => {
+      assert.ok(err instanceof NoKdcConfiguredError);
+      assert.ok(err.message.includes(missing), err.message);
+      return true;
+    });
+    // An existing file: nothing is reported missing.
+    const conf = join(dir, 'krb5.conf');
+    await writeFile(conf, '[libdefaults]\n  default_realm = EXAMPLE.TEST\n');
+    assert.equal((await clientFromEnvironment({ env: { KRB5_CONFIG: conf }, clock: systemClock(), random: systemRandom() })).config.missingConfigFiles, undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('client events: published on diagnostics_channel by default (ticket_obtained, request_failed), an events sink replaces that (issue 13)', async () => {
+  const realm = await realmWith();
+  const seen: { type: string; fields: Record<string, unknown> }[] = [];
+  const onEvent = (message: unknown): void => { seen.push(message as { type: string; fields: Record<string, unknown> }); };
+  subscribe(ALL_EVENTS_CHANNEL, onEvent);
+  try {
+    const client = clientFor(realm);
+    const tgt = (await client.getInitialCredentials({ client: 'alice', password: 'alice-pw' })).credential;
+    await client.getServiceTicket(tgt, 'HTTP/localhost');
+    await assert.rejects(client.getInitialCredentials({ client: 'alice', password: 'wrong-pw' }), PasswordIncorrectError);
+    const obtained = seen.filter((e) => e.type === 'client.ticket_obtained');
+    assert.deepEqual(obtained.map((e) => [e.fields['exchange'], e.fields['service']]), [
+      ['AS', `krbtgt/${realm.realm}@${realm.realm}`], ['TGS', `HTTP/localhost@${realm.realm}`],
+    ]);
+    assert.match(String(obtained[0]!.fields['kdc']), /127\.0\.0\.1:\d+/);
+    const failed = seen.filter((e) => e.type === 'client.request_failed');
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]!.fields['code'], 'ERR_PASSWORD_INCORRECT');
+    assert.equal(failed[0]!.fields['krbError'], 'KDC_ERR_PREAUTH_FAILED');
+    assert.ok(!JSON.stringify(seen).includes('wrong-pw') && !JSON.stringify(seen).includes('alice-pw'), 'no password in any event');
+
+    seen.length = 0;
+    const events = memorySink();
+    const own = new KerberosClient({
+      config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } } }), clock: realm.clock, events,
+    });
+    await own.getInitialCredentials({ client: 'alice', password: 'alice-pw' });
+    assert.equal(events.ofType('client.ticket_obtained').length, 1);
+    assert.equal(seen.length, 0, 'an explicit sink replaces the diagnostics_channel default');
+  } finally {
+    unsubscribe(ALL_EVENTS_CHANNEL, onEvent);
+  }
 });

@@ -16,6 +16,8 @@ import { DEFAULT_KDC_TIMEOUT, DEFAULT_UDP_PREFERENCE_LIMIT } from './send-to-kdc
 
 export interface ClientConfig {
   readonly defaultRealm: string | undefined;
+  /** Files KRB5_CONFIG names that do not exist: skipped as MIT skips them, but named in the errors they cause. */
+  readonly missingConfigFiles?: readonly string[];
   /** Realm → its KDCs in failover order, and its PKINIT settings ([realms] pkinit_anchors, pkinit_kdc_hostname). */
   readonly realms: Readonly<Record<string, RealmClientConfig>>;
   /** [libdefaults] pkinit_anchors (FILE:/DIR: values), used for realms without their own. */
@@ -187,9 +189,24 @@ export async function loadClientConfig(
       ...(options.env !== undefined ? { env: options.env } : {}),
       ...(source !== undefined ? { paths: source as string | readonly string[] } : {}),
     });
-    return clientConfigFromKrb5(conf);
+    const config = clientConfigFromKrb5(conf);
+    const named = source === undefined ? (options.env ?? process.env)['KRB5_CONFIG'] : undefined;
+    if (named === undefined || named === '') return config;
+    const loaded = new Set(conf.profile.files.map((f) => f.path));
+    const missing = named.split(':').filter((p) => p !== '' && !loaded.has(p));
+    return missing.length === 0 ? config : { ...config, missingConfigFiles: missing };
   }
   return clientConfig(source as ClientConfigOptions);
+}
+
+/**
+ * For an error caused by missing configuration (no default realm, no KDC): ' (KRB5_CONFIG names
+ * /x/krb5.conf, which does not exist)' when that is so, else ''.
+ */
+export function missingConfigNote(config: ClientConfig): string {
+  const m = config.missingConfigFiles ?? [];
+  if (m.length === 0) return '';
+  return ` (KRB5_CONFIG names ${m.join(', ')}, which ${m.length === 1 ? 'does' : 'do'} not exist)`;
 }
 
 /**

@@ -8,6 +8,7 @@
 
 import type { Clock } from '../core/clock.js';
 import type { RandomSource } from '../core/random.js';
+import type { EventSink } from '../events/index.js';
 import { resolveCcacheName, resolveKeytabName } from '../files/index.js';
 import { loadClientConfig, type ClientConfig } from './config.js';
 import { KerberosClient } from './kerberos-client.js';
@@ -18,6 +19,8 @@ export interface ProgramEnvironment {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly transport?: KdcTransport;
+  /** The client's event sink (KerberosClientOptions.events). */
+  readonly events?: EventSink;
 }
 
 export interface ProgramClient {
@@ -34,6 +37,7 @@ export async function clientFromEnvironment(e: ProgramEnvironment): Promise<Prog
   return {
     client: new KerberosClient({
       config, clock: e.clock, random: e.random, ...(e.transport !== undefined ? { transport: e.transport } : {}),
+      ...(e.events !== undefined ? { events: e.events } : {}),
     }),
     config,
     defaultCcache: defaultCcacheName(config, e.env),

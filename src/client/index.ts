@@ -5,7 +5,7 @@ export {
 } from './as-exchange.js';
 export { TgsExchange, type TgsRequestOptions, type TgsEnvironment, type TgsStep } from './tgs-exchange.js';
 export {
-  clientConfig, clientConfigFromKrb5, loadClientConfig, pkinitAnchorsFor,
+  clientConfig, clientConfigFromKrb5, loadClientConfig, missingConfigNote, pkinitAnchorsFor,
   type ClientConfig, type ClientConfigOptions, type ClientConfigSource,
 } from './config.js';
 export {

@@ -8,17 +8,19 @@
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
-import { InvalidArgumentError } from '../core/errors.js';
-import { ErrorCode, KrbError } from '../messages/index.js';
+import { InvalidArgumentError, KerbsideError } from '../core/errors.js';
+import { createEmitter, diagnosticsChannelSink, type Emitter, type EventSink } from '../events/index.js';
+import { ErrorCode, errorCodeName, KrbError } from '../messages/index.js';
 import { principalEquals, readKeytab, type Credential, type Principal } from '../files/index.js';
 import { AsExchange, anonymousProbe, anonymousProbeError, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
 import type { CertificateKeySource } from './pkinit.js';
 import { TgsExchange } from './tgs-exchange.js';
-import type { ClientConfig } from './config.js';
-import { KeytabKeyMissingError, KdcError } from './errors.js';
+import { missingConfigNote, type ClientConfig } from './config.js';
+import { KeytabKeyMissingError, KdcError, NoKdcConfiguredError } from './errors.js';
 import { isTgsPrincipal, principal as parseName, showPrincipal } from './names.js';
 import { sendToKdc, type KdcReply, type KdcTransport, type ReplyClass } from './send-to-kdc.js';
 import { socketTransport } from './socket-transport.js';
+import { formatKdcAddress } from './kdc-address.js';
 
 export interface KerberosClientOptions {
   readonly config: ClientConfig;
@@ -27,6 +29,11 @@ export interface KerberosClientOptions {
   readonly transport?: KdcTransport;
   /** KDC time − local time, ms (e.g. from a ccache header). */
   readonly timeOffset?: number;
+  /**
+   * Where `client.ticket_obtained` / `client.request_failed` go. Default: node:diagnostics_channel
+   * ('kerbside:client.*' and 'kerbside:events'), which costs nothing past a check while nobody subscribes.
+   */
+  readonly events?: EventSink;
 }
 
 export interface InitialCredentialOptions {
@@ -54,6 +61,9 @@ export interface InitialCredentialOptions {
   readonly startTime?: number;
 }
 
+/** One diagnostics_channel sink for every client without an `events` option. */
+const DEFAULT_EVENTS: EventSink = diagnosticsChannelSink();
+
 /** At most this many round trips per exchange (pre-authentication, skew retry). */
 const MAX_ROUNDS = 4;
 
@@ -62,6 +72,8 @@ export class KerberosClient {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly transport: KdcTransport;
+  readonly events: EventSink;
+  readonly #emit: Emitter;
   #offset: number;
 
   constructor(options: KerberosClientOptions) {
@@ -70,6 +82,24 @@ export class KerberosClient {
     this.random = options.random ?? systemRandom();
     this.transport = options.transport ?? socketTransport();
     this.#offset = options.timeOffset ?? 0;
+    this.events = options.events ?? DEFAULT_EVENTS;
+    this.#emit = createEmitter(this.events, this.clock);
+  }
+
+  #obtained(exchange: 'AS' | 'TGS' | 'renew', credential: Credential, kdc: KdcReply | undefined): void {
+    const client = showPrincipal(credential.client);
+    const service = showPrincipal(credential.server);
+    this.#emit.emit('client.ticket_obtained', `${client} got a ticket for ${service} (${exchange})`, {
+      exchange, client, service, realm: credential.server.realm, endTime: credential.endtime.toISOString(),
+      kdc: kdc === undefined ? null : formatKdcAddress(kdc.address, kdc.protocol),
+    }, 'info');
+  }
+
+  #failed(exchange: 'AS' | 'TGS' | 'renew', client: string, service: string, realm: string, err: unknown): void {
+    const e = err instanceof KerbsideError ? err : undefined;
+    this.#emit.emit('client.request_failed', `${exchange} request of ${client} for ${service} failed: ${err instanceof Error ? err.message : String(err)}`, {
+      exchange, client, service, realm, code: e?.code ?? null, krbError: e?.krbCode === undefined ? null : errorCodeName(e.krbCode),
+    }, 'warning');
   }
 
   /** KDC time − local time, ms, as last learned. */
@@ -84,6 +114,13 @@ export class KerberosClient {
   /** `name[@REALM]` with the configured default realm. */
   principal(text: string | Principal): Principal {
     if (typeof text !== 'string') return text;
+    const note = missingConfigNote(this.config);
+    if (note !== '' && this.config.defaultRealm === undefined && !text.includes('@')) {
+      throw new InvalidArgumentError(`principal name "${text}" has no realm and there is no default realm${note}`, {
+        hint: 'point KRB5_CONFIG at an existing krb5.conf (or unset it to use /etc/krb5.conf), or name the realm (name@REALM)',
+        detail: { missingConfigFiles: [...this.config.missingConfigFiles!] },
+      });
+    }
     return parseName(text, this.config.defaultRealm);
   }
 
@@ -95,6 +132,7 @@ export class KerberosClient {
     const renewLifetime = options.renewLifetime ?? this.config.renewLifetime;
     const forwardable = options.forwardable ?? this.config.forwardable;
     const proxiable = options.proxiable ?? this.config.proxiable;
+    const serviceName = options.service !== undefined ? showPrincipal(this.principal(options.service)) : `krbtgt/${client.realm}@${client.realm}`;
     const exchange = new AsExchange({
       client,
       ...(options.service !== undefined ? { server: this.principal(options.service) } : {}),
@@ -109,14 +147,22 @@ export class KerberosClient {
       ...(options.startTime !== undefined ? { startTime: options.startTime + this.#offset } : {}),
     }, { now: () => this.clock.now(), random: this.random, offset: this.#offset });
     let request = exchange.request();
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const { reply } = await this.send(client.realm, request);
-      const step = await exchange.handle(reply);
-      this.#offset = exchange.offset;
-      if (step.kind === 'done') return step.result;
-      request = step.request;
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const sent = await this.send(client.realm, request);
+        const step = await exchange.handle(sent.reply);
+        this.#offset = exchange.offset;
+        if (step.kind === 'done') {
+          this.#obtained('AS', step.result.credential, sent);
+          return step.result;
+        }
+        request = step.request;
+      }
+      throw new KdcError(`the AS exchange for ${showPrincipal(client)} did not finish in ${MAX_ROUNDS} round trips`, { detail: { client: showPrincipal(client) } });
+    } catch (err) {
+      this.#failed('AS', showPrincipal(client), serviceName, client.realm, err);
+      throw err;
     }
-    throw new KdcError(`the AS exchange for ${showPrincipal(client)} did not finish in ${MAX_ROUNDS} round trips`, { detail: { client: showPrincipal(client) } });
   }
 
   /**
@@ -162,18 +208,35 @@ export class KerberosClient {
       { now: () => this.clock.now(), random: this.random, offset: this.#offset });
     const realm = tgt.server.realm;
     let request = exchange.request();
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const { reply } = await this.send(realm, request);
-      const step = exchange.handle(reply);
-      this.#offset = exchange.offset;
-      if (step.kind === 'done') return step.credential;
-      request = step.request;
+    const kind = renew ? 'renew' : 'TGS';
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const sent = await this.send(realm, request);
+        const step = exchange.handle(sent.reply);
+        this.#offset = exchange.offset;
+        if (step.kind === 'done') {
+          this.#obtained(kind, step.credential, sent);
+          return step.credential;
+        }
+        request = step.request;
+      }
+      throw new KdcError(`the TGS exchange for ${showPrincipal(server)} did not finish in ${MAX_ROUNDS} round trips`);
+    } catch (err) {
+      this.#failed(kind, showPrincipal(tgt.client), showPrincipal(server), realm, err);
+      throw err;
     }
-    throw new KdcError(`the TGS exchange for ${showPrincipal(server)} did not finish in ${MAX_ROUNDS} round trips`);
   }
 
   /** Sends one request to the realm's KDCs (failover, UDP/TCP as configured). */
-  send(realm: string, request: Uint8Array): Promise<KdcReply> {
+  async send(realm: string, request: Uint8Array): Promise<KdcReply> {
+    const kdcs = this.config.realms[realm]?.kdcs ?? [];
+    const note = missingConfigNote(this.config);
+    if (kdcs.length === 0 && note !== '') {
+      throw new NoKdcConfiguredError(`no KDC is configured for realm ${realm}${note}`, {
+        hint: 'point KRB5_CONFIG at an existing krb5.conf (or unset it to use /etc/krb5.conf)',
+        detail: { realm, missingConfigFiles: [...this.config.missingConfigFiles!] },
+      });
+    }
     return sendToKdc(request, {
       realm,
       kdcs: this.config.realms[realm]?.kdcs ?? [],

@@ -20,6 +20,10 @@ const ROWS = [
   { type: 'credential.evicted', severity: 'debug', description: 'A held credential unused for longer than its eviction period was dropped from memory; it is re-acquired on next use.' },
   { type: 'credential.update_failed', severity: 'warning', description: 'A refreshed credential could not be persisted (for example its credential cache could not be written); the in-memory copy is still used.' },
 
+  // client/: KDC exchanges of KerberosClient (published on diagnostics_channel by default)
+  { type: 'client.ticket_obtained', severity: 'info', description: 'The Kerberos client got a ticket from a KDC (AS: a TGT or initial ticket, TGS: a service ticket, renewal).' },
+  { type: 'client.request_failed', severity: 'warning', description: 'A KDC exchange of the Kerberos client failed (KDC error, KDC unreachable, bad reply); the code and krbError fields say why.' },
+
   // events/: the event pipeline itself (docs/events.md)
   { type: 'events.sink_failed', severity: 'error', description: 'An event sink threw, rejected or fell behind; the events it could not take were dropped and counted (the service carried on). Reported at the first failure and then once per interval.' },
   { type: 'events.suppressed', severity: 'warning', description: 'Events of one cause from one source exceeded the log\'s rate limit; this summary says how many were left out in the interval.' },
@@ -49,6 +53,8 @@ const ROWS = [
   { type: 'acceptor.keytab_reloaded', severity: 'info', description: 'An acceptor\'s keytab changed on disk and was re-read; the new key versions are in use.' },
   { type: 'acceptor.keytab_reload_failed', severity: 'warning', description: 'An acceptor\'s keytab could not be read or parsed (for example caught half-written during a rotation); the previous copy stays in use.' },
   { type: 'http.auth_refused', severity: 'warning', description: 'An HTTP request was refused authentication (no header, bad token, replay, replay cache full — answered 503, skew, kvno miss, wrong service principal, NTLM not enabled); the cause field says which.' },
+  { type: 'http.keytab_unavailable', severity: 'warning', description: 'At start-up the Negotiate server could not read its keytab; until it can, Negotiate requests are answered 503.' },
+  { type: 'http.fetch_authenticated', severity: 'info', description: 'negotiateFetch authenticated a request (Kerberos or NTLM) and the server answered; status and mechanism are fields.' },
   { type: 'http.auth_succeeded', severity: 'info', description: 'An HTTP request was authenticated with Negotiate or a session cookie.' },
   { type: 'http.session_cookie_rejected', severity: 'warning', description: 'A kerbside session cookie was tampered with, malformed or expired and was ignored.' },
   { type: 'acceptor.skew', severity: 'warning', description: 'An authenticator\'s time differs from the acceptor\'s clock by more than the allowed skew.' },
@@ -129,6 +135,7 @@ const AREA_DEFAULTS: Readonly<Record<string, { readonly source: string; readonly
   spnego: { source: 'kerbside-gss', category: 'SPNEGO (Negotiator)' },
   ntlm: { source: 'kerbside-gss', category: 'Credential Validation' },
   credential: { source: 'kerbside-client', category: 'Credentials' },
+  client: { source: 'kerbside-client', category: 'Kerberos client' },
   scheduler: { source: 'kerbside-scheduler', category: 'Task Scheduler' },
   events: { source: 'kerbside-events', category: 'Event log' },
 });

@@ -3,7 +3,7 @@ export type { EventSeverity, EventFieldValue, EventFields, KerbsideEvent, EventS
 export { EVENT_CATALOGUE, eventTypeInfo, isValidEventType, isEventSeverity, type KnownEventType } from './catalogue.js';
 export { redactEvent, isSecretFieldName, REDACTED_FIELD } from './redact.js';
 export {
-  nullSink, memorySink, jsonLinesSink, diagnosticsChannelSink, fanout, eventChannelName, ALL_EVENTS_CHANNEL,
+  nullSink, memorySink, jsonLinesSink, diagnosticsChannelSink, minSeveritySink, stderrSink, fanout, eventChannelName, ALL_EVENTS_CHANNEL,
   type MemorySink,
 } from './sinks.js';
 export { createEmitter, UnknownEventTypeError, type Emitter, type EventFieldsInput } from './emitter.js';

@@ -6,7 +6,7 @@
 
 import { channel, type Channel } from 'node:diagnostics_channel';
 import { redactEvent } from './redact.js';
-import type { EventSink, KerbsideEvent } from './types.js';
+import type { EventSeverity, EventSink, KerbsideEvent } from './types.js';
 
 /** A sink that discards everything (the default when none is configured). */
 export function nullSink(): EventSink {
@@ -45,6 +45,27 @@ export function jsonLinesSink(write: (line: string) => void): EventSink {
       write(`${JSON.stringify({ time: e.time, type: e.type, severity: e.severity, message: e.message, fields: e.fields })}\n`);
     },
   };
+}
+
+const SEVERITY_RANK: Readonly<Record<string, number>> = Object.freeze({ debug: 0, info: 1, warning: 2, error: 3 });
+
+/** Passes on the events of `min` severity or above (debug < info < warning < error). */
+export function minSeveritySink(min: EventSeverity, sink: EventSink): EventSink {
+  const floor = SEVERITY_RANK[min]!;
+  return {
+    emit(event) {
+      if ((SEVERITY_RANK[event.severity] ?? 3) >= floor) sink.emit(event);
+    },
+  };
+}
+
+/**
+ * Warnings and errors (or `min` and above) on stderr, one JSON line each
+ * (jsonLinesSink): the default of servers given no `events` option, so a
+ * misconfiguration is seen without wiring a logger.
+ */
+export function stderrSink(min: EventSeverity = 'warning'): EventSink {
+  return minSeveritySink(min, jsonLinesSink((line) => { process.stderr.write(line); }));
 }
 
 /** Channel every event is published on, whatever its type. */

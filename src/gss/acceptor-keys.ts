@@ -104,7 +104,9 @@ export class KeytabKeys implements AcceptorKeySource {
   }
 
   async keys(): Promise<readonly KeytabEntry[]> {
-    if (this.#clock.now() - this.#lastCheck >= this.#checkInterval) await this.#check(false);
+    // A read in flight (the first one, say) is awaited: before it ends there is no copy to answer from.
+    if (this.#inflight !== undefined) await this.#inflight;
+    else if (this.#clock.now() - this.#lastCheck >= this.#checkInterval) await this.#check(false);
     return this.#current();
   }
 

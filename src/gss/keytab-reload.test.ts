@@ -126,3 +126,12 @@ test('keytab missing at start: a typed error naming the keytab; it is picked up 
   await f.clock.advance(5_000); // the next periodic check finds it
   assert.equal(await f.tryAccept(f.kv(1)), 'accepted');
 });
+
+test('two concurrent first calls both get the keys: the second waits for the first read instead of failing as keytab-unavailable', SIMULATION, async () => {
+  const f = await fixture();
+  await writeKeytab(f.path, [f.kv(12)]);
+  const [a, b] = await Promise.all([f.keys.keys(), f.keys.keys()]);
+  assert.equal(a.length, 1);
+  assert.equal(b.length, 1);
+  assert.equal(f.reads(), 1, 'one read shared');
+});

@@ -31,14 +31,13 @@ import type { TLSSocket } from 'node:tls';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
-import { utf8 } from '../core/bytes.js';
 import {
-  ClockSkewError as KdcClockSkewError, clientFromEnvironment, LogonSession, NoKdcConfiguredError, PasswordIncorrectError, PrincipalUnknownError,
+  ClockSkewError as KdcClockSkewError, clientFromEnvironment, LogonSession, missingConfigNote, NoKdcConfiguredError, PasswordIncorrectError, PrincipalUnknownError,
   TicketExpiredError, type ClientConfig,
 } from '../client/index.js';
 import { KerbsideError } from '../core/errors.js';
 import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
-import { createEmitter, nullSink, type EventSink } from '../events/index.js';
+import { createEmitter, diagnosticsChannelSink, nullSink, type EventSink } from '../events/index.js';
 import type { Credential } from '../files/index.js';
 import { decodeSpnegoToken, GssError, MechOid, NtlmInitiator, SpnegoInitiator, type ChannelBindings, type NtlmCredential } from '../gss/index.js';
 import { negStateName } from '../gss/index.js';
@@ -82,7 +81,11 @@ export interface NegotiateOptions {
    * match the client's default realm. A host that maps to no realm, or to a realm without a KDC, is not a Kerberos target.
    */
   readonly domainRealm?: Readonly<Record<string, string>>;
-  /** Where `spnego.downgrade_refused` / `spnego.downgrade_allowed` go (default nowhere). */
+  /**
+   * Where `http.fetch_authenticated`, `spnego.downgrade_refused` / `spnego.downgrade_allowed` go, and the
+   * Kerberos client's events when negotiateFetch makes the client (no `session`). Default: node:diagnostics_channel
+   * ('kerbside:<type>' and 'kerbside:events'), nothing past a check while nobody subscribes.
+   */
   readonly events?: EventSink;
 }
 
@@ -97,13 +100,20 @@ export interface NegotiateNtlmCredential {
   readonly workstation?: string;
 }
 
-export interface NegotiateFetchInit {
-  readonly method?: string;
-  readonly headers?: Readonly<Record<string, string>> | readonly (readonly [string, string])[];
-  /** The body is buffered: an authenticated retry sends it again. */
-  readonly body?: string | Uint8Array;
+/**
+ * fetch's RequestInit (method, headers as a Headers object, a record or pairs, body, signal, redirect) plus
+ * the Negotiate options. The body is buffered: an authenticated retry sends it again.
+ */
+export type NegotiateFetchInit = Omit<RequestInit, 'headers'> & {
+  readonly headers?: HeadersInit | readonly (readonly [string, string])[];
   readonly negotiate?: NegotiateOptions;
-}
+};
+
+/** What `new Headers(…)` takes (undici's HeadersInit, which @types/node does not name globally). */
+type HeadersInit = ConstructorParameters<typeof Headers>[0];
+
+/** fetch's limit (WHATWG Fetch, "HTTP-redirect fetch" step 5). */
+const MAX_REDIRECTS = 20;
 
 interface RawResponse {
   readonly status: number;
@@ -113,37 +123,89 @@ interface RawResponse {
   readonly body: Buffer;
 }
 
-/** fetch with HTTP Negotiate (Kerberos through SPNEGO). Resolves to a standard Response. */
-export async function negotiateFetch(input: string | URL, init: NegotiateFetchInit = {}): Promise<Response> {
-  const url = new URL(input);
+/**
+ * fetch with HTTP Negotiate (Kerberos through SPNEGO): the same arguments as fetch (a URL, a string or a
+ * Request; RequestInit), resolving to a standard Response. `signal` aborts at any step (rejecting with its
+ * reason, as fetch does); redirects are followed as fetch follows them (`redirect: 'follow' | 'manual' |
+ * 'error'`), each hop authenticating to its own host (SPN HTTP/<new host>).
+ */
+export async function negotiateFetch(input: string | URL | Request, init: NegotiateFetchInit = {}): Promise<Response> {
+  const { negotiate, headers: initHeaders, ...rest } = init;
+  const events = negotiate?.events ?? DEFAULT_EVENTS;
+  const request = new Request(input, { ...rest, ...(initHeaders === undefined ? {} : { headers: initHeaders as HeadersInit }) } as RequestInit);
+  const signal = rest.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+  signal?.throwIfAborted();
+  let o: NegotiateOptions = { ...negotiate, events };
+  let url = new URL(request.url);
+  let method = request.method;
+  let headers: [string, string][] = [...request.headers].filter(([n]) => n !== 'authorization');
+  let body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
+  for (let hops = 0; ; hops++) {
+    const raw = await negotiateOnce(url, method, headers, body, o, signal);
+    const location = REDIRECT_STATUSES.has(raw.status) ? single(raw.headers['location']) : undefined;
+    if (location === undefined || request.redirect === 'manual') return toResponse(raw, url, hops > 0);
+    if (request.redirect === 'error') throw new TypeError(`fetch failed: ${url.href} redirected (${raw.status}) and redirect is 'error'`);
+    if (hops >= MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects from ${request.url}`);
+    const next = new URL(location, url);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new TypeError(`fetch failed: ${url.href} redirected to a ${next.protocol} URL`);
+    // WHATWG Fetch "HTTP-redirect fetch" step 12: 303 (and 301/302 after POST) become a GET without a body.
+    if ((raw.status === 303 && method !== 'GET' && method !== 'HEAD') || ((raw.status === 301 || raw.status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = undefined;
+      headers = headers.filter(([n]) => !REQUEST_BODY_HEADERS.has(n));
+    }
+    // A fixed SPN names the first host: another host gets its own (HTTP/<host>).
+    if (o.spn !== undefined && next.hostname !== url.hostname) {
+      const { spn: _spn, ...others } = o;
+      o = others;
+    }
+    url = next;
+  }
+}
+
+/** One diagnostics_channel sink for every call without an `events` option. */
+const DEFAULT_EVENTS: EventSink = diagnosticsChannelSink();
+
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+/** The request-body-header names of WHATWG Fetch, dropped when a redirect turns the request into a GET. */
+const REQUEST_BODY_HEADERS: ReadonlySet<string> = new Set(['content-encoding', 'content-language', 'content-location', 'content-type', 'content-length']);
+
+function single(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' ? v : v?.[0];
+}
+
+/** One URL, no redirects: the request, the Negotiate (or NTLM) handshake on one socket, the final response. */
+async function negotiateOnce(
+  url: URL, method: string, baseHeaders: readonly (readonly [string, string])[], body: Uint8Array | undefined, o: NegotiateOptions, signal: AbortSignal | undefined,
+): Promise<RawResponse> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NegotiateError(`negotiateFetch handles http and https URLs, not ${url.protocol}`);
-  const o = init.negotiate ?? {};
   const secure = url.protocol === 'https:';
   // One socket for the whole handshake.
   const agent = secure
     ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ...(o.ca === undefined ? {} : { ca: o.ca as string[] }) })
     : new HttpAgent({ keepAlive: true, maxSockets: 1 });
-  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? utf8(init.body) : init.body;
-  const baseHeaders = headerList(init.headers).filter(([n]) => n.toLowerCase() !== 'authorization');
-  const send = (authorize?: Authorize): Promise<RawResponse> => exchange(url, agent, secure, init.method ?? 'GET', baseHeaders, body, authorize);
+  const send = (authorize?: Authorize): Promise<RawResponse> => exchange(url, agent, secure, method, baseHeaders, body, signal, authorize);
   try {
     let offersNegotiate = true;
     let offersNtlm = false;
     if (o.preemptive !== true) {
       const first = await send();
-      if (first.status !== 401) return toResponse(first);
+      if (first.status !== 401) return first;
       offersNegotiate = offeredToken(first.headers['www-authenticate']) !== undefined;
       offersNtlm = offersScheme(first.headers['www-authenticate'], 'ntlm');
-      if (!offersNegotiate && !(offersNtlm && o.ntlm !== undefined)) return toResponse(first);
+      if (!offersNegotiate && !(offersNtlm && o.ntlm !== undefined)) return first;
     }
     // Kerberos is not tried when the server offers only NTLM: that is no downgrade (nothing Kerberos was offered).
+    signal?.throwIfAborted();
     const attempt: KerberosAttempt = offersNegotiate
       ? await kerberosTicket(o, url.hostname)
       : { ok: false, applicable: false, reason: 'the server offers only NTLM', error: undefined, spn: o.spn ?? `HTTP/${url.hostname}` };
     if (!attempt.ok) {
       const scheme = !offersNegotiate || (offersNtlm && o.ntlmScheme === 'NTLM') ? 'NTLM' : 'Negotiate';
-      return toResponse(await ntlmFallback(o, url, attempt, scheme, send));
+      signal?.throwIfAborted();
+      return await ntlmFallback(o, url, attempt, scheme, send);
     }
+    signal?.throwIfAborted();
     const spn = attempt.spn;
     const credential = attempt.credential;
     const sendBindings = o.channelBindings ?? true;
@@ -172,13 +234,17 @@ export async function negotiateFetch(input: string | URL, init: NegotiateFetchIn
           detail: { url: url.origin, spn, status: 401, serverMessage: reply.body.toString('utf8').slice(0, 300) },
         });
       }
+      // A non-2xx without a final token (a 503 from a server without its keys, a 404) is the server's answer,
+      // not a mutual-authentication failure: it claims no success to verify. A token, when sent, must verify.
+      if ((serverToken === undefined || serverToken.length === 0) && (reply.status < 200 || reply.status > 299)) return reply;
       verifyMutualAuth(initiator, serverToken, o.requireMutualAuth ?? true, url.origin, spn);
+      fetchAuthenticated(o, url, spn, 'kerberos', reply.status, serverToken !== undefined && serverToken.length > 0);
     } catch (err) {
       // A Kerberos failure with an NTLM credential at hand: the fallback is refused, and said so (the downgrade rule).
       if (o.ntlm !== undefined) downgradeRefused(o, url, spn, kerberosCode(err), err instanceof Error ? err.message : String(err));
       throw err;
     }
-    return toResponse(reply);
+    return reply;
   } finally {
     agent.destroy();
   }
@@ -214,6 +280,13 @@ function causes(err: unknown): unknown[] {
   return out;
 }
 
+/** The hint of the innermost error of the chain that has one: the most precise cause's. */
+function causeHint(err: unknown): string | undefined {
+  let hint: string | undefined;
+  for (const e of causes(err)) if (e instanceof KerbsideError && e.hint !== undefined) hint = e.hint;
+  return hint;
+}
+
 /** The Kerberos error code of a failure: the first krbCode in its chain, else the code its class stands for. */
 function kerberosCode(err: unknown): number | undefined {
   const chain = causes(err);
@@ -235,7 +308,9 @@ async function kerberosTicket(o: NegotiateOptions, host: string): Promise<Kerber
   try {
     if (session === undefined) {
       const env = o.env ?? process.env;
-      const program = await clientFromEnvironment({ env, clock: o.clock ?? systemClock(), random: o.random ?? systemRandom() });
+      const program = await clientFromEnvironment({
+        env, clock: o.clock ?? systemClock(), random: o.random ?? systemRandom(), ...(o.events === undefined ? {} : { events: o.events }),
+      });
       config = program.config;
       const notApplicable = realmCheck(o, config, host, spn);
       if (notApplicable !== undefined) return notApplicable;
@@ -262,9 +337,10 @@ async function kerberosTicket(o: NegotiateOptions, host: string): Promise<Kerber
 function realmCheck(o: NegotiateOptions, config: ClientConfig, host: string, spn: string): KerberosAttempt | undefined {
   const at = spn.lastIndexOf('@');
   const realm = at >= 0 ? spn.slice(at + 1) : realmOfHost(o.domainRealm, host) ?? config.defaultRealm;
-  if (realm === undefined) return { ok: false, applicable: false, reason: `no Kerberos realm for ${host} (no domain_realm match and no default realm)`, error: undefined, spn };
+  const note = missingConfigNote(config);
+  if (realm === undefined) return { ok: false, applicable: false, reason: `no Kerberos realm for ${host} (no domain_realm match and no default realm)${note}`, error: undefined, spn };
   if ((config.realms[realm]?.kdcs.length ?? 0) === 0) {
-    return { ok: false, applicable: false, reason: `no KDC address for realm ${realm} (the realm of ${host})`, error: undefined, spn };
+    return { ok: false, applicable: false, reason: `no KDC address for realm ${realm} (the realm of ${host})${note}`, error: undefined, spn };
   }
   return undefined;
 }
@@ -274,6 +350,13 @@ function qualified(o: NegotiateOptions, config: ClientConfig, host: string, spn:
   if (spn.includes('@')) return spn;
   const realm = realmOfHost(o.domainRealm, host);
   return realm === undefined || realm === config.defaultRealm ? spn : `${spn}@${realm}`;
+}
+
+/** `http.fetch_authenticated`: our token was taken and the server answered (mutual authentication verified, when `mutual`). */
+function fetchAuthenticated(o: NegotiateOptions, url: URL, spn: string, mechanism: 'kerberos' | 'ntlm', status: number, mutual: boolean): void {
+  createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('http.fetch_authenticated',
+    `authenticated to ${url.origin} as ${spn} with ${mechanism === 'kerberos' ? 'Kerberos' : 'NTLM'} (${status})`,
+    { side: 'initiator', peer: url.origin, spn, mechanism, status, mutualAuthentication: mutual }, 'info');
 }
 
 function downgradeFields(url: URL, spn: string, code: number | undefined, reason: string) {
@@ -301,8 +384,9 @@ async function ntlmFallback(
 ): Promise<RawResponse> {
   const code = attempt.error === undefined ? undefined : kerberosCode(attempt.error);
   if (o.ntlm === undefined) {
-    throw new NegotiateCredentialsError(`no Kerberos ticket for ${attempt.spn}: ${attempt.reason}`, {
-      hint: 'the request was not sent without authentication; get a TGT (kinit) or pass a logon session, and check the service name',
+    // The hint is the precise cause's (a KDC that cannot be reached is not fixed by kinit).
+    throw new NegotiateCredentialsError(`no Kerberos ticket for ${attempt.spn}: ${attempt.reason} (the request was not sent without authentication)`, {
+      hint: causeHint(attempt.error) ?? 'get a TGT (kinit) or pass a logon session, and check the service name',
       detail: { spn: attempt.spn },
       ...(code === undefined ? {} : { krbCode: code }),
       cause: attempt.error,
@@ -380,6 +464,7 @@ async function ntlmFallback(
       });
     }
   }
+  fetchAuthenticated(o, url, attempt.spn, 'ntlm', reply.status, final !== undefined && final.length > 0);
   return reply;
 }
 
@@ -457,16 +542,26 @@ function schemeToken(header: string | string[] | undefined, scheme: 'Negotiate' 
   return undefined;
 }
 
-function headerList(h: NegotiateFetchInit['headers']): [string, string][] {
-  if (h === undefined) return [];
-  return Array.isArray(h) ? h.map(([n, v]) => [n, v] as [string, string]) : Object.entries(h as Record<string, string>);
-}
-
 /** Builds the Authorization header for the connection the request goes out on (its TLS bindings, if any). */
 type Authorize = (bindings: ChannelBindings | undefined) => string;
 
-function exchange(url: URL, agent: HttpAgent, secure: boolean, method: string, headers: readonly (readonly [string, string])[], body: Uint8Array | undefined, authorize?: Authorize): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
+function exchange(
+  url: URL, agent: HttpAgent, secure: boolean, method: string, headers: readonly (readonly [string, string])[], body: Uint8Array | undefined,
+  signal: AbortSignal | undefined, authorize?: Authorize,
+): Promise<RawResponse> {
+  return new Promise((resolve0, reject0) => {
+    if (signal?.aborted === true) {
+      reject0(signal.reason);
+      return;
+    }
+    // An abort destroys the request (and its socket) and rejects with the signal's reason, as fetch does.
+    const onAbort = (): void => {
+      req.destroy();
+      reject0(signal!.reason);
+    };
+    const done = (): void => signal?.removeEventListener('abort', onAbort);
+    const resolve = (r: RawResponse): void => { done(); resolve0(r); };
+    const reject = (e: unknown): void => { done(); reject0(e); };
     const outgoing: Record<string, string> = {};
     for (const [n, v] of headers) outgoing[n] = v;
     if (body !== undefined) outgoing['Content-Length'] = String(body.length);
@@ -479,6 +574,7 @@ function exchange(url: URL, agent: HttpAgent, secure: boolean, method: string, h
       }));
       res.on('error', reject);
     });
+    signal?.addEventListener('abort', onAbort, { once: true });
     req.on('error', reject);
     const payload = body === undefined ? undefined : Buffer.from(body);
     if (authorize === undefined) {
@@ -504,9 +600,13 @@ function exchange(url: URL, agent: HttpAgent, secure: boolean, method: string, h
   });
 }
 
-function toResponse(r: RawResponse): Response {
+function toResponse(r: RawResponse, url: URL, redirected: boolean): Response {
   const headers = new Headers();
   for (let i = 0; i + 1 < r.rawHeaders.length; i += 2) headers.append(r.rawHeaders[i]!, r.rawHeaders[i + 1]!);
   const nullBody = r.status === 204 || r.status === 304 || (r.status >= 100 && r.status < 200);
-  return new Response(nullBody ? null : r.body, { status: r.status, statusText: r.statusText, headers });
+  const res = new Response(nullBody ? null : r.body, { status: r.status, statusText: r.statusText, headers });
+  // As fetch's Response: the final URL, and whether a redirect led there.
+  Object.defineProperty(res, 'url', { value: url.href, enumerable: true });
+  Object.defineProperty(res, 'redirected', { value: redirected, enumerable: true });
+  return res;
 }

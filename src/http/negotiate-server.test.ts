@@ -8,18 +8,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, systemClock } from '../core/clock.js';
 import { seededRandom } from '../core/random.js';
 import { clientConfig, KerberosClient } from '../client/index.js';
-import { memorySink, type MemorySink } from '../events/index.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { eventChannelName, memorySink, type MemorySink } from '../events/index.js';
 import type { Credential } from '../files/index.js';
 import { MechOid, SpnegoInitiator, encodeMechTypes, encodeNegTokenInit } from '../gss/index.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
-import { negotiateFetch, negotiateListener, negotiateServer, NegotiateMutualAuthError, type NegotiateServer } from './index.js';
+import { negotiateFetch, negotiateListener, negotiateServer, NegotiateCredentialsError, NegotiateMutualAuthError, type NegotiateServer } from './index.js';
 
 let dir: string;
 let realm: TestRealm;
@@ -55,9 +57,11 @@ before(async () => {
       { name: 'alice', password: 'alice-password' },
       { name: 'HTTP/localhost', randomKey: true },
       { name: 'HTTP/elsewhere', randomKey: true },
+      { name: 'HTTP/127.0.0.1', randomKey: true },
     ],
   });
   await realm.exportKeytab('HTTP/localhost', join(dir, 'http.keytab'));
+  await realm.exportKeytab('HTTP/127.0.0.1', join(dir, 'http-ip.keytab'));
   client = new KerberosClient({ config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [realm.kdcAddress] } } }) });
   tgt = (await client.getInitialCredentials({ client: 'alice', password: 'alice-password' })).credential;
 });
@@ -202,6 +206,63 @@ describe('negotiateServer (core handler)', () => {
   });
 });
 
+/** Runs `f` with process.stderr.write captured; returns what was written. */
+async function captureStderr(f: () => Promise<void>): Promise<string> {
+  const original = process.stderr.write;
+  let written = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => { written += String(chunk); return true; }) as typeof process.stderr.write;
+  try {
+    await f();
+  } finally {
+    process.stderr.write = original;
+  }
+  return written;
+}
+
+describe('negotiateServer start-up and default event sink (issue 13)', () => {
+  test('a missing keytab is reported at start-up (http.keytab_unavailable, warning, naming the file), then 503', async () => {
+    const events = memorySink();
+    const missing = join(dir, 'no-such.keytab');
+    const core = server(events, { keytab: missing });
+    await core.ready();
+    const e = events.ofType('http.keytab_unavailable');
+    assert.equal(e.length, 1, 'reported before any request');
+    assert.equal(e[0]!.severity, 'warning');
+    assert.match(e[0]!.message, /no-such\.keytab/);
+    assert.match(String(e[0]!.fields['hint']), /readable/);
+    const { header } = negotiateHeader(await client.getServiceTicket(tgt, `HTTP/localhost@${realm.realm}`));
+    const out = await core.authenticate(request(header));
+    assert.ok(!out.authenticated && out.status === 503 && out.cause === 'keytab-unavailable');
+  });
+
+  test('a readable keytab: no start-up warning', async () => {
+    const events = memorySink();
+    await server(events).ready();
+    assert.equal(events.ofType('http.keytab_unavailable').length, 0);
+  });
+
+  test('default sink: warnings and errors on stderr, one JSON line each; debug refusals are not written', async () => {
+    const written = await captureStderr(async () => {
+      const core = negotiateServer({ keytab: join(dir, 'no-such.keytab'), principal: `HTTP/localhost@${realm.realm}` });
+      await core.ready();
+      await core.authenticate(request(undefined)); // no-header: debug, not written
+    });
+    const lines = written.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; severity: string; message: string });
+    assert.ok(lines.some((l) => l.type === 'http.keytab_unavailable' && /no-such\.keytab/.test(l.message)), written);
+    assert.ok(lines.every((l) => l.severity === 'warning' || l.severity === 'error'), written);
+    assert.ok(!lines.some((l) => l.type === 'http.auth_refused'), 'the debug no-header refusal is not written');
+  });
+
+  test('an explicit events option replaces the stderr default', async () => {
+    const events = memorySink();
+    const written = await captureStderr(async () => {
+      await server(events, { keytab: join(dir, 'no-such.keytab') }).ready();
+    });
+    assert.equal(written, '');
+    assert.equal(events.ofType('http.keytab_unavailable').length, 1);
+  });
+});
+
 describe('negotiateFetch against kerbside over node:http', () => {
   let httpServer: Server;
   let port: number;
@@ -233,12 +294,153 @@ describe('negotiateFetch against kerbside over node:http', () => {
     assert.equal(core.stats().pendingContexts, 0);
   });
 
+  test('events: http.fetch_authenticated on diagnostics_channel by default; an events sink replaces that (issue 13)', async () => {
+    const seen: { type: string; fields: Record<string, unknown> }[] = [];
+    const onEvent = (m: unknown): void => { seen.push(m as { type: string; fields: Record<string, unknown> }); };
+    subscribe(eventChannelName('http.fetch_authenticated'), onEvent);
+    try {
+      await (await negotiateFetch(`http://localhost:${port}/x`, { negotiate: { session: session() } })).text();
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]!.fields['spn'], 'HTTP/localhost');
+      assert.equal(seen[0]!.fields['mechanism'], 'kerberos');
+      assert.equal(seen[0]!.fields['mutualAuthentication'], true);
+      assert.equal(seen[0]!.fields['status'], 200);
+      const events = memorySink();
+      await (await negotiateFetch(`http://localhost:${port}/x`, { negotiate: { session: session(), events } })).text();
+      assert.equal(events.ofType('http.fetch_authenticated').length, 1);
+      assert.equal(seen.length, 1, 'not published when a sink is given');
+    } finally {
+      unsubscribe(eventChannelName('http.fetch_authenticated'), onEvent);
+    }
+  });
+
   test('a final token that does not verify: NegotiateMutualAuthError, the response is discarded', async () => {
     tamper = true;
     try {
       await assert.rejects(negotiateFetch(`http://localhost:${port}/x`, { negotiate: { session: session() } }), NegotiateMutualAuthError);
     } finally {
       tamper = false;
+    }
+  });
+});
+
+/** A node:http server on 127.0.0.1:0 running `listener` behind negotiateListener; closed by the returned function. */
+async function listen(core: NegotiateServer, listener: Parameters<typeof negotiateListener>[1]): Promise<{ port: number; close: () => Promise<void> }> {
+  const s = createServer(negotiateListener(core, listener));
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (s.address() as AddressInfo).port,
+    close: async () => { s.closeAllConnections(); await new Promise((resolve) => s.close(resolve)); },
+  };
+}
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+describe('negotiateFetch as a drop-in for fetch (issue 13)', () => {
+  function session() {
+    return { serviceTicket: (spn: string) => client.getServiceTicket(tgt, spn) } as unknown as import('../client/index.js').LogonSession;
+  }
+
+  test('a 503 without a final token (server without its keytab) is returned as it is, not a mutual-auth failure', async () => {
+    const core = server(memorySink(), { keytab: join(dir, 'no-such.keytab') });
+    const web = await listen(core, (_req, res) => { res.end('unreachable'); });
+    try {
+      const res = await negotiateFetch(`http://localhost:${web.port}/x`, { negotiate: { session: session() } });
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), /cannot use its Kerberos keys/);
+    } finally {
+      await web.close();
+    }
+  });
+
+  test('signal: AbortSignal.timeout aborts a request to a server that never answers, with the signal\'s reason', { timeout: 10_000 }, async () => {
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((s) => { sockets.push(s); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      await assert.rejects(
+        negotiateFetch(`http://localhost:${port}/`, { signal: AbortSignal.timeout(200), negotiate: { session: session() } }),
+        (err: Error) => err.name === 'TimeoutError',
+      );
+      const aborted = new AbortController();
+      aborted.abort();
+      await assert.rejects(negotiateFetch(`http://localhost:${port}/`, { signal: aborted.signal }), (err: Error) => err.name === 'AbortError');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  test('a Request object and a Headers object are taken as fetch takes them (method, headers, body)', async () => {
+    const web = await listen(server(memorySink()), async (req, res) => {
+      res.end(`${req.method} ${String(req.headers['x-kerbside-test'])} ${await bodyOf(req)} ${req.auth.principal}`);
+    });
+    try {
+      const viaRequest = await negotiateFetch(new Request(`http://localhost:${web.port}/r`, { method: 'POST', body: 'ping', headers: { 'X-Kerbside-Test': 'req' } }),
+        { negotiate: { session: session() } });
+      assert.equal(await viaRequest.text(), `POST req ping alice@${realm.realm}`);
+      const viaHeaders = await negotiateFetch(`http://localhost:${web.port}/h`, {
+        method: 'PUT', body: new TextEncoder().encode('pong'), headers: new Headers({ 'X-Kerbside-Test': 'hdr' }), negotiate: { session: session() },
+      });
+      assert.equal(await viaHeaders.text(), `PUT hdr pong alice@${realm.realm}`);
+      assert.equal(viaHeaders.url, `http://localhost:${web.port}/h`);
+      assert.equal(viaHeaders.redirected, false);
+    } finally {
+      await web.close();
+    }
+  });
+
+  test('KDC unreachable: the error\'s hint is the unreachable KDC\'s (check the KDC), not "get a TGT (kinit)"', async () => {
+    const closed = createTcpServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const offline = new KerberosClient({
+      config: clientConfig({ defaultRealm: realm.realm, realms: { [realm.realm]: { kdc: [`127.0.0.1:${deadPort}`] } }, kdcTimeout: 300 }),
+    });
+    const web = await listen(server(memorySink()), (_req, res) => { res.end('unreachable'); });
+    try {
+      const unreachable = { serviceTicket: (spn: string) => offline.getServiceTicket(tgt, spn) } as unknown as import('../client/index.js').LogonSession;
+      await assert.rejects(negotiateFetch(`http://localhost:${web.port}/`, { negotiate: { session: unreachable } }), (err: NegotiateCredentialsError) => {
+        assert.ok(err instanceof NegotiateCredentialsError);
+        assert.match(err.message, /cannot reach any KDC/);
+        assert.doesNotMatch(err.hint ?? '', /kinit/);
+        assert.match(err.hint ?? '', /KDC for .* is running and reachable/);
+        return true;
+      });
+    } finally {
+      await web.close();
+    }
+  });
+
+  test('redirects are followed like fetch (303 POST becomes GET), authenticating again to the new host', async () => {
+    const ip = await listen(negotiateServer({ keytab: join(dir, 'http-ip.keytab'), principal: `HTTP/127.0.0.1@${realm.realm}`, events: memorySink() }), async (req, res) => {
+      res.end(`${req.method} ${req.url} ${req.auth.principal} ${req.auth.service} ${await bodyOf(req)}`);
+    });
+    const web = await listen(server(memorySink()), (req, res) => {
+      res.statusCode = req.url === '/see-other' ? 303 : 302;
+      res.setHeader('Location', `http://127.0.0.1:${ip.port}/there`);
+      res.end();
+    });
+    try {
+      const res = await negotiateFetch(`http://localhost:${web.port}/moved`, { negotiate: { session: session() } });
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), `GET /there alice@${realm.realm} HTTP/127.0.0.1@${realm.realm} `);
+      assert.equal(res.redirected, true);
+      assert.equal(res.url, `http://127.0.0.1:${ip.port}/there`);
+      const posted = await negotiateFetch(`http://localhost:${web.port}/see-other`, { method: 'POST', body: 'form', negotiate: { session: session() } });
+      assert.equal(await posted.text(), `GET /there alice@${realm.realm} HTTP/127.0.0.1@${realm.realm} `, '303: GET without the body');
+      const manual = await negotiateFetch(`http://localhost:${web.port}/moved`, { redirect: 'manual', negotiate: { session: session() } });
+      assert.equal(manual.status, 302);
+      await assert.rejects(negotiateFetch(`http://localhost:${web.port}/moved`, { redirect: 'error', negotiate: { session: session() } }), TypeError);
+    } finally {
+      await web.close();
+      await ip.close();
     }
   });
 });

@@ -16,7 +16,7 @@
 
 import { systemClock, type Clock } from '../core/clock.js';
 import { systemRandom, type RandomSource } from '../core/random.js';
-import { createEmitter, nullSink, type EventSink, type EventSeverity } from '../events/index.js';
+import { createEmitter, stderrSink, type EventSink, type EventSeverity } from '../events/index.js';
 import {
   AcceptorKeyError, AuthenticatorReplayError, ReplayCacheFullGssError, BadBindingsError, BadMechError, BadMicError, ClockSkewError,
   ContextExpiredError, CredentialsExpiredError, DefectiveTokenError, GssError, keytabKeys, NtlmAccountRestrictionError, NtlmAcceptor,
@@ -24,6 +24,7 @@ import {
   NtlmReflectionError, NtlmReplayError, NtlmTargetNameError, NtlmTimestampError, NtlmV1RefusedError,
   TicketIntegrityError, type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings, type NtlmChallengeRegistry, type NtlmValidator,
 } from '../gss/index.js';
+import { KerbsideError } from '../core/errors.js';
 import { NtlmDowngradeError } from './errors.js';
 import { kerberosAcceptor, type AcceptorStats, type NegotiateAcceptor, type NegotiateIdentity } from './acceptor.js';
 import { SessionCookies, type SessionCookieOptions } from './session-cookie.js';
@@ -110,6 +111,7 @@ export interface NegotiateServerOptions {
   readonly principal?: string | readonly string[];
   readonly clock?: Clock;
   readonly random?: RandomSource;
+  /** Where events go; default: warnings and errors on stderr, one JSON line each (stderrSink). This sink replaces that default. */
   readonly events?: EventSink;
   readonly clockSkewMs?: number;
   readonly channelBindingPolicy?: ChannelBindingPolicy;
@@ -148,6 +150,11 @@ export interface NegotiateServer {
   /** Call when a connection closes: its handshake state is dropped. */
   connectionClosed(connection: object): void;
   stats(): AcceptorStats;
+  /**
+   * Settles once the start-up check has run: the keytab is read once when the server is created, and a
+   * missing or unreadable one is reported then (`http.keytab_unavailable`), not only as 503s later. Never rejects.
+   */
+  ready(): Promise<void>;
 }
 
 const USER_TEXT: Readonly<Record<RefusalCause, string>> = Object.freeze({
@@ -185,9 +192,11 @@ const USER_TEXT: Readonly<Record<RefusalCause, string>> = Object.freeze({
 export function negotiateServer(options: NegotiateServerOptions): NegotiateServer {
   const clock = options.clock ?? systemClock();
   const random = options.random ?? systemRandom();
-  const sink = options.events ?? nullSink();
+  const sink = options.events ?? stderrSink();
   const emit = createEmitter(sink, clock);
-  const acceptor = options.acceptor ?? makeAcceptor(options, clock, random, sink);
+  const keys = options.acceptor === undefined ? keySource(options, clock, sink) : undefined;
+  const acceptor = options.acceptor ?? makeAcceptor(options, keys!, clock, random, sink);
+  const startup = keys === undefined ? Promise.resolve() : startupCheck(keys, emit);
   const cookies = options.sessionCookie === undefined || options.sessionCookie === false
     ? undefined
     : new SessionCookies(options.sessionCookie === true ? {} : options.sessionCookie, clock, random);
@@ -271,16 +280,39 @@ export function negotiateServer(options: NegotiateServerOptions): NegotiateServe
     stats() {
       return acceptor.stats();
     },
+    ready() {
+      return startup;
+    },
   };
 }
 
-function makeAcceptor(o: NegotiateServerOptions, clock: Clock, random: RandomSource, events: EventSink): NegotiateAcceptor {
+function keySource(o: NegotiateServerOptions, clock: Clock, events: EventSink): AcceptorKeySource {
   if (o.keytab === undefined) throw new TypeError('negotiateServer needs a keytab (or an acceptor)');
-  const keys = typeof o.keytab === 'string'
+  return typeof o.keytab === 'string'
     ? keytabKeys(o.keytab.includes(':') ? o.keytab : `FILE:${o.keytab}`, {
       clock, events, ...(o.keytabCheckIntervalMs === undefined ? {} : { checkIntervalMs: o.keytabCheckIntervalMs }),
     })
     : o.keytab;
+}
+
+/** Reads the keys once at start-up, so a missing or unreadable keytab is reported before the first request's 503. */
+async function startupCheck(keys: AcceptorKeySource, emit: ReturnType<typeof createEmitter>): Promise<void> {
+  try {
+    const entries = await keys.keys();
+    if (entries.length > 0) return;
+    emit.emit('http.keytab_unavailable', `the ${keys.description} holds no keys: Negotiate requests will be answered 503`, {
+      keytab: keys.description, error: 'no keys', hint: 'export the service principal\'s keys into the keytab (kadmin ktadd)',
+    }, 'warning');
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    const hint = err instanceof KerbsideError && err.hint !== undefined ? err.hint : 'check that the keytab exists and is readable by this process';
+    emit.emit('http.keytab_unavailable', `${why}: Negotiate requests will be answered 503 until the keytab can be read`, {
+      keytab: keys.description, error: why, hint,
+    }, 'warning');
+  }
+}
+
+function makeAcceptor(o: NegotiateServerOptions, keys: AcceptorKeySource, clock: Clock, random: RandomSource, events: EventSink): NegotiateAcceptor {
   let ntlm: NtlmAcceptor | undefined;
   if (o.ntlm !== undefined) {
     const service = o.ntlm.service ?? (typeof o.principal === 'string' ? o.principal : o.principal?.[0]);

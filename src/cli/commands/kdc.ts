@@ -5,7 +5,11 @@
  * SIGINT/SIGTERM; then stops cleanly with exit code 0.
  */
 
+import { join } from 'node:path';
+import { loadClientConfig } from '../../client/index.js';
+import type { BoundAddress } from '../../kdc/index.js';
 import { listenOption, parseCommandLine, positionals, realmDirOption } from '../args.js';
+import { REALM_FILES, formatListenAddress } from '../kdc-conf.js';
 import { UsageError, type Command } from '../io.js';
 import { describeAddresses, startRealmKdc, stopRequested, type LogFormat } from '../kdc-runner.js';
 import { openRealm } from '../realm-dir.js';
@@ -54,6 +58,8 @@ export const command: Command = {
       throw err;
     }
     if (running.ntlmAddresses.length > 0) io.out(`kerbside kdc: NTLM pass-through on ${describeAddresses(running.ntlmAddresses)}`);
+    const mismatch = await krb5ConfMismatch(realm.settings.dir, realm.settings.realm, running.addresses);
+    if (mismatch !== undefined) io.err(`kerbside kdc: warning: ${mismatch}`);
     io.out(`kerbside kdc: realm ${realm.settings.realm} ready on ${describeAddresses(running.addresses)}`);
     await stopRequested(io);
     await running.stop();
@@ -61,3 +67,25 @@ export const command: Command = {
     return 0;
   },
 };
+
+/**
+ * When the realm directory's krb5.conf (written by realm init) names no address this KDC listens on, what to
+ * tell the operator: clients using that file would not reach it. undefined when it matches or there is no file.
+ */
+async function krb5ConfMismatch(dir: string, realm: string, bound: readonly BoundAddress[]): Promise<string | undefined> {
+  const path = join(dir, REALM_FILES.krb5Conf);
+  let kdcs;
+  try {
+    kdcs = (await loadClientConfig(path)).realms[realm]?.kdcs ?? [];
+  } catch {
+    return undefined; // An unreadable or hand-broken file is the client's business; the KDC still serves.
+  }
+  if (kdcs.length === 0) return undefined;
+  const wildcard = (h: string): boolean => h === '0.0.0.0' || h === '::';
+  const reached = kdcs.some((k) => bound.some((b) => b.port === k.port && (b.host === k.host || wildcard(b.host))));
+  if (reached) return undefined;
+  const named = kdcs.map((k) => formatListenAddress(k)).join(', ');
+  const listening = [...new Set(bound.map((b) => formatListenAddress(b)))].join(', ');
+  return `${path} names kdc = ${named}, but this KDC listens on ${listening}: clients using that krb5.conf will not reach it `
+    + '(start the KDC on that address, or run realm init --listen with the address you serve on, or edit the file)';
+}
