@@ -65,14 +65,33 @@ function applyHeaders(res: ServerResponse, outcome: Extract<NegotiateOutcome, { 
   for (const [name, value] of outcome.headers) res.appendHeader(name, value);
 }
 
+/** A refused request as `negotiateListener`'s `refused` option sees it. */
+export type NegotiateRefusal = Extract<NegotiateOutcome, { authenticated: false }>;
+
+export interface NegotiateListenerOptions {
+  /**
+   * Writes the body of a refused request (e.g. an HTML page saying how to log on). The status and the
+   * `WWW-Authenticate` headers are already set; it sets Content-Type and ends the response. Default: the
+   * refusal's plain text.
+   */
+  readonly refused?: (req: IncomingMessage, res: ServerResponse, refusal: NegotiateRefusal) => void | Promise<void>;
+}
+
 /** node:http: wraps a request listener; it runs only for authenticated requests, with `req.auth` set. */
 export function negotiateListener(
   server: NegotiateServer,
   listener: (req: AuthenticatedRequest, res: ServerResponse) => void | Promise<void>,
+  options: NegotiateListenerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const refused = options.refused;
   return (req, res) => {
     run(server, req).then(async (outcome) => {
-      if (!outcome.authenticated) return sendRefusal(res, outcome);
+      if (!outcome.authenticated) {
+        if (refused === undefined) return sendRefusal(res, outcome);
+        for (const [name, value] of outcome.headers) res.appendHeader(name, value);
+        res.statusCode = outcome.status;
+        return refused(req, res, outcome);
+      }
       applyHeaders(res, outcome);
       (req as AuthenticatedRequest).auth = outcome.auth;
       await listener(req as AuthenticatedRequest, res);

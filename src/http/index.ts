@@ -11,6 +11,7 @@ export {
 export { SessionCookies, type SessionCookieOptions, type CookieIdentity, type CookieCheck } from './session-cookie.js';
 export {
   negotiateListener, negotiateExpress, negotiateFastify, type AuthenticatedRequest, type NegotiateFastifyOptions,
+  type NegotiateListenerOptions, type NegotiateRefusal,
 } from './adapters.js';
 export { negotiateFetch, type NegotiateFetchInit, type NegotiateOptions, type NegotiateNtlmCredential } from './negotiate-fetch.js';
 export {

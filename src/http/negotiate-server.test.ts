@@ -325,14 +325,44 @@ describe('negotiateFetch against kerbside over node:http', () => {
 });
 
 /** A node:http server on 127.0.0.1:0 running `listener` behind negotiateListener; closed by the returned function. */
-async function listen(core: NegotiateServer, listener: Parameters<typeof negotiateListener>[1]): Promise<{ port: number; close: () => Promise<void> }> {
-  const s = createServer(negotiateListener(core, listener));
+async function listen(
+  core: NegotiateServer, listener: Parameters<typeof negotiateListener>[1], options?: Parameters<typeof negotiateListener>[2],
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const s = createServer(negotiateListener(core, listener, options));
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   return {
     port: (s.address() as AddressInfo).port,
     close: async () => { s.closeAllConnections(); await new Promise((resolve) => s.close(resolve)); },
   };
 }
+
+describe('negotiateListener: a custom 401 page (refused option)', () => {
+  test('refused writes the body; the status and the Negotiate challenge are already set; the listener does not run', async () => {
+    let ran = false;
+    const seen: string[] = [];
+    const web = await listen(server(memorySink()), (_req, res) => { ran = true; res.end('secret'); }, {
+      refused: (req, res, refusal) => {
+        seen.push(`${req.url} ${refusal.cause}`);
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
+        res.end(`<p>log on first (${refusal.status})</p>`);
+      },
+    });
+    try {
+      const none = await fetch(`http://127.0.0.1:${web.port}/page`);
+      assert.equal(none.status, 401);
+      assert.equal(none.headers.get('www-authenticate'), 'Negotiate');
+      assert.equal(none.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.equal(await none.text(), '<p>log on first (401)</p>');
+      const bad = await fetch(`http://127.0.0.1:${web.port}/page`, { headers: { Authorization: 'Negotiate AAAA' } });
+      assert.equal(bad.status, 401);
+      assert.equal(await bad.text(), '<p>log on first (401)</p>');
+      assert.deepEqual(seen, ['/page no-header', '/page bad-token']);
+      assert.equal(ran, false);
+    } finally {
+      await web.close();
+    }
+  });
+});
 
 async function bodyOf(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -4,8 +4,10 @@
  * ./.kerbside/demo) with a user `alice` (random password, kept in the folder so
  * every run can show it) and a service `HTTP/localhost` with its keytab; later
  * runs reuse it. Starts the KDC on 127.0.0.1 (port 60088, or a free port when
- * that one is busy), writes a krb5.conf for clients, prints how to log on with
- * MIT kinit and with kerbside, and serves until Ctrl-C.
+ * that one is busy), writes a krb5.conf for clients, serves a protected web
+ * page on http://localhost:8080/ (or the next free port; cli/demo-web.ts)
+ * that greets the logged-on principal, prints how to log on with MIT kinit,
+ * kerbside, curl and Chromium, and serves until Ctrl-C.
  */
 
 import { join, resolve } from 'node:path';
@@ -19,6 +21,7 @@ import { describeAddresses, startRealmKdc, stopRequested, type RunningKdc } from
 import { addPrincipal, exportKeytab, generatePassword } from '../realm-admin.js';
 import { formatListenAddress } from '../kdc-conf.js';
 import { createRealmDirectory, openRealm, realmExists, writeClientKrb5Conf, type OpenRealm } from '../realm-dir.js';
+import { DEMO_WEB_PORT, startDemoWeb, type RunningDemoWeb } from '../demo-web.js';
 
 export const DEMO_REALM = 'DEMO.TEST';
 export const DEMO_PORT = 60088;
@@ -26,9 +29,11 @@ const DEMO_USER = 'alice';
 const DEMO_SERVICE = 'HTTP/localhost';
 const DEMO_FILES = Object.freeze({ password: 'alice.password', keytab: 'http.keytab', ccache: 'ccache' });
 
-const USAGE = `kerbside start [--dir DIR] [--port N]
+const USAGE = `kerbside start [--dir DIR] [--port N] [--web-port N]
   Runs a demo realm ${DEMO_REALM} from DIR (default ./.kerbside/demo), creating it on the first run.
-  The KDC listens on 127.0.0.1:${DEMO_PORT} (or a free port if that one is busy); --port N insists on N (0: any free port).`;
+  The KDC listens on 127.0.0.1:${DEMO_PORT} (or a free port if that one is busy); --port N insists on N (0: any free port).
+  A page protected by Kerberos (HTTP/localhost) is served on http://localhost:${DEMO_WEB_PORT}/ (or the next free port);
+  --web-port N insists on N (0: any free port).`;
 
 /** Quotes a path for a POSIX shell when it needs quoting. */
 function sh(text: string): string {
@@ -74,10 +79,12 @@ export const command: Command = {
     const { values, positionals: rest } = parseCommandLine(io.argv, {
       dir: { type: 'string' },
       port: { type: 'string' },
+      'web-port': { type: 'string' },
     });
     positionals(rest, []);
     const dir = resolve(io.cwd, values.dir ?? join('.kerbside', 'demo'));
     const port = values.port === undefined ? undefined : portOption('port', values.port);
+    const webPort = values['web-port'] === undefined ? undefined : portOption('web-port', values['web-port']);
 
     const realm = (await realmExists(dir)) ? await openRealm(dir, io) : await createDemo(io, dir);
     let running: RunningKdc;
@@ -87,6 +94,7 @@ export const command: Command = {
       await realm.close();
       throw err;
     }
+    let web: RunningDemoWeb | undefined;
     try {
       const name = realm.settings.realm;
       const kdc = formatListenAddress(running.addresses[0]!);
@@ -94,13 +102,26 @@ export const command: Command = {
       const stored = await readFileIfExists(join(dir, DEMO_FILES.password), 'demo password file');
       const password = stored === undefined ? `(not stored; set one with: kerbside principal set-password ${DEMO_USER} --dir ${sh(dir)})` : fromUtf8(stored).trim();
       const env = `KRB5_CONFIG=${sh(conf)}`;
+      const keytab = join(dir, DEMO_FILES.keytab);
+      const webSteps = (url: string): string[] => [
+        `${env} kinit ${DEMO_USER}@${name}`,
+        `${env} curl --negotiate -u : ${url}`,
+        `${env} chromium --auth-server-allowlist=localhost ${url}`,
+      ];
+      web = await startDemoWeb(io, {
+        keytab, principal: `${DEMO_SERVICE}@${name}`, ...(webPort === undefined ? {} : { port: webPort }),
+        // The 401 page names the password's file, not the password: a web page is no place for a secret.
+        instructions: (url) => [`# ${DEMO_USER}'s password: printed by npm start, kept in ${join(dir, DEMO_FILES.password)}`, ...webSteps(url)],
+      });
+      if (webPort === undefined && web.port !== DEMO_WEB_PORT) io.out(`Port ${DEMO_WEB_PORT} is busy; the web page uses port ${web.port}.`);
       io.out(`
 kerbside demo realm ${name}
   data folder  ${dir}
   KDC          ${kdc} (UDP and TCP)
   user         ${DEMO_USER}@${name}   password: ${password}
-  service      ${DEMO_SERVICE}@${name}   keytab: ${join(dir, DEMO_FILES.keytab)}
+  service      ${DEMO_SERVICE}@${name}   keytab: ${keytab}
   krb5.conf    ${conf}
+  web page     ${web.url} (protected by Kerberos: it greets the logged-on user)
 
 Log on with MIT Kerberos:
   ${env} kinit ${DEMO_USER}@${name}
@@ -111,11 +132,16 @@ Log on with kerbside:
   ${env} npx kerbside kinit ${DEMO_USER}
   ${env} npx kerbside klist
 
+Open the protected page (after kinit; without a ticket it answers 401 with these steps):
+  ${webSteps(web.url).slice(1).join('\n  ')}
+  (Chromium sends Kerberos only to hosts on --auth-server-allowlist; if it is already running, add --user-data-dir=$(mktemp -d).)
+
 Manage the realm while it runs: npx kerbside principal list --dir ${sh(dir)}
 `);
-      io.out(`kerbside start: ready, serving ${name} on ${describeAddresses(running.addresses)}; press Ctrl-C to stop`);
+      io.out(`kerbside start: ready, serving ${name} on ${describeAddresses(running.addresses)} and ${web.url}; press Ctrl-C to stop`);
       await stopRequested(io);
     } finally {
+      await web?.stop();
       await running.stop();
     }
     io.out('kerbside start: stopped');
