@@ -14,6 +14,7 @@ export {
 } from './send-to-kdc.js';
 export { socketTransport } from './socket-transport.js';
 export { parseKdcAddress, formatKdcAddress, KERBEROS_PORT, type KdcAddress, type KdcProtocol } from './kdc-address.js';
+export { lookupKdcsInDns, orderSrvRecords, dnsSrvResolver, type SrvRecord, type SrvResolver } from './kdc-srv.js';
 export { errorFromKrbError, mitErrorText, mitStyleMessage, comErr, formatOffset } from './kdc-errors.js';
 export { toPrincipalName, fromPrincipalName, tgsPrincipal, isTgsPrincipal } from './names.js';
 export {

@@ -20,13 +20,16 @@ import { KeytabKeyMissingError, KdcError, NoKdcConfiguredError } from './errors.
 import { isTgsPrincipal, principal as parseName, showPrincipal } from './names.js';
 import { sendToKdc, type KdcReply, type KdcTransport, type ReplyClass } from './send-to-kdc.js';
 import { socketTransport } from './socket-transport.js';
-import { formatKdcAddress } from './kdc-address.js';
+import { formatKdcAddress, type KdcAddress } from './kdc-address.js';
+import { dnsSrvResolver, lookupKdcsInDns, type SrvResolver } from './kdc-srv.js';
 
 export interface KerberosClientOptions {
   readonly config: ClientConfig;
   readonly clock?: Clock;
   readonly random?: RandomSource;
   readonly transport?: KdcTransport;
+  /** DNS for SRV lookups of KDCs (dns_lookup_kdc); default node:dns. */
+  readonly dns?: SrvResolver;
   /** KDC time − local time, ms (e.g. from a ccache header). */
   readonly timeOffset?: number;
   /**
@@ -74,6 +77,7 @@ export class KerberosClient {
   readonly transport: KdcTransport;
   readonly events: EventSink;
   readonly #emit: Emitter;
+  readonly #dns: SrvResolver | undefined;
   #offset: number;
 
   constructor(options: KerberosClientOptions) {
@@ -81,6 +85,7 @@ export class KerberosClient {
     this.clock = options.clock ?? systemClock();
     this.random = options.random ?? systemRandom();
     this.transport = options.transport ?? socketTransport();
+    this.#dns = options.dns;
     this.#offset = options.timeOffset ?? 0;
     this.events = options.events ?? DEFAULT_EVENTS;
     this.#emit = createEmitter(this.events, this.clock);
@@ -239,13 +244,26 @@ export class KerberosClient {
     }
     return sendToKdc(request, {
       realm,
-      kdcs: this.config.realms[realm]?.kdcs ?? [],
+      kdcs: kdcs.length > 0 ? kdcs : await this.#kdcsFromDns(realm),
       transport: this.transport,
       clock: this.clock,
       udpPreferenceLimit: this.config.udpPreferenceLimit,
       timeout: this.config.kdcTimeout,
       classify: classifyReply,
     });
+  }
+
+  /** Nothing configured: SRV records when dns_lookup_kdc is on (kdc-srv.ts). */
+  async #kdcsFromDns(realm: string): Promise<KdcAddress[]> {
+    if (!this.config.dnsLookupKdc) return [];
+    const found = await lookupKdcsInDns(realm, this.#dns ?? dnsSrvResolver(), this.random);
+    if (found.length === 0) {
+      throw new NoKdcConfiguredError(`no KDC is configured for realm ${realm}, and DNS has no _kerberos._udp.${realm} or _kerberos._tcp.${realm} SRV records`, {
+        hint: `add "kdc = host:port" to [realms] ${realm} in krb5.conf, or publish the SRV records (an AD domain controller does) in the DNS this host uses`,
+        detail: { realm, dnsLookupKdc: true },
+      });
+    }
+    return found;
   }
 
   async #keySource(client: Principal, o: InitialCredentialOptions): Promise<ClientKeySource> {
