@@ -19,7 +19,7 @@
 
 import type { RandomSource } from '../core/random.js';
 import { toHex } from '../core/bytes.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, KerbsideError } from '../core/errors.js';
 import {
   Enctype, IntegrityError, KeyUsage, decrypt, encrypt, isSupportedEnctype, stringToKey, defaultSalt, type Key,
 } from '../crypto/index.js';
@@ -85,6 +85,18 @@ export interface InitialCredential {
 }
 
 export type AsStep = { readonly kind: 'send'; readonly request: Uint8Array } | { readonly kind: 'done'; readonly result: InitialCredential };
+
+/**
+ * RFC 6806 §7 client referral: the KDC answered WRONG_REALM naming the
+ * client's realm in crealm. KerberosClient follows it with a new exchange
+ * (same client name) at that realm's KDC; a sans-IO caller can do the same.
+ */
+export class ClientReferralError extends KerbsideError {
+  static override readonly code = 'ERR_CLIENT_REFERRAL';
+  get realm(): string {
+    return String(this.detail['referralRealm']);
+  }
+}
 
 const PA_NONE = 0;
 
@@ -226,6 +238,15 @@ export class AsExchange {
           : this.#preauth === undefined ? this.#build(this.#initialPadata()) : await this.#buildWithPreauth();
         return { kind: 'send', request: this.#request };
       }
+      case ErrorCode.KDC_ERR_WRONG_REALM:
+        // RFC 6806 §7: a KDC that knows the client's realm names it in crealm (only with CANONICALIZE).
+        if (this.#canonicalize() && e.crealm !== undefined && e.crealm !== '' && e.crealm !== this.#o.client.realm) {
+          throw new ClientReferralError(`the KDC of ${this.#o.client.realm} refers ${this.#ctx.client} to realm ${e.crealm}`, {
+            krbCode: e.errorCode, detail: { ...this.#ctx, referralRealm: e.crealm },
+            hint: `ask the KDC of ${e.crealm} (KerberosClient follows client referrals by itself)`,
+          });
+        }
+        throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
       case ErrorCode.KDC_ERR_ETYPE_NOSUPP:
         if (this.#canProbeRc4()) {
           this.#probing = e;

@@ -12,12 +12,12 @@ import { InvalidArgumentError, KerbsideError } from '../core/errors.js';
 import { createEmitter, diagnosticsChannelSink, type Emitter, type EventSink } from '../events/index.js';
 import { ErrorCode, errorCodeName, KrbError } from '../messages/index.js';
 import { principalEquals, readKeytab, type Credential, type Principal } from '../files/index.js';
-import { AsExchange, anonymousProbe, anonymousProbeError, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
+import { AsExchange, ClientReferralError, anonymousProbe, anonymousProbeError, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
 import type { CertificateKeySource } from './pkinit.js';
 import { TgsExchange } from './tgs-exchange.js';
 import { missingConfigNote, type ClientConfig } from './config.js';
 import { KeytabKeyMissingError, KdcError, NoKdcConfiguredError } from './errors.js';
-import { isTgsPrincipal, principal as parseName, showPrincipal } from './names.js';
+import { enterprisePrincipal, isTgsPrincipal, principal as parseName, showPrincipal } from './names.js';
 import { sendToKdc, type KdcReply, type KdcTransport, type ReplyClass } from './send-to-kdc.js';
 import { socketTransport } from './socket-transport.js';
 import { formatKdcAddress, type KdcAddress } from './kdc-address.js';
@@ -60,6 +60,12 @@ export interface InitialCredentialOptions {
   readonly service?: Principal | string;
   /** RFC 6806 CANONICALIZE (kinit -C): accept the client's canonical name from the KDC. */
   readonly canonicalize?: boolean;
+  /**
+   * `client` (a string) is an enterprise name (RFC 6806 §5, kinit -E): `alice@ad.test` is sent as one
+   * NT-ENTERPRISE component to the default realm's KDC (or `alice@ad.test@REALM`'s), with CANONICALIZE;
+   * the ticket is the canonical principal's, and a client referral (WRONG_REALM) is followed.
+   */
+  readonly enterprise?: boolean;
   /** A postdated ticket (kinit -s) starting at this local time, ms. */
   readonly startTime?: number;
 }
@@ -69,6 +75,9 @@ const DEFAULT_EVENTS: EventSink = diagnosticsChannelSink();
 
 /** At most this many round trips per exchange (pre-authentication, skew retry). */
 const MAX_ROUNDS = 4;
+
+/** Client referrals followed in one AS exchange (MIT's KRB5_REFERRAL_MAXHOPS is 10). */
+const MAX_REFERRALS = 5;
 
 export class KerberosClient {
   readonly config: ClientConfig;
@@ -131,7 +140,24 @@ export class KerberosClient {
 
   /** AS exchange: a TGT (or the `service` ticket) for `client` from a password, keys or a keytab. */
   async getInitialCredentials(options: InitialCredentialOptions): Promise<InitialCredential> {
-    const client = this.principal(options.client);
+    const client = options.enterprise === true && typeof options.client === 'string'
+      ? enterprisePrincipal(options.client, this.config.defaultRealm) : this.principal(options.client);
+    let result: InitialCredential | { referral: string } = await this.#asExchange(client, options);
+    const seen = [client.realm];
+    while ('referral' in result) {
+      const realm = result.referral;
+      if (seen.includes(realm) || seen.length > MAX_REFERRALS) {
+        throw new KdcError(`client referrals for ${showPrincipal(client)} loop or go too far (${[...seen, realm].join(' → ')})`, {
+          detail: { client: showPrincipal(client), realms: [...seen, realm] }, hint: 'check the enterprise name and the realms\' trust configuration',
+        });
+      }
+      seen.push(realm);
+      result = await this.#asExchange({ ...client, realm }, options);
+    }
+    return result;
+  }
+
+  async #asExchange(client: Principal, options: InitialCredentialOptions): Promise<InitialCredential | { referral: string }> {
     const keySource = await this.#keySource(client, options);
     const lifetime = options.lifetime ?? this.config.ticketLifetime;
     const renewLifetime = options.renewLifetime ?? this.config.renewLifetime;
@@ -165,6 +191,8 @@ export class KerberosClient {
       }
       throw new KdcError(`the AS exchange for ${showPrincipal(client)} did not finish in ${MAX_ROUNDS} round trips`, { detail: { client: showPrincipal(client) } });
     } catch (err) {
+      // A referral is followed (getInitialCredentials) unless a service of this realm was asked for (kinit -S).
+      if (err instanceof ClientReferralError && options.service === undefined) return { referral: err.realm };
       this.#failed('AS', showPrincipal(client), serviceName, client.realm, err);
       throw err;
     }
