@@ -1,0 +1,78 @@
+/**
+ * kerbside's client against a real Active Directory KDC: a Samba 4.17 AD DC
+ * in a network namespace (src/testing/samba-ad.ts, docs/active-directory.md).
+ * - DNS SRV lookup of the KDC (dns_lookup_kdc) from the DC's own DNS server,
+ *   which publishes _kerberos._udp/_tcp.AD.TEST for its domain;
+ * - an enterprise name (alice@ad.test, the account's implicit UPN) answered
+ *   with the canonical alice@AD.TEST (RFC 6806, MS-KILE §3.3.5.1.1);
+ * - an account whose only key is RC4 (its AES keys removed, as an account
+ *   whose password predates AES has) with weak crypto off at the client.
+ */
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Resolver } from 'node:dns/promises';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startSambaAd, type SambaAd } from '../testing/samba-ad.js';
+import {
+  KerberosClient, NoCommonEnctypeError, clientConfig, loadClientConfig, lookupKdcsInDns, socketTransport, type KdcTransport,
+} from './index.js';
+import { systemRandom } from '../core/random.js';
+
+describe('client against a Samba AD DC: DNS SRV, enterprise names, RC4-only accounts', { timeout: 300_000 }, () => {
+  let ad: SambaAd;
+  let dns: Resolver;
+
+  before(async () => {
+    ad = await startSambaAd({
+      users: [{ name: 'alice', password: 'Alice-Pass.2026!', aes: true }, { name: 'legacy', password: 'Legacy-Pass.2026!' }],
+    });
+    dns = new Resolver({ timeout: 3_000, tries: 2 });
+    dns.setServers([ad.kdcAddress]);
+  });
+  after(async () => { await ad?.stop(); });
+
+  test('dns_lookup_kdc: the DC\'s DNS gives its KDC in _kerberos._udp/_tcp.AD.TEST, and the client logs on through it', async () => {
+    const kdcs = await lookupKdcsInDns(ad.realm, dns, systemRandom());
+    assert.deepEqual(kdcs, [{ host: ad.dcHostname, port: 88 }]);
+    // dc1.ad.test resolves only in the DC's DNS: the transport asks it for the address.
+    const inner = socketTransport();
+    const transport: KdcTransport = {
+      exchange: async (a, p, r, s) => inner.exchange({ ...a, host: (await dns.resolve4(a.host))[0]! }, p, r, s),
+    };
+    const client = new KerberosClient({ config: clientConfig({ defaultRealm: ad.realm, dnsLookupKdc: true }), transport, dns });
+    const { credential } = await client.getInitialCredentials({ client: 'alice', password: ad.users.get('alice')! });
+    assert.deepEqual(credential.server.components, ['krbtgt', ad.realm]);
+  });
+
+  test('enterprise name alice@ad.test (the UPN): the DC answers with the canonical alice@AD.TEST', async () => {
+    const client = new KerberosClient({ config: await loadClientConfig(ad.krb5ConfPath) });
+    const { credential } = await client.getInitialCredentials({ client: 'alice@ad.test', enterprise: true, password: ad.users.get('alice')! });
+    assert.equal(credential.client.realm, ad.realm);
+    assert.deepEqual(credential.client.components, ['alice']);
+  });
+
+  test('an account with only an RC4 key, weak crypto off: the error names msDS-SupportedEncryptionTypes = 0x18 and allow_weak_crypto', async () => {
+    // Remove the account's AES keys (supplementalCredentials), leaving the NT hash (the RC4 key), as an old AD account has.
+    // Samba's password_hash module refuses that through sam.ldb, so the domain partition's own file is edited.
+    const dir = join(ad.dir, 'dc', 'private', 'sam.ldb.d');
+    const partition = (await readdir(dir)).find((f) => /^DC=AD,DC=TEST\.ldb$/i.test(f));
+    assert.ok(partition !== undefined, `no domain partition in ${dir}`);
+    const ldif = `dn: CN=legacy,CN=Users,DC=ad,DC=test\nchangetype: modify\ndelete: supplementalCredentials\n`;
+    const r = await ad.netnsExec('ldbmodify', ['-H', join(dir, partition)], { input: ldif });
+    assert.equal(r.code, 0, `ldbmodify: ${r.stderr}${r.stdout}`);
+    const client = new KerberosClient({ config: await loadClientConfig(ad.krb5ConfPath) });
+    assert.equal(client.config.allowWeakCrypto, false);
+    await assert.rejects(client.getInitialCredentials({ client: 'legacy', password: ad.users.get('legacy')! }), (err: unknown) => {
+      assert.ok(err instanceof NoCommonEnctypeError, String(err));
+      assert.match(err.message, /only RC4/);
+      assert.match(err.hint ?? '', /msDS-SupportedEncryptionTypes = 0x18/);
+      assert.match(err.hint ?? '', /allow_weak_crypto = true/);
+      return true;
+    });
+    const weak = new KerberosClient({ config: clientConfig({ defaultRealm: ad.realm, realms: { [ad.realm]: { kdc: [ad.kdcAddress] } }, allowWeakCrypto: true, permittedEnctypes: [18, 17, 23] }) });
+    const { credential } = await weak.getInitialCredentials({ client: 'legacy', password: ad.users.get('legacy')! });
+    assert.equal(credential.client.components[0], 'legacy');
+  });
+});
