@@ -14,11 +14,13 @@ import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runCliInProcess } from '../testing/kerbside-cli.js';
 import { startSambaAd, type SambaAd } from '../testing/samba-ad.js';
 import {
   KerberosClient, NoCommonEnctypeError, clientConfig, loadClientConfig, lookupKdcsInDns, socketTransport, type KdcTransport,
 } from './index.js';
 import { systemRandom } from '../core/random.js';
+import { AsReq } from '../messages/index.js';
 
 describe('client against a Samba AD DC: DNS SRV, enterprise names, RC4-only accounts', { timeout: 300_000 }, () => {
   let ad: SambaAd;
@@ -53,7 +55,16 @@ describe('client against a Samba AD DC: DNS SRV, enterprise names, RC4-only acco
     assert.deepEqual(credential.client.components, ['alice']);
   });
 
-  test('an account with only an RC4 key, weak crypto off: the error names msDS-SupportedEncryptionTypes = 0x18 and allow_weak_crypto', async () => {
+  test('kerbside kinit -E alice@ad.test takes the same path: the cache is alice@AD.TEST\'s', async () => {
+    const cache = `FILE:${join(ad.dir, 'cc.kinit-e')}`;
+    const env = { ...ad.env, KRB5CCNAME: cache };
+    const k = await runCliInProcess(['kinit', '-E', 'alice@ad.test'], { env, secrets: [ad.users.get('alice')!] });
+    assert.equal(k.code, 0, k.stderr);
+    const l = await runCliInProcess(['klist'], { env });
+    assert.match(l.stdout, /Default principal: alice@AD\.TEST/);
+  });
+
+  test('an account with only an RC4 key, weak crypto off: the error names msDS-SupportedEncryptionTypes = 0x18 and allow_weak_crypto', async (t) => {
     // Remove the account's AES keys (supplementalCredentials), leaving the NT hash (the RC4 key), as an old AD account has.
     // Samba's password_hash module refuses that through sam.ldb, so the domain partition's own file is edited.
     const dir = join(ad.dir, 'dc', 'private', 'sam.ldb.d');
@@ -62,7 +73,16 @@ describe('client against a Samba AD DC: DNS SRV, enterprise names, RC4-only acco
     const ldif = `dn: CN=legacy,CN=Users,DC=ad,DC=test\nchangetype: modify\ndelete: supplementalCredentials\n`;
     const r = await ad.netnsExec('ldbmodify', ['-H', join(dir, partition)], { input: ldif });
     assert.equal(r.code, 0, `ldbmodify: ${r.stderr}${r.stdout}`);
-    const client = new KerberosClient({ config: await loadClientConfig(ad.krb5ConfPath) });
+    const inner = socketTransport();
+    const sent: { padata: number; etypes: number[] }[] = [];
+    const counting: KdcTransport = {
+      exchange: (a, p, req, sig) => {
+        const r = AsReq.decode(req);
+        sent.push({ padata: r.padata?.length ?? 0, etypes: [...r.reqBody.etype] });
+        return inner.exchange(a, p, req, sig);
+      },
+    };
+    const client = new KerberosClient({ config: await loadClientConfig(ad.krb5ConfPath), transport: counting });
     assert.equal(client.config.allowWeakCrypto, false);
     await assert.rejects(client.getInitialCredentials({ client: 'legacy', password: ad.users.get('legacy')! }), (err: unknown) => {
       assert.ok(err instanceof NoCommonEnctypeError, String(err));
@@ -71,6 +91,11 @@ describe('client against a Samba AD DC: DNS SRV, enterprise names, RC4-only acco
       assert.match(err.hint ?? '', /allow_weak_crypto = true/);
       return true;
     });
+    // Samba's PREAUTH_REQUIRED has no PA-ETYPE-INFO2 for the AES enctypes asked, so an AES timestamp is tried and
+    // refused with ETYPE_NOSUPP; the last request is the diagnostic one: only rc4-hmac, no pre-authentication.
+    t.diagnostic(`requests: ${JSON.stringify(sent)}`);
+    assert.deepEqual(sent.at(-1), { padata: 0, etypes: [23] });
+    assert.ok(sent.slice(0, -1).every((x) => !x.etypes.includes(23)));
     const weak = new KerberosClient({ config: clientConfig({ defaultRealm: ad.realm, realms: { [ad.realm]: { kdc: [ad.kdcAddress] } }, allowWeakCrypto: true, permittedEnctypes: [18, 17, 23] }) });
     const { credential } = await weak.getInitialCredentials({ client: 'legacy', password: ad.users.get('legacy')! });
     assert.equal(credential.client.components[0], 'legacy');
