@@ -166,8 +166,8 @@ export class AsExchange {
   #preauth: { entry: EtypeInfo2Entry } | undefined;
   #skewRetried = false;
   #preauthRounds = 0;
-  /** The KDC_ERR_ETYPE_NOSUPP being diagnosed by an RC4 probe (see #rc4Probe). */
-  #probing: KrbError | undefined;
+  /** The error to throw when an RC4 probe (#canProbeRc4) shows RC4 is not the cause. */
+  #probing: (() => KerbsideError) | undefined;
   readonly #pkinit: PkinitClientExchange | undefined;
 
   constructor(options: AsRequestOptions, env: AsEnvironment) {
@@ -226,6 +226,18 @@ export class AsExchange {
           this.#request = await this.#buildWithPkinit();
           return { kind: 'send', request: this.#request };
         }
+        // MIT krb5kdc, asked only for enctypes the client has no key in, offers neither
+        // encrypted timestamp nor PA-ETYPE-INFO2 (only FAST): possibly an RC4-only account.
+        if (this.#canProbeRc4() && !this.#methodData(e).some((m) => m.padataType === PaType.PA_ENC_TIMESTAMP || m.padataType === PaType.PA_ETYPE_INFO2)) {
+          return this.#rc4Probe(() => {
+            try {
+              this.#chooseEtypeInfo(e);
+            } catch (err) {
+              if (err instanceof KerbsideError) return err;
+            }
+            return errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
+          });
+        }
         this.#preauth = { entry: this.#chooseEtypeInfo(e) };
         this.#request = await this.#buildWithPreauth();
         return { kind: 'send', request: this.#request };
@@ -248,11 +260,7 @@ export class AsExchange {
         }
         throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
       case ErrorCode.KDC_ERR_ETYPE_NOSUPP:
-        if (this.#canProbeRc4()) {
-          this.#probing = e;
-          this.#request = this.#encode(this.#body([Enctype.RC4_HMAC]), undefined);
-          return { kind: 'send', request: this.#request };
-        }
+        if (this.#canProbeRc4()) return this.#rc4Probe(() => errorFromKrbError(e, { ...this.#ctx, localTime: localNow }));
         throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
       default:
         // PKINIT's own errors (RFC 4556 §3.1.3); a DH group retry (error 65) is sent again.
@@ -267,8 +275,9 @@ export class AsExchange {
   /**
    * An Active Directory account without msDS-SupportedEncryptionTypes has
    * only RC4 keys (MS-KILE §3.1.5.2), which a client with weak crypto off
-   * does not ask for, so the KDC answers ETYPE_NOSUPP. To name the cause,
-   * one AS-REQ offering only rc4-hmac and no pre-authentication is sent: its
+   * does not ask for, so the KDC answers ETYPE_NOSUPP (MIT: PREAUTH_REQUIRED
+   * offering only FAST). To name the cause, one AS-REQ that adds rc4-hmac to
+   * the enctypes and carries no pre-authentication is sent: its
    * answer (PREAUTH_REQUIRED with PA-ETYPE-INFO2 for rc4-hmac, or an RC4
    * AS-REP) shows the account's keys. No key is derived and nothing in the
    * answer is used beyond that.
@@ -278,8 +287,15 @@ export class AsExchange {
       && !this.#etypes.includes(Enctype.RC4_HMAC);
   }
 
+  #rc4Probe(otherwise: () => KerbsideError): AsStep {
+    this.#probing = otherwise;
+    // rc4-hmac last, after the client's own: MIT krb5kdc gives no RC4 session keys, so an rc4-only list is refused outright.
+    this.#request = this.#encode(this.#body([...this.#etypes, Enctype.RC4_HMAC]), undefined);
+    return { kind: 'send', request: this.#request };
+  }
+
   #onProbeReply(msg: ReturnType<typeof decodeMessage>): never {
-    const original = this.#probing!;
+    const otherwise = this.#probing!;
     let rc4 = false;
     if (msg.type === 'AS-REP') rc4 = msg.value.encPart.etype === Enctype.RC4_HMAC;
     else if (msg.type === 'KRB-ERROR' && msg.value.errorCode === ErrorCode.KDC_ERR_PREAUTH_REQUIRED) {
@@ -290,7 +306,7 @@ export class AsExchange {
       }
     }
     if (rc4) throw this.#rc4Only();
-    throw errorFromKrbError(original, { ...this.#ctx, localTime: this.#env.now() });
+    throw otherwise();
   }
 
   #rc4Only(): NoCommonEnctypeError {

@@ -3,8 +3,9 @@
  * msDS-SupportedEncryptionTypes, MS-KILE §3.1.5.2) against a client with weak
  * crypto off: the error names the attribute, the value for AES and the
  * allow_weak_crypto switch. Peer: kerbside's own KDC with weak crypto on and
- * an rc4-hmac-only principal; the Samba AD DC case is in
- * src/scheduler/samba-ad.test.ts.
+ * an rc4-hmac-only principal, and MIT krb5kdc the same way (allow_weak_crypto,
+ * addprinc -e rc4-hmac:normal); the Samba AD DC case is in
+ * src/client/active-directory.test.ts.
  */
 
 import { test, after } from 'node:test';
@@ -12,10 +13,15 @@ import assert from 'node:assert/strict';
 import { systemRandom } from '../core/random.js';
 import { startTestRealm, type TestRealm } from '../kdc/index.js';
 import { inProcessTransport } from '../testing/in-process-kdc.js';
+import { startMitRealm, type MitRealm } from '../testing/mit-realm.js';
 import { KerberosClient, clientConfig, NoCommonEnctypeError, type ClientConfigOptions, type KdcTransport } from './index.js';
 
 const realms: TestRealm[] = [];
-after(async () => { for (const r of realms) await r.stop(); });
+const mits: MitRealm[] = [];
+after(async () => {
+  for (const r of realms) await r.stop();
+  for (const m of mits) await m.stop();
+});
 
 async function weakRealm(): Promise<TestRealm> {
   const realm = await startTestRealm({
@@ -72,6 +78,26 @@ test('no common enctype that is not about RC4 keeps the general error (no RC4 ad
   await assert.rejects(client.getInitialCredentials({ client: 'aes256only', password: 'aes-pw' }), (err: unknown) => {
     assert.ok(err instanceof NoCommonEnctypeError, String(err));
     assert.doesNotMatch(err.message + (err.hint ?? ''), /msDS-SupportedEncryptionTypes/);
+    return true;
+  });
+});
+
+test('MIT krb5kdc with an rc4-hmac-only principal: the same error (its PREAUTH_REQUIRED offers only FAST, no timestamp)', async () => {
+  const mit = await startMitRealm({
+    enctypes: ['aes256-cts-hmac-sha1-96', 'rc4-hmac'],
+    // MIT 1.21 left rc4-hmac out of DEFAULT: the KDC must permit it to hold and use the key.
+    libdefaults: { allow_weak_crypto: true, permitted_enctypes: 'DEFAULT rc4-hmac', default_tkt_enctypes: 'DEFAULT rc4-hmac', default_tgs_enctypes: 'DEFAULT rc4-hmac' },
+    principals: [{ name: 'legacy', password: 'legacy-pw', attrs: ['+requires_preauth', '-e rc4-hmac:normal'] }],
+  });
+  mits.push(mit);
+  const client = new KerberosClient({
+    config: clientConfig({ defaultRealm: mit.realm, realms: { [mit.realm]: { kdc: [`127.0.0.1:${mit.kdcPort}`] } } }),
+  });
+  await assert.rejects(client.getInitialCredentials({ client: 'legacy', password: 'legacy-pw' }), (err: unknown) => {
+    assert.ok(err instanceof NoCommonEnctypeError, String(err));
+    assert.match(err.message, /only RC4 \(rc4-hmac\) keys for legacy@/);
+    assert.match(err.hint ?? '', /msDS-SupportedEncryptionTypes = 0x18/);
+    assert.match(err.hint ?? '', /allow_weak_crypto = true/);
     return true;
   });
 });
