@@ -19,9 +19,9 @@
 
 import type { RandomSource } from '../core/random.js';
 import { toHex } from '../core/bytes.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, KerbsideError } from '../core/errors.js';
 import {
-  IntegrityError, KeyUsage, decrypt, encrypt, isSupportedEnctype, stringToKey, defaultSalt, type Key,
+  Enctype, IntegrityError, KeyUsage, decrypt, encrypt, isSupportedEnctype, stringToKey, defaultSalt, type Key,
 } from '../crypto/index.js';
 import {
   AsRep, AsReq, EncAsRepPart, EncryptedData, ErrorCode, EtypeInfo2, KdcOptions, MethodData, NameType, PaEncTsEnc, PaType, errorCodeName,
@@ -85,6 +85,18 @@ export interface InitialCredential {
 }
 
 export type AsStep = { readonly kind: 'send'; readonly request: Uint8Array } | { readonly kind: 'done'; readonly result: InitialCredential };
+
+/**
+ * RFC 6806 §7 client referral: the KDC answered WRONG_REALM naming the
+ * client's realm in crealm. KerberosClient follows it with a new exchange
+ * (same client name) at that realm's KDC; a sans-IO caller can do the same.
+ */
+export class ClientReferralError extends KerbsideError {
+  static override readonly code = 'ERR_CLIENT_REFERRAL';
+  get realm(): string {
+    return String(this.detail['referralRealm']);
+  }
+}
 
 const PA_NONE = 0;
 
@@ -154,6 +166,8 @@ export class AsExchange {
   #preauth: { entry: EtypeInfo2Entry } | undefined;
   #skewRetried = false;
   #preauthRounds = 0;
+  /** The error to throw when an RC4 probe (#canProbeRc4) shows RC4 is not the cause. */
+  #probing: (() => KerbsideError) | undefined;
   readonly #pkinit: PkinitClientExchange | undefined;
 
   constructor(options: AsRequestOptions, env: AsEnvironment) {
@@ -190,6 +204,7 @@ export class AsExchange {
     } catch (err) {
       throw new BadKdcReplyError(`the KDC of ${this.#o.client.realm} sent a reply that is not a Kerberos message`, { cause: err, detail: { ...this.#ctx } });
     }
+    if (this.#probing !== undefined) return this.#onProbeReply(msg);
     if (msg.type === 'KRB-ERROR') return this.#onError(msg.value);
     if (msg.type !== 'AS-REP') {
       throw new BadKdcReplyError(`the KDC of ${this.#o.client.realm} answered an AS-REQ with ${msg.type}`, { detail: { ...this.#ctx } });
@@ -211,6 +226,18 @@ export class AsExchange {
           this.#request = await this.#buildWithPkinit();
           return { kind: 'send', request: this.#request };
         }
+        // MIT krb5kdc, asked only for enctypes the client has no key in, offers neither
+        // encrypted timestamp nor PA-ETYPE-INFO2 (only FAST): possibly an RC4-only account.
+        if (this.#canProbeRc4() && !this.#methodData(e).some((m) => m.padataType === PaType.PA_ENC_TIMESTAMP || m.padataType === PaType.PA_ETYPE_INFO2)) {
+          return this.#rc4Probe(() => {
+            try {
+              this.#chooseEtypeInfo(e);
+            } catch (err) {
+              if (err instanceof KerbsideError) return err;
+            }
+            return errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
+          });
+        }
         this.#preauth = { entry: this.#chooseEtypeInfo(e) };
         this.#request = await this.#buildWithPreauth();
         return { kind: 'send', request: this.#request };
@@ -223,6 +250,18 @@ export class AsExchange {
           : this.#preauth === undefined ? this.#build(this.#initialPadata()) : await this.#buildWithPreauth();
         return { kind: 'send', request: this.#request };
       }
+      case ErrorCode.KDC_ERR_WRONG_REALM:
+        // RFC 6806 §7: a KDC that knows the client's realm names it in crealm (only with CANONICALIZE).
+        if (this.#canonicalize() && e.crealm !== undefined && e.crealm !== '' && e.crealm !== this.#o.client.realm) {
+          throw new ClientReferralError(`the KDC of ${this.#o.client.realm} refers ${this.#ctx.client} to realm ${e.crealm}`, {
+            krbCode: e.errorCode, detail: { ...this.#ctx, referralRealm: e.crealm },
+            hint: `ask the KDC of ${e.crealm} (KerberosClient follows client referrals by itself)`,
+          });
+        }
+        throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
+      case ErrorCode.KDC_ERR_ETYPE_NOSUPP:
+        if (this.#canProbeRc4()) return this.#rc4Probe(() => errorFromKrbError(e, { ...this.#ctx, localTime: localNow }));
+        throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
       default:
         // PKINIT's own errors (RFC 4556 §3.1.3); a DH group retry (error 65) is sent again.
         if (this.#pkinit?.active === true && this.#pkinit.onError(e, this.#ctx.client)) {
@@ -231,6 +270,58 @@ export class AsExchange {
         }
         throw errorFromKrbError(e, { ...this.#ctx, localTime: localNow });
     }
+  }
+
+  /**
+   * An Active Directory account without msDS-SupportedEncryptionTypes has
+   * only RC4 keys (MS-KILE §3.1.5.2), which a client with weak crypto off
+   * does not ask for, so the KDC answers ETYPE_NOSUPP (MIT: PREAUTH_REQUIRED
+   * offering only FAST). To name the cause, one AS-REQ that adds rc4-hmac to
+   * the enctypes and carries no pre-authentication is sent: its
+   * answer (PREAUTH_REQUIRED with PA-ETYPE-INFO2 for rc4-hmac, or an RC4
+   * AS-REP) shows the account's keys. No key is derived and nothing in the
+   * answer is used beyond that.
+   */
+  #canProbeRc4(): boolean {
+    return this.#o.allowWeak !== true && this.#pkinit === undefined && this.#probing === undefined
+      && !this.#etypes.includes(Enctype.RC4_HMAC);
+  }
+
+  #rc4Probe(otherwise: () => KerbsideError): AsStep {
+    this.#probing = otherwise;
+    // rc4-hmac last, after the client's own: MIT krb5kdc gives no RC4 session keys, so an rc4-only list is refused outright.
+    this.#request = this.#encode(this.#body([...this.#etypes, Enctype.RC4_HMAC]), undefined);
+    return { kind: 'send', request: this.#request };
+  }
+
+  #onProbeReply(msg: ReturnType<typeof decodeMessage>): never {
+    const otherwise = this.#probing!;
+    let rc4 = false;
+    if (msg.type === 'AS-REP') rc4 = msg.value.encPart.etype === Enctype.RC4_HMAC;
+    else if (msg.type === 'KRB-ERROR' && msg.value.errorCode === ErrorCode.KDC_ERR_PREAUTH_REQUIRED) {
+      try {
+        rc4 = this.#etypeInfo(msg.value).some((x) => x.etype === Enctype.RC4_HMAC);
+      } catch {
+        rc4 = false;
+      }
+    }
+    if (rc4) throw this.#rc4Only();
+    throw otherwise();
+  }
+
+  #rc4Only(): NoCommonEnctypeError {
+    const who = this.#ctx.client;
+    return new NoCommonEnctypeError(
+      `the KDC holds only RC4 (rc4-hmac) keys for ${who}, and weak crypto is off on this client, so no enctype is usable`
+      + ' (on Active Directory: the account has no AES keys because msDS-SupportedEncryptionTypes is not set)',
+      {
+        krbCode: ErrorCode.KDC_ERR_ETYPE_NOSUPP,
+        detail: { ...this.#ctx, keyEnctypes: ['rc4-hmac'], allowWeakCrypto: false },
+        hint: `on the domain controller set msDS-SupportedEncryptionTypes = 0x18 (AES128 + AES256) on the account of ${who} and change its password, `
+          + 'so AES keys are made (MIT/kerbside KDC: add AES keys to the principal); '
+          + 'or, accepting RC4 (weak, RFC 8429), set allow_weak_crypto = true in [libdefaults] of krb5.conf',
+      },
+    );
   }
 
   /**
@@ -286,7 +377,7 @@ export class AsExchange {
   }
 
   /** A new request body with a fresh nonce. */
-  #body(): KdcReqBody {
+  #body(etypes: readonly number[] = this.#etypes): KdcReqBody {
     const now = this.#kdcNow();
     const o = this.#o;
     this.#nonce = this.#env.random.int(0x7fffffff);
@@ -308,7 +399,7 @@ export class AsExchange {
       till: new Date((start ?? now) + o.lifetime),
       ...(renewable ? { rtime: new Date(now + o.renewLifetime!) } : {}),
       nonce: this.#nonce,
-      etype: [...this.#etypes],
+      etype: [...etypes],
     };
     return body;
   }
@@ -345,15 +436,20 @@ export class AsExchange {
         hint: 'encrypted timestamp (PA-ENC-TIMESTAMP) is not allowed for this principal; PKINIT, OTP and FAST are not supported by this client',
       });
     }
-    const info2 = methods.find((m) => m.padataType === PaType.PA_ETYPE_INFO2);
-    const entries: EtypeInfo2Entry[] = info2 === undefined ? [] : EtypeInfo2.decode(info2.padataValue);
+    const entries = this.#etypeInfo(e);
     const usable = entries.find((x) => this.#etypes.includes(x.etype));
     if (usable !== undefined) return usable;
     if (entries.length === 0) return { etype: this.#etypes[0]! };
+    if (this.#o.allowWeak !== true && entries.every((x) => x.etype === Enctype.RC4_HMAC)) throw this.#rc4Only();
     throw new NoCommonEnctypeError(
       `the KDC holds keys for ${this.#ctx.client} only in enctypes ${entries.map((x) => x.etype).join(', ')}, none of which this client may use (${this.#etypes.join(', ')})`,
       { krbCode: ErrorCode.KDC_ERR_ETYPE_NOSUPP, detail: { ...this.#ctx }, hint: 'add AES keys to the principal on the KDC, or permit its enctypes in krb5.conf' },
     );
+  }
+
+  #etypeInfo(e: KrbError): EtypeInfo2Entry[] {
+    const info2 = this.#methodData(e).find((m) => m.padataType === PaType.PA_ETYPE_INFO2);
+    return info2 === undefined ? [] : EtypeInfo2.decode(info2.padataValue);
   }
 
   #keyFor(etype: number, info: EtypeInfo2Entry | undefined): Promise<Key> {

@@ -4,8 +4,10 @@
  * /etc/krb5.conf), or given as an object. Times are milliseconds.
  *
  * One deliberate difference from MIT: `dns_canonicalize_hostname` defaults to
- * false (host names in service principals are used as given), and DNS is
- * never asked for KDCs or realms.
+ * false (host names in service principals are used as given). DNS is asked
+ * for a realm's KDCs (SRV records, kdc-srv.ts) only when the realm lists no
+ * `kdc` and `dns_lookup_kdc` is on (MIT's default in krb5.conf; off in the
+ * object form unless `dnsLookupKdc: true`); never for realms.
  */
 
 import { InvalidArgumentError } from '../core/errors.js';
@@ -25,6 +27,8 @@ export interface ClientConfig {
   /** The DH group PKINIT offers first (pkinit_dh_min_bits: 2048 → modp2048, 4096 → modp4096, P-256, P-384). */
   readonly pkinitGroup: PkinitGroup;
   readonly udpPreferenceLimit: number;
+  /** Look a realm's KDCs up in DNS SRV records when it lists no `kdc` (dns_lookup_kdc). */
+  readonly dnsLookupKdc: boolean;
   /** Per-try KDC timeout, ms. */
   readonly kdcTimeout: number;
   /** Enctypes for AS requests (default_tkt_enctypes ∩ permitted_enctypes). */
@@ -64,6 +68,8 @@ export interface ClientConfigOptions {
   readonly pkinitAnchors?: readonly string[];
   readonly pkinitGroup?: PkinitGroup;
   readonly udpPreferenceLimit?: number;
+  /** Default false here (krb5.conf: MIT's default, true). */
+  readonly dnsLookupKdc?: boolean;
   readonly kdcTimeout?: number;
   readonly permittedEnctypes?: readonly number[];
   readonly tktEnctypes?: readonly number[];
@@ -107,6 +113,7 @@ export function clientConfig(options: ClientConfigOptions = {}): ClientConfig {
     pkinitAnchors: [...(options.pkinitAnchors ?? [])],
     pkinitGroup: options.pkinitGroup ?? 'modp2048',
     udpPreferenceLimit: options.udpPreferenceLimit ?? DEFAULT_UDP_PREFERENCE_LIMIT,
+    dnsLookupKdc: options.dnsLookupKdc ?? false,
     kdcTimeout: options.kdcTimeout ?? DEFAULT_KDC_TIMEOUT,
     permittedEnctypes: permitted,
     tktEnctypes: intersect(supported(options.tktEnctypes ?? permitted, allowWeak), permitted),
@@ -150,6 +157,7 @@ export function clientConfigFromKrb5(conf: Krb5Config): ClientConfig {
     pkinitAnchors: conf.libdefaultValues('pkinit_anchors'),
     pkinitGroup: pkinitGroupOf(conf.libdefault('pkinit_dh_min_bits')),
     udpPreferenceLimit: d.udpPreferenceLimit,
+    dnsLookupKdc: d.dnsLookupKdc,
     permittedEnctypes: list(d.permittedEnctypes),
     tktEnctypes: list(d.defaultTktEnctypes),
     tgsEnctypes: list(d.defaultTgsEnctypes),

@@ -2,6 +2,7 @@
 export { KerberosClient, classifyReply, keytabKeys, type KerberosClientOptions, type InitialCredentialOptions } from './kerberos-client.js';
 export {
   AsExchange, type AsRequestOptions, type AsEnvironment, type AsStep, type ClientKey, type ClientKeySource, type InitialCredential,
+  ClientReferralError,
 } from './as-exchange.js';
 export { TgsExchange, type TgsRequestOptions, type TgsEnvironment, type TgsStep } from './tgs-exchange.js';
 export {
@@ -14,8 +15,9 @@ export {
 } from './send-to-kdc.js';
 export { socketTransport } from './socket-transport.js';
 export { parseKdcAddress, formatKdcAddress, KERBEROS_PORT, type KdcAddress, type KdcProtocol } from './kdc-address.js';
+export { lookupKdcsInDns, orderSrvRecords, dnsSrvResolver, type SrvRecord, type SrvResolver } from './kdc-srv.js';
 export { errorFromKrbError, mitErrorText, mitStyleMessage, comErr, formatOffset } from './kdc-errors.js';
-export { toPrincipalName, fromPrincipalName, tgsPrincipal, isTgsPrincipal } from './names.js';
+export { toPrincipalName, fromPrincipalName, tgsPrincipal, isTgsPrincipal, enterprisePrincipal } from './names.js';
 export {
   KdcUnreachableError, NoKdcConfiguredError, ClockSkewError, PasswordIncorrectError, PrincipalUnknownError,
   NoCommonEnctypeError, TicketExpiredError, RenewLimitReachedError, KeytabKeyMissingError, KdcError, BadKdcReplyError,

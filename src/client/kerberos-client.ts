@@ -12,21 +12,24 @@ import { InvalidArgumentError, KerbsideError } from '../core/errors.js';
 import { createEmitter, diagnosticsChannelSink, type Emitter, type EventSink } from '../events/index.js';
 import { ErrorCode, errorCodeName, KrbError } from '../messages/index.js';
 import { principalEquals, readKeytab, type Credential, type Principal } from '../files/index.js';
-import { AsExchange, anonymousProbe, anonymousProbeError, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
+import { AsExchange, ClientReferralError, anonymousProbe, anonymousProbeError, type ClientKey, type ClientKeySource, type InitialCredential } from './as-exchange.js';
 import type { CertificateKeySource } from './pkinit.js';
 import { TgsExchange } from './tgs-exchange.js';
 import { missingConfigNote, type ClientConfig } from './config.js';
 import { KeytabKeyMissingError, KdcError, NoKdcConfiguredError } from './errors.js';
-import { isTgsPrincipal, principal as parseName, showPrincipal } from './names.js';
+import { enterprisePrincipal, isTgsPrincipal, principal as parseName, showPrincipal } from './names.js';
 import { sendToKdc, type KdcReply, type KdcTransport, type ReplyClass } from './send-to-kdc.js';
 import { socketTransport } from './socket-transport.js';
-import { formatKdcAddress } from './kdc-address.js';
+import { formatKdcAddress, type KdcAddress } from './kdc-address.js';
+import { dnsSrvResolver, lookupKdcsInDns, type SrvResolver } from './kdc-srv.js';
 
 export interface KerberosClientOptions {
   readonly config: ClientConfig;
   readonly clock?: Clock;
   readonly random?: RandomSource;
   readonly transport?: KdcTransport;
+  /** DNS for SRV lookups of KDCs (dns_lookup_kdc); default node:dns. */
+  readonly dns?: SrvResolver;
   /** KDC time − local time, ms (e.g. from a ccache header). */
   readonly timeOffset?: number;
   /**
@@ -57,6 +60,12 @@ export interface InitialCredentialOptions {
   readonly service?: Principal | string;
   /** RFC 6806 CANONICALIZE (kinit -C): accept the client's canonical name from the KDC. */
   readonly canonicalize?: boolean;
+  /**
+   * `client` (a string) is an enterprise name (RFC 6806 §5, kinit -E): `alice@ad.test` is sent as one
+   * NT-ENTERPRISE component to the default realm's KDC (or `alice@ad.test@REALM`'s), with CANONICALIZE;
+   * the ticket is the canonical principal's, and a client referral (WRONG_REALM) is followed.
+   */
+  readonly enterprise?: boolean;
   /** A postdated ticket (kinit -s) starting at this local time, ms. */
   readonly startTime?: number;
 }
@@ -67,6 +76,9 @@ const DEFAULT_EVENTS: EventSink = diagnosticsChannelSink();
 /** At most this many round trips per exchange (pre-authentication, skew retry). */
 const MAX_ROUNDS = 4;
 
+/** Client referrals followed in one AS exchange (MIT's KRB5_REFERRAL_MAXHOPS is 10). */
+const MAX_REFERRALS = 5;
+
 export class KerberosClient {
   readonly config: ClientConfig;
   readonly clock: Clock;
@@ -74,6 +86,7 @@ export class KerberosClient {
   readonly transport: KdcTransport;
   readonly events: EventSink;
   readonly #emit: Emitter;
+  readonly #dns: SrvResolver | undefined;
   #offset: number;
 
   constructor(options: KerberosClientOptions) {
@@ -81,6 +94,7 @@ export class KerberosClient {
     this.clock = options.clock ?? systemClock();
     this.random = options.random ?? systemRandom();
     this.transport = options.transport ?? socketTransport();
+    this.#dns = options.dns;
     this.#offset = options.timeOffset ?? 0;
     this.events = options.events ?? DEFAULT_EVENTS;
     this.#emit = createEmitter(this.events, this.clock);
@@ -126,7 +140,24 @@ export class KerberosClient {
 
   /** AS exchange: a TGT (or the `service` ticket) for `client` from a password, keys or a keytab. */
   async getInitialCredentials(options: InitialCredentialOptions): Promise<InitialCredential> {
-    const client = this.principal(options.client);
+    const client = options.enterprise === true && typeof options.client === 'string'
+      ? enterprisePrincipal(options.client, this.config.defaultRealm) : this.principal(options.client);
+    let result: InitialCredential | { referral: string } = await this.#asExchange(client, options);
+    const seen = [client.realm];
+    while ('referral' in result) {
+      const realm = result.referral;
+      if (seen.includes(realm) || seen.length > MAX_REFERRALS) {
+        throw new KdcError(`client referrals for ${showPrincipal(client)} loop or go too far (${[...seen, realm].join(' → ')})`, {
+          detail: { client: showPrincipal(client), realms: [...seen, realm] }, hint: 'check the enterprise name and the realms\' trust configuration',
+        });
+      }
+      seen.push(realm);
+      result = await this.#asExchange({ ...client, realm }, options);
+    }
+    return result;
+  }
+
+  async #asExchange(client: Principal, options: InitialCredentialOptions): Promise<InitialCredential | { referral: string }> {
     const keySource = await this.#keySource(client, options);
     const lifetime = options.lifetime ?? this.config.ticketLifetime;
     const renewLifetime = options.renewLifetime ?? this.config.renewLifetime;
@@ -160,6 +191,8 @@ export class KerberosClient {
       }
       throw new KdcError(`the AS exchange for ${showPrincipal(client)} did not finish in ${MAX_ROUNDS} round trips`, { detail: { client: showPrincipal(client) } });
     } catch (err) {
+      // A referral is followed (getInitialCredentials) unless a service of this realm was asked for (kinit -S).
+      if (err instanceof ClientReferralError && options.service === undefined) return { referral: err.realm };
       this.#failed('AS', showPrincipal(client), serviceName, client.realm, err);
       throw err;
     }
@@ -239,13 +272,26 @@ export class KerberosClient {
     }
     return sendToKdc(request, {
       realm,
-      kdcs: this.config.realms[realm]?.kdcs ?? [],
+      kdcs: kdcs.length > 0 ? kdcs : await this.#kdcsFromDns(realm),
       transport: this.transport,
       clock: this.clock,
       udpPreferenceLimit: this.config.udpPreferenceLimit,
       timeout: this.config.kdcTimeout,
       classify: classifyReply,
     });
+  }
+
+  /** Nothing configured: SRV records when dns_lookup_kdc is on (kdc-srv.ts). */
+  async #kdcsFromDns(realm: string): Promise<KdcAddress[]> {
+    if (!this.config.dnsLookupKdc) return [];
+    const found = await lookupKdcsInDns(realm, this.#dns ?? dnsSrvResolver(), this.random);
+    if (found.length === 0) {
+      throw new NoKdcConfiguredError(`no KDC is configured for realm ${realm}, and DNS has no _kerberos._udp.${realm} or _kerberos._tcp.${realm} SRV records`, {
+        hint: `add "kdc = host:port" to [realms] ${realm} in krb5.conf, or publish the SRV records (an AD domain controller does) in the DNS this host uses`,
+        detail: { realm, dnsLookupKdc: true },
+      });
+    }
+    return found;
   }
 
   async #keySource(client: Principal, o: InitialCredentialOptions): Promise<ClientKeySource> {

@@ -4,7 +4,9 @@
  * (PrincipalName + realm, RFC 4120 §5.2.2).
  */
 
+import { InvalidArgumentError } from '../core/errors.js';
 import { principalEquals, principalToString, parsePrincipal, type Credential, type Principal } from '../files/index.js';
+import { principalNameFromString } from '../messages/index.js';
 import { NameType, Ticket, type EncKdcRepPart, type PrincipalName } from '../messages/index.js';
 
 export function toPrincipalName(p: Principal): PrincipalName {
@@ -34,6 +36,23 @@ export const showPrincipal = principalToString;
 /** Parses `name[@REALM]`, using `defaultRealm` when the text has none. */
 export function principal(text: string, defaultRealm: string | undefined): Principal {
   return parsePrincipal(text, defaultRealm === undefined ? {} : { defaultRealm });
+}
+
+/**
+ * An enterprise name (RFC 6806 §5, NT-ENTERPRISE; kinit -E): one component,
+ * typically a UPN such as `alice@ad.test`. As MIT parses it, the first
+ * unescaped '@' belongs to the name and a second one starts the realm to ask
+ * (else the default realm).
+ */
+export function enterprisePrincipal(text: string, defaultRealm: string | undefined): Principal {
+  const ats = text.match(/(?<!\\)@/g)?.length ?? 0;
+  const full = ats >= 2 || defaultRealm === undefined ? text : `${text}@${defaultRealm}`;
+  const parsed = principalNameFromString(full, { enterprise: true });
+  const realm = parsed.realm ?? defaultRealm;
+  if (realm === undefined) {
+    throw new InvalidArgumentError(`no realm for enterprise name ${text}`, { hint: 'set default_realm in krb5.conf, or add @REALM after the name (alice@ad.test@AD.TEST)' });
+  }
+  return { realm, nameType: parsed.name.nameType, components: [...parsed.name.nameString] };
 }
 
 /** The credential-cache form of a validated AS or TGS reply (RFC 4120 §5.4.2). */

@@ -12,11 +12,10 @@ import {
   principalEquals, type Principal,
 } from '../../files/index.js';
 import {
-  buildCache, cachedPaType, clientFromEnvironment, comErr, loadAnchors, NoCredentialsError, offsetFromHeader, openX509Identity,
+  buildCache, cachedPaType, clientFromEnvironment, comErr, enterprisePrincipal, loadAnchors, NoCredentialsError, offsetFromHeader, openX509Identity,
   parseX509Identity, pkinitAnchorsFor, readCcacheIfExists, requireAnchors, tgsPrincipal, type OpenedIdentity, type X509Identity,
 } from '../../client/index.js';
 import { DEFAULT_REFRESH_POLICY, refreshTime } from '../../lifecycle/index.js';
-import { principalNameFromString } from '../../messages/index.js';
 import { parseCommandLine } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../io.js';
 import { formatUsage, usageTable } from '../usage.js';
@@ -279,20 +278,6 @@ function parse(argv: readonly string[]): KinitArgs {
     anonymous: v.n === true,
     ...(startTime !== undefined ? { startTime } : {}),
   };
-}
-
-/**
- * kinit -E: the name is an enterprise name (RFC 6806 §5), one component; as
- * MIT parses it, its first '@' belongs to the name and a second one starts the
- * realm (else the default realm).
- */
-function enterprisePrincipal(text: string, defaultRealm: string | undefined): Principal {
-  const ats = text.match(/(?<!\\)@/g)?.length ?? 0;
-  const full = ats >= 2 || defaultRealm === undefined ? text : `${text}@${defaultRealm}`;
-  const parsed = principalNameFromString(full, { enterprise: true });
-  const realm = parsed.realm ?? defaultRealm;
-  if (realm === undefined) throw new UsageError(`no realm for enterprise name ${text} (set default_realm in krb5.conf)`);
-  return { realm, nameType: parsed.name.nameType, components: [...parsed.name.nameString] };
 }
 
 /** MIT's defaults: host/<hostname> with -k; else the cache's principal; else the login name. */
