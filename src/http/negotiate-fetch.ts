@@ -339,7 +339,8 @@ function realmCheck(o: NegotiateOptions, config: ClientConfig, host: string, spn
   const realm = at >= 0 ? spn.slice(at + 1) : realmOfHost(o.domainRealm, host) ?? config.defaultRealm;
   const note = missingConfigNote(config);
   if (realm === undefined) return { ok: false, applicable: false, reason: `no Kerberos realm for ${host} (no domain_realm match and no default realm)${note}`, error: undefined, spn };
-  if ((config.realms[realm]?.kdcs.length ?? 0) === 0) {
+  // With dns_lookup_kdc the KDCs may come from SRV records: the attempt itself says (NoKdcConfiguredError) whether there are any.
+  if ((config.realms[realm]?.kdcs.length ?? 0) === 0 && !config.dnsLookupKdc) {
     return { ok: false, applicable: false, reason: `no KDC address for realm ${realm} (the realm of ${host})${note}`, error: undefined, spn };
   }
   return undefined;

@@ -142,6 +142,23 @@ describe('negotiateFetch: the downgrade rule', () => {
     await session.close();
   });
 
+  test('a realm with no kdc line whose KDCs DNS finds (dns_lookup_kdc): Kerberos applies, so an expired TGT still refuses NTLM', async () => {
+    const { port, seen } = await recordingServer(core(memorySink()));
+    const [host, kdcPort] = realm.kdcAddress.split(':') as [string, string];
+    const dns = { resolveSrv: async (name: string) => (name.endsWith(`.${realm.realm}.`) ? [{ name: host, port: Number(kdcPort), priority: 0, weight: 0 }] : []) };
+    const viaDns = new KerberosClient({
+      config: clientConfig({ defaultRealm: realm.realm, dnsLookupKdc: true }), clock, random: seededRandom(11), transport: inProcessTransport(realm), dns,
+    });
+    const tgt = (await viaDns.getInitialCredentials({ client: 'alice', password: 'alice-password', lifetime: 10 * MINUTE, renewLifetime: 0 })).credential;
+    const session = await LogonSession.open({ client: viaDns, source: { kind: 'delegated', credential: tgt } });
+    await clock.advance(20 * MINUTE);
+    const events = memorySink();
+    await assert.rejects(negotiateFetch(`http://localhost:${port}/`, { negotiate: { session, clock, events, ntlm: aliceNtlm } }), NegotiateDowngradeRefusedError);
+    assert.deepEqual(seen, [undefined]);
+    assert.equal(events.ofType('spnego.downgrade_refused').length, 1);
+    await session.close();
+  });
+
   test('a service principal the KDC does not know (KDC_ERR_S_PRINCIPAL_UNKNOWN): NTLM is used and succeeds', async () => {
     // The server answers NTLM for HTTP/127.0.0.1, a name the KDC has no principal for.
     const { port } = await recordingServer(core(memorySink(), { ntlm: { validator: validator(), service: `HTTP/127.0.0.1@${realm.realm}`, issuedChallenges: new NtlmChallengeRegistry() } }));
