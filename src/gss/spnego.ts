@@ -40,7 +40,8 @@ import { decodeInitialContextToken, decodeKrb5Token, looksFramed, Krb5TokenId } 
 import type { Krb5Acceptor, AcceptContextOptions } from './krb5-acceptor.js';
 import type { Krb5Context } from './krb5-context.js';
 import { Krb5Initiator, rejected, type Krb5InitiatorOptions, type StepResult } from './krb5-initiator.js';
-import { isNtlmToken, NtlmContext, NtlmInitiator, type NtlmAcceptor, type NtlmInitiatorOptions } from './ntlm/context.js';
+import { NtlmContext, NtlmInitiator, type NtlmAcceptor, type NtlmInitiatorOptions } from './ntlm/context.js';
+import { isNtlmToken } from './ntlm/messages.js';
 import { describeMech, isKerberosMech, MechOid } from './oids.js';
 import {
   decodeSpnegoToken, encodeMechTypes, encodeNegTokenInit, encodeNegTokenResp, NegState, negStateName,
@@ -154,9 +155,6 @@ interface AcceptorMech {
   acceptSecContext(token: Uint8Array): Promise<StepResult>;
   readonly context: MechContext;
 }
-
-/** The raw NTLMSSP signature at the start of `bytes` ("NTLMSSP\0"): NTLM sent without SPNEGO. */
-export { isNtlmToken };
 
 /**
  * True when `token` is a SPNEGO NegTokenInit whose mechanism list names NTLM

@@ -27,7 +27,7 @@ import { principalToString, type Credential } from '../files/index.js';
 import { MemoryReplayCache } from '../store/index.js';
 import {
   decodeSpnegoToken, DefectiveTokenError, emitDowngradeRefused, GssError, isKerberosMech, isNtlmToken, Krb5Acceptor, looksFramed, MechOid,
-  NtlmContext, NtlmNotEnabledError, PendingContexts, SpnegoAcceptor,
+  NtlmContext, NtlmMessageType, ntlmMessageType, NtlmNotEnabledError, PendingContexts, SpnegoAcceptor,
   type AcceptorKeySource, type AcceptorReplayCache, type ChannelBindingPolicy, type ChannelBindings, type NtlmAcceptor,
   type NtlmAcceptorContext, type SpnegoAcceptorContext,
 } from '../gss/index.js';
@@ -127,11 +127,6 @@ type Pending =
   | { readonly kind: 'spnego'; readonly ctx: SpnegoAcceptorContext }
   | { readonly kind: 'ntlm'; readonly ctx: NtlmAcceptorContext; readonly scheme: 'negotiate' | 'ntlm' };
 
-/** The NTLMSSP MessageType field (MS-NLMP §2.2.1): 1 NEGOTIATE, 3 AUTHENTICATE. */
-function ntlmMessageType(token: Uint8Array): number {
-  return token.length >= 12 ? (token[8]! | (token[9]! << 8) | (token[10]! << 16) | (token[11]! << 24)) >>> 0 : 0;
-}
-
 /** A Negotiate acceptor for Kerberos V5 through SPNEGO (and bare Kerberos tokens), and NTLM when `ntlm` is given. */
 export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcceptor {
   const clock = options.clock ?? systemClock();
@@ -205,7 +200,7 @@ export function kerberosAcceptor(options: KerberosAcceptorOptions): NegotiateAcc
       });
     }
     let ctx: NtlmAcceptorContext;
-    if (ntlmMessageType(token) === 1) {
+    if (ntlmMessageType(token) === NtlmMessageType.NEGOTIATE) {
       checkDowngrade(o.connectionId, [MechOid.NTLMSSP]);
       ctx = ntlm.newContext(o.channelBindings === undefined ? {} : { channelBindings: o.channelBindings });
     } else if (previous?.kind === 'ntlm' && previous.scheme === scheme) {

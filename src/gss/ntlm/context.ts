@@ -553,9 +553,3 @@ export class NtlmAcceptorContext {
     }
   }
 }
-
-/** True when `bytes` is a raw NTLMSSP message (the "NTLMSSP\0" signature), not SPNEGO or Kerberos. */
-export function isNtlmToken(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && bytes[0] === 0x4e && bytes[1] === 0x54 && bytes[2] === 0x4c && bytes[3] === 0x4d
-    && bytes[4] === 0x53 && bytes[5] === 0x53 && bytes[6] === 0x50 && bytes[7] === 0x00;
-}

@@ -167,6 +167,16 @@ function failAv(message: string, detail: Record<string, unknown> = {}): never {
 
 const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
 const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+
+/** True when `bytes` is a raw NTLMSSP message (the "NTLMSSP\0" signature), not SPNEGO or Kerberos. */
+export function isNtlmToken(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+/** The MessageType (NtlmMessageType) of a raw NTLMSSP message, 0 when `bytes` is too short to carry one. */
+export function ntlmMessageType(bytes: Uint8Array): number {
+  return isNtlmToken(bytes) && bytes.length >= 12 ? u32(bytes, 8) : 0;
+}
 const u64 = (b: Uint8Array, at: number): bigint => BigInt(u32(b, at)) | (BigInt(u32(b, at + 4)) << 32n);
 
 function put16(b: Uint8Array, at: number, v: number): void {
