@@ -37,7 +37,7 @@ import {
 } from '../client/index.js';
 import { KerbsideError } from '../core/errors.js';
 import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
-import { createEmitter, diagnosticsChannelSink, nullSink, type EventSink } from '../events/index.js';
+import { createEmitter, diagnosticsChannelSink, nullSink, type Emitter, type EventSink } from '../events/index.js';
 import type { Credential } from '../files/index.js';
 import { decodeSpnegoToken, GssError, MechOid, NtlmInitiator, SpnegoInitiator, type ChannelBindings, type NtlmCredential } from '../gss/index.js';
 import { negStateName } from '../gss/index.js';
@@ -191,8 +191,8 @@ async function negotiateOnce(
     if (o.preemptive !== true) {
       const first = await send();
       if (first.status !== 401) return first;
-      offersNegotiate = offeredToken(first.headers['www-authenticate']) !== undefined;
-      offersNtlm = offersScheme(first.headers['www-authenticate'], 'ntlm');
+      offersNegotiate = challengeToken(first.headers['www-authenticate'], 'Negotiate') !== undefined;
+      offersNtlm = challengeToken(first.headers['www-authenticate'], 'NTLM') !== undefined;
       if (!offersNegotiate && !(offersNtlm && o.ntlm !== undefined)) return first;
     }
     // Kerberos is not tried when the server offers only NTLM: that is no downgrade (nothing Kerberos was offered).
@@ -226,7 +226,7 @@ async function negotiateOnce(
       return `Negotiate ${Buffer.from(token).toString('base64')}`;
     });
     if (initiator === undefined) throw new NegotiateError('internal: the Negotiate token was not built');
-    const serverToken = offeredToken(reply.headers['www-authenticate']);
+    const serverToken = challengeToken(reply.headers['www-authenticate'], 'Negotiate');
     try {
       if (reply.status === 401) {
         throw new NegotiateRefusedError(`${url.origin} refused the Kerberos ticket for ${spn} (401 after our Negotiate token)${describeRejection(serverToken)}`, {
@@ -353,9 +353,14 @@ function qualified(o: NegotiateOptions, config: ClientConfig, host: string, spn:
   return realm === undefined || realm === config.defaultRealm ? spn : `${spn}@${realm}`;
 }
 
+/** The emitter for this call's events (its `events` sink, its clock). */
+function emitterFor(o: NegotiateOptions): Emitter {
+  return createEmitter(o.events ?? nullSink(), o.clock ?? systemClock());
+}
+
 /** `http.fetch_authenticated`: our token was taken and the server answered (mutual authentication verified, when `mutual`). */
 function fetchAuthenticated(o: NegotiateOptions, url: URL, spn: string, mechanism: 'kerberos' | 'ntlm', status: number, mutual: boolean): void {
-  createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('http.fetch_authenticated',
+  emitterFor(o).emit('http.fetch_authenticated',
     `authenticated to ${url.origin} as ${spn} with ${mechanism === 'kerberos' ? 'Kerberos' : 'NTLM'} (${status})`,
     { side: 'initiator', peer: url.origin, spn, mechanism, status, mutualAuthentication: mutual }, 'info');
 }
@@ -370,7 +375,7 @@ function downgradeFields(url: URL, spn: string, code: number | undefined, reason
 /** The LsaSrv-40960-style event on the client: Kerberos failed where it applies, so NTLM is not tried. */
 function downgradeRefused(o: NegotiateOptions, url: URL, spn: string, code: number | undefined, reason: string): void {
   const codeText = code === undefined ? reason : `${errorCodeName(code)} (${code})`;
-  createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('spnego.downgrade_refused',
+  emitterFor(o).emit('spnego.downgrade_refused',
     `Kerberos authentication with ${url.origin} failed and SPNEGO did not fall back to NTLM; failure code: ${codeText}`,
     downgradeFields(url, spn, code, reason));
 }
@@ -403,7 +408,7 @@ async function ntlmFallback(
         cause: attempt.error,
       });
     }
-    createEmitter(o.events ?? nullSink(), o.clock ?? systemClock()).emit('spnego.downgrade_allowed',
+    emitterFor(o).emit('spnego.downgrade_allowed',
       `Kerberos authentication with ${url.origin} failed; falling back to NTLM because allowNtlmAfterKerberosFailure is set`,
       downgradeFields(url, attempt.spn, code, attempt.reason), 'warning');
   }
@@ -435,7 +440,7 @@ async function ntlmFallback(
     return `${scheme} ${Buffer.from(token).toString('base64')}`;
   };
   const challenged = await send(start);
-  const challenge = schemeToken(challenged.headers['www-authenticate'], scheme);
+  const challenge = challengeToken(challenged.headers['www-authenticate'], scheme);
   if (challenged.status !== 401 || challenge === undefined || challenge.length === 0) {
     if (challenged.status === 401) {
       throw new NegotiateRefusedError(`${url.origin} refused NTLM for ${n.domain === '' ? '' : `${n.domain}\\`}${n.user} (401 without a CHALLENGE)`, {
@@ -455,7 +460,7 @@ async function ntlmFallback(
     });
   }
   // SPNEGO's final token (accept-completed, perhaps with the acceptor's mechListMIC) must verify when there is one.
-  const final = scheme === 'Negotiate' ? schemeToken(reply.headers['www-authenticate'], 'Negotiate') : undefined;
+  const final = scheme === 'Negotiate' ? challengeToken(reply.headers['www-authenticate'], 'Negotiate') : undefined;
   if (final !== undefined && final.length > 0) {
     try {
       step!(final);
@@ -506,41 +511,23 @@ function describeRejection(token: Uint8Array | undefined): string {
   return '';
 }
 
-/** The token of a `Negotiate` challenge: a Uint8Array (possibly empty for a bare challenge), or undefined without one. */
-function offeredToken(header: string | string[] | undefined): Uint8Array | undefined {
+/**
+ * The token of a `<scheme> <b64>` challenge in WWW-Authenticate (the first one that carries a token), an empty
+ * array when the scheme is offered bare, undefined when it is not offered at all.
+ */
+function challengeToken(header: string | string[] | undefined, scheme: 'Negotiate' | 'NTLM'): Uint8Array | undefined {
   const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  const re = new RegExp(`^\\s*${scheme}(?:\\s+([A-Za-z0-9+/=]+))?\\s*$`, 'i');
+  let bare = false;
   for (const v of values) {
     for (const part of v.split(',')) {
-      const m = /^\s*negotiate(?:\s+([A-Za-z0-9+/=]+))?\s*$/i.exec(part);
-      if (m !== null) {
-        const b64 = m[1];
-        if (b64 === undefined) continue;
-        return new Uint8Array(Buffer.from(b64, 'base64'));
-      }
+      const m = re.exec(part);
+      if (m === null) continue;
+      if (m[1] !== undefined) return new Uint8Array(Buffer.from(m[1], 'base64'));
+      bare = true;
     }
   }
-  // A bare challenge: distinguish "offered, no token" from "not offered".
-  return values.some((v) => /(^|,)\s*negotiate\s*(,|$)/i.test(v)) ? new Uint8Array(0) : undefined;
-}
-
-/** Whether a challenge list offers `scheme` (bare or with a token). */
-function offersScheme(header: string | string[] | undefined, scheme: string): boolean {
-  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  const re = new RegExp(`^\\s*${scheme}(\\s+[A-Za-z0-9+/=]+)?\\s*$`, 'i');
-  return values.some((v) => v.split(',').some((part) => re.test(part)));
-}
-
-/** The token of a `<scheme> <b64>` challenge, an empty array for a bare one, undefined when absent. */
-function schemeToken(header: string | string[] | undefined, scheme: 'Negotiate' | 'NTLM'): Uint8Array | undefined {
-  if (scheme === 'Negotiate') return offeredToken(header);
-  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  for (const v of values) {
-    for (const part of v.split(',')) {
-      const m = /^\s*ntlm(?:\s+([A-Za-z0-9+/=]+))?\s*$/i.exec(part);
-      if (m !== null) return m[1] === undefined ? new Uint8Array(0) : new Uint8Array(Buffer.from(m[1], 'base64'));
-    }
-  }
-  return undefined;
+  return bare ? new Uint8Array(0) : undefined;
 }
 
 /** Builds the Authorization header for the connection the request goes out on (its TLS bindings, if any). */
