@@ -40,7 +40,7 @@ export type {
 export { Profile, parseProfile, loadProfile, formatProfile, isIncludableName, nodeProfileReader } from './profile.js';
 export type { Libdefaults, RealmConfig, SimpleKrb5Conf } from './krb5-conf.js';
 export {
-  Krb5Config, loadKdcProfile, formatKrb5Conf, clientKrb5Conf, resolveEnctypeList, parseBoolean, parseInteger, splitList, DEFAULT_KRB5_CONFIG,
+  Krb5Config, loadKdcProfile, formatKrb5Conf, clientKrb5Conf, resolveEnctypeList, parseBoolean, parseInteger, splitList, DEFAULT_KRB5_CONFIG, searchHostRealm,
 } from './krb5-conf.js';
 export { parseDuration, formatDuration } from './deltat.js';
 

@@ -270,16 +270,25 @@ export class Krb5Config {
    * (".sub.example.com", ".example.com", ".com"). Undefined when none matches.
    */
   realmForHost(host: string): string | undefined {
-    let h = host.toLowerCase();
-    if (h.endsWith('.')) h = h.slice(0, -1);
-    for (let p: string | undefined = h; p !== undefined;) {
-      const realm = this.profile.getValue(['domain_realm', p]);
-      if (realm !== undefined) return realm;
-      const next = p.indexOf('.', p.startsWith('.') ? 1 : 0);
-      p = next < 0 ? undefined : p.slice(next);
-    }
-    return undefined;
+    return searchHostRealm(host, (key) => this.profile.getValue(['domain_realm', key]));
   }
+}
+
+/**
+ * MIT's host-realm search over a [domain_realm]-style lookup: the host (lower
+ * case, without a trailing dot), then each parent domain with a leading dot
+ * (".sub.example.com", ".example.com", ".com"). The first realm found wins.
+ */
+export function searchHostRealm(host: string, lookup: (key: string) => string | undefined): string | undefined {
+  let h = host.toLowerCase();
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  for (let p: string | undefined = h; p !== undefined;) {
+    const realm = lookup(p);
+    if (realm !== undefined) return realm;
+    const next = p.indexOf('.', p.startsWith('.') ? 1 : 0);
+    p = next < 0 ? undefined : p.slice(next);
+  }
+  return undefined;
 }
 
 /** Loads the KDC's profile as MIT's krb5kdc does: KRB5_KDC_PROFILE, else the given default. */

@@ -38,7 +38,7 @@ import {
 import { KerbsideError } from '../core/errors.js';
 import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
 import { createEmitter, diagnosticsChannelSink, nullSink, type Emitter, type EventSink } from '../events/index.js';
-import type { Credential } from '../files/index.js';
+import { searchHostRealm, type Credential } from '../files/index.js';
 import { decodeSpnegoToken, GssError, MechOid, NtlmInitiator, SpnegoInitiator, type ChannelBindings, type NtlmCredential } from '../gss/index.js';
 import { negStateName } from '../gss/index.js';
 import { errorCodeName, ErrorCode } from '../messages/index.js';
@@ -261,16 +261,9 @@ type KerberosAttempt =
     readonly spn: string;
   };
 
-/** The realm [domain_realm]-style `table` maps `host` to (the host, then each parent domain with a leading dot). */
+/** The realm the [domain_realm]-style `table` maps `host` to (files' searchHostRealm: the host, then each parent domain). */
 function realmOfHost(table: Readonly<Record<string, string>> | undefined, host: string): string | undefined {
-  if (table === undefined) return undefined;
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (table[h] !== undefined) return table[h];
-  for (let i = h.indexOf('.'); i >= 0; i = h.indexOf('.', i + 1)) {
-    const realm = table[h.slice(i)];
-    if (realm !== undefined) return realm;
-  }
-  return undefined;
+  return table === undefined ? undefined : searchHostRealm(host, (key) => (Object.hasOwn(table, key) ? table[key] : undefined));
 }
 
 /** Each error of a cause chain, outermost first (lifecycle wraps the client's errors). */
