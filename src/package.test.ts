@@ -2,7 +2,9 @@
  * What `npm pack` ships: every source map resolves to a shipped `src/*.ts`
  * (so stack traces and debuggers in a user's project land on real files),
  * tests and test harnesses stay out, and no shipped comment points at a file
- * the package or repository does not have (DESIGN.md, LESSONS.md, ../shared).
+ * the package or repository does not have (the founding design and lessons
+ * notes and the shared folder kept beside the checkout; docs/ holds what they
+ * said).
  */
 
 import { before, test } from 'node:test';
@@ -39,7 +41,7 @@ test('no tests or test harnesses are packed; the entry points are', () => {
   }
 });
 
-test('no packed file cites DESIGN.md, LESSONS.md or ../shared (not in the package or the repository)', async () => {
+test('no packed file cites the design or lessons notes or the shared folder outside the repository', async () => {
   const cites: string[] = [];
   for (const f of files.filter((p) => /\.(js|ts|md|json)$/.test(p))) {
     const text = await readFile(join(repoRoot, f), 'utf8');

@@ -392,10 +392,11 @@ export interface AcceptedAuthenticate {
 
 /**
  * The acceptor's checks once it has the SessionBaseKey (§3.2.5.1.2): the
- * ExportedSessionKey (unwrapped under KEY_EXCH) and the MIC, which is
- * required (downgrade protection: every NTLMv2 client since Windows Vista
- * sends one, and kerbside's always does). Shared by NtlmAcceptor, which gets
- * the SessionBaseKey from its NtlmValidator, and acceptAuthenticate.
+ * ExportedSessionKey (unwrapped under KEY_EXCH) and the MIC, verified
+ * whenever the client announces one and demanded when `requireMic` (the
+ * default here; NtlmAcceptor passes its own option, default false). Shared by
+ * NtlmAcceptor, which gets the SessionBaseKey from its NtlmValidator, and
+ * acceptAuthenticate.
  */
 export function finishAcceptAuthenticate(
   negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, message: DecodedAuthenticateMessage, sessionBaseKey: Uint8Array,
