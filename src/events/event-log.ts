@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { openSqliteEventLog, type EventLogStore, type NewEventRecord, type SqliteEventLog } from '../store/index.js';
 import { eventLogShape } from './catalogue.js';
-import { SINK_FAILED_WARNING_CODE } from './isolate.js';
+import { defaultLastResort, errorText } from './isolate.js';
 import { redactEvent } from './redact.js';
 import type { EventSeverity, EventSink, KerbsideEvent } from './types.js';
 
@@ -87,11 +87,6 @@ export function toEventRecord(event: KerbsideEvent, computer: string): NewEventR
   };
 }
 
-function errorText(err: unknown): string {
-  const t = err instanceof Error ? err.message : String(err);
-  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
-}
-
 export function eventLogSink(store: EventLogStore, options: EventLogSinkOptions): EventLogSink {
   const { clock } = options;
   const computer = options.computer ?? hostname();
@@ -99,7 +94,7 @@ export function eventLogSink(store: EventLogStore, options: EventLogSinkOptions)
   const batchSize = options.batchSize ?? 500;
   const minRank = SEVERITY_RANK[options.minSeverity ?? 'info'];
   const reportIntervalMs = options.reportIntervalMs ?? 60_000;
-  const lastResort = options.lastResort ?? ((m: string) => { process.emitWarning(m, { code: SINK_FAILED_WARNING_CODE }); });
+  const lastResort = options.lastResort ?? defaultLastResort;
   const maxAgeMs = options.retention?.maxAgeMs ?? DEFAULT_EVENT_LOG_RETENTION.maxAgeMs;
   const maxBytes = options.retention?.maxBytes ?? DEFAULT_EVENT_LOG_RETENTION.maxBytes;
   const checkIntervalMs = options.retention?.checkIntervalMs ?? DEFAULT_EVENT_LOG_RETENTION.checkIntervalMs;

@@ -39,11 +39,13 @@ const ISOLATED = Symbol('kerbside.isolatedSink');
 
 export const SINK_FAILED_WARNING_CODE = 'KERBSIDE_EVENT_SINK_FAILED';
 
-function defaultLastResort(message: string): void {
+/** Where a sink failure is told when no sink can take it: a process warning with a stable code. */
+export function defaultLastResort(message: string): void {
   process.emitWarning(message, { code: SINK_FAILED_WARNING_CODE });
 }
 
-function errorText(err: unknown): string {
+/** An error's message for a failure report, cut at 200 characters. */
+export function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
