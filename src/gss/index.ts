@@ -61,7 +61,7 @@ export type { PendingContextsOptions } from './pending-contexts.js';
 
 // NTLM (MS-NLMP): the mechanism classes by name, the whole core (codecs, NTLMv2 crypto) as `ntlm`.
 export {
-  NtlmAcceptor, NtlmAcceptorContext, NtlmInitiator, NtlmContext, NtlmChallengeRegistry, isNtlmToken, ntlmMessageType, NtlmMessageType, localNtlmValidator, verifyAuthenticateWith,
+  NtlmAcceptor, NtlmAcceptorContext, NtlmInitiator, NtlmContext, NtlmChallengeRegistry, isNtlmToken, ntlmMessageType, NtlmMessageType, ntlmAccountName, localNtlmValidator, verifyAuthenticateWith,
   NtlmFormatError, NtlmTooLargeError, NtlmAvPairError, NtlmV1RefusedError, NtlmNegotiationError, NtlmIntegrityError, NtlmMicRequiredError,
   NtlmLogonFailureError, NtlmAccountRestrictionError, NtlmChannelBindingsError, NtlmTimestampError, NtlmTargetNameError, NtlmReplayError,
   NtlmReflectionError, passThroughNtlmValidator, ntlmPassThroughServer, serveNtlmPassThrough, NtlmPassThroughError,

@@ -39,7 +39,7 @@ import { KerbsideError } from '../core/errors.js';
 import { CannotRefreshUnattendedError } from '../lifecycle/index.js';
 import { createEmitter, diagnosticsChannelSink, nullSink, type Emitter, type EventSink } from '../events/index.js';
 import { searchHostRealm, type Credential } from '../files/index.js';
-import { decodeSpnegoToken, GssError, MechOid, NtlmInitiator, SpnegoInitiator, type ChannelBindings, type NtlmCredential } from '../gss/index.js';
+import { decodeSpnegoToken, GssError, MechOid, NtlmInitiator, ntlmAccountName, SpnegoInitiator, type ChannelBindings, type NtlmCredential } from '../gss/index.js';
 import { negStateName } from '../gss/index.js';
 import { errorCodeName, ErrorCode } from '../messages/index.js';
 import {
@@ -436,7 +436,7 @@ async function ntlmFallback(
   const challenge = challengeToken(challenged.headers['www-authenticate'], scheme);
   if (challenged.status !== 401 || challenge === undefined || challenge.length === 0) {
     if (challenged.status === 401) {
-      throw new NegotiateRefusedError(`${url.origin} refused NTLM for ${n.domain === '' ? '' : `${n.domain}\\`}${n.user} (401 without a CHALLENGE)`, {
+      throw new NegotiateRefusedError(`${url.origin} refused NTLM for ${ntlmAccountName(n.user, n.domain)} (401 without a CHALLENGE)`, {
         hint: 'the server does not accept NTLM here, or the NEGOTIATE message; its log says why',
         detail: { url: url.origin, status: 401, serverMessage: challenged.body.toString('utf8').slice(0, 300) },
       });
@@ -447,7 +447,7 @@ async function ntlmFallback(
   if (authenticate === undefined) throw new NegotiateError('the NTLM initiator produced no AUTHENTICATE message');
   const reply = await send(() => `${scheme} ${Buffer.from(authenticate).toString('base64')}`);
   if (reply.status === 401) {
-    throw new NegotiateRefusedError(`${url.origin} refused the NTLM logon of ${n.domain === '' ? '' : `${n.domain}\\`}${n.user} (401 after our AUTHENTICATE)`, {
+    throw new NegotiateRefusedError(`${url.origin} refused the NTLM logon of ${ntlmAccountName(n.user, n.domain)} (401 after our AUTHENTICATE)`, {
       hint: 'wrong password or NT hash, an unknown or restricted account, or the server refused the logon for another cause (its log names it)',
       detail: { url: url.origin, status: 401, serverMessage: reply.body.toString('utf8').slice(0, 300) },
     });

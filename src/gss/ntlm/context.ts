@@ -38,7 +38,7 @@ import {
 } from './errors.js';
 import {
   avString, avTimestamp, decodeAuthenticate, decodeChallenge, decodeNegotiate, encodeChallenge, encodeNegotiate, hasFlag, MsvAv,
-  NegotiateFlags, type AvPair, type DecodedAuthenticateMessage, type NtlmVersion,
+  NegotiateFlags, ntlmAccountName, type AvPair, type DecodedAuthenticateMessage, type NtlmVersion,
 } from './messages.js';
 import type { NtlmValidator } from './validator.js';
 
@@ -129,7 +129,7 @@ export class NtlmContext {
     this.user = p.user;
     this.domain = p.domain;
     this.workstation = p.workstation;
-    this.account = p.domain === '' ? p.user : `${p.domain}\\${p.user}`;
+    this.account = ntlmAccountName(p.user, p.domain);
     this.initiator = p.principal ?? this.account;
     this.acceptor = p.target;
     this.#security = new NtlmSessionSecurity(p.flags, p.exportedSessionKey, p.role);
@@ -404,7 +404,7 @@ export class NtlmAcceptor {
   /** @internal AUTHENTICATE in: validator → MIC → channel bindings → timestamp → target name → replay. */
   async authenticate(negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, bindings: ChannelBindings | undefined): Promise<NtlmContext> {
     const message = decodeAuthenticate(authenticate);
-    const who = message.domain === '' ? message.user : `${message.domain}\\${message.user}`;
+    const who = ntlmAccountName(message.user, message.domain);
     const fields = { user: message.user, domain: message.domain, workstation: message.workstation, service: this.service };
     const failed = (err: unknown, cause: string): unknown => {
       this.emit.emit('ntlm.validation', `NTLM logon of ${who} to ${this.service} refused: ${cause}`, { ...fields, status: 'failure', cause }, 'warning');

@@ -168,6 +168,11 @@ function failAv(message: string, detail: Record<string, unknown> = {}): never {
 const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
 const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 
+/** An account as Windows writes it: DOMAIN\\user, or the bare user name for a local account (empty domain). */
+export function ntlmAccountName(user: string, domain: string): string {
+  return domain === '' ? user : `${domain}\\${user}`;
+}
+
 /** True when `bytes` is a raw NTLMSSP message (the "NTLMSSP\0" signature), not SPNEGO or Kerberos. */
 export function isNtlmToken(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && SIGNATURE.every((b, i) => bytes[i] === b);

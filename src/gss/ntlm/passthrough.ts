@@ -44,7 +44,7 @@ import { MemoryReplayCache, type LockoutStore, type PrincipalRecord, type Replay
 import { keytabKeys, type AcceptorKeySource } from '../acceptor-keys.js';
 import { GssUnavailableError } from '../errors.js';
 import { NtlmAccountRestrictionError, NtlmLogonFailureError } from './errors.js';
-import { decodeAuthenticate, MAX_NTLM_MESSAGE } from './messages.js';
+import { decodeAuthenticate, MAX_NTLM_MESSAGE, ntlmAccountName } from './messages.js';
 import { verifyAuthenticateWith, type NtlmValidationRequest, type NtlmValidationResult, type NtlmValidator } from './validator.js';
 
 const MAGIC = Uint8Array.of(0x4b, 0x53, 0x4e, 0x54); // "KSNT"
@@ -565,7 +565,7 @@ export function passThroughNtlmValidator(options: PassThroughValidatorOptions): 
       const o = body.outcome;
       if (o.status === 'ok') return { user: o.user, domain: o.domain, principal: o.principal, sessionBaseKey: o.sessionBaseKey };
       const m = decodeAuthenticate(request.authenticate);
-      const who = `${m.domain === '' ? '' : `${m.domain}\\`}${m.user}`;
+      const who = ntlmAccountName(m.user, m.domain);
       const detail = { user: m.user, domain: m.domain, cause: o.cause };
       if (o.status === 'logon_failure') {
         throw new NtlmLogonFailureError(`NTLM logon failed for ${who}: unknown user name or bad password`, {

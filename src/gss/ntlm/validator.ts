@@ -11,7 +11,7 @@
  * KDC host (gss/ntlm/passthrough.ts).
  */
 
-import { decodeAuthenticate, decodeChallenge, type DecodedAuthenticateMessage } from './messages.js';
+import { decodeAuthenticate, decodeChallenge, ntlmAccountName, type DecodedAuthenticateMessage } from './messages.js';
 import { ntowfv2, verifyNtlmv2Response, type NtlmSecret } from './crypto.js';
 import { NtlmLogonFailureError, NtlmNegotiationError } from './errors.js';
 
@@ -65,7 +65,7 @@ export function verifyAuthenticateWith(
   if (message.ntlmv2 === undefined) {
     throw new NtlmNegotiationError('anonymous NTLM authentication is not accepted', { hint: 'the client sent an empty NT response; configure it with credentials' });
   }
-  const who = `${message.domain === '' ? '' : `${message.domain}\\`}${message.user}`;
+  const who = ntlmAccountName(message.user, message.domain);
   const account = lookup(message.user, message.domain);
   if (account === undefined) {
     throw new NtlmLogonFailureError(`NTLM logon failed for ${who}: unknown user name or bad password`, {
